@@ -1,0 +1,84 @@
+package v1alpha1
+
+// Condition types on a HighlyAvailableApp. Ready, Reconciling and Stalled follow the kstatus
+// conventions that Flux, Helm and kubectl wait read.
+const (
+	// ConditionReady is True when the revision the spec asks for serves on every replica.
+	ConditionReady = "Ready"
+	// ConditionReconciling is True while an update, a scale or a rollback is in progress.
+	ConditionReconciling = "Reconciling"
+	// ConditionStalled is True when the app cannot make progress without a change of spec.
+	ConditionStalled = "Stalled"
+	// ConditionAvailable is True when at least the disruption budget's minimum of pods is ready.
+	ConditionAvailable = "Available"
+	// ConditionHighlyAvailable is True when the ready pods survive the loss of a node (or a zone,
+	// when the app spreads over zones).
+	ConditionHighlyAvailable = "HighlyAvailable"
+)
+
+// Condition reasons. Each names one state a person can act on.
+const (
+	// ReasonRolloutComplete: every replica runs the revision the spec asks for.
+	ReasonRolloutComplete = "RolloutComplete"
+	// ReasonRollingOut: an update is replacing pods.
+	ReasonRollingOut = "RollingOut"
+	// ReasonScaling: the replica count is changing.
+	ReasonScaling = "Scaling"
+	// ReasonCreating: the workload was just created and has no status yet.
+	ReasonCreating = "Creating"
+	// ReasonPaused: the update is paused by spec.rollout.paused.
+	ReasonPaused = "Paused"
+	// ReasonObservingGeneration: the workload has not yet seen the latest change.
+	ReasonObservingGeneration = "ObservingGeneration"
+	// ReasonRolledBack: an update failed and the workload was put back on the last good revision.
+	ReasonRolledBack = "RolledBack"
+	// ReasonRolloutFailed: an update failed and was not rolled back (no good revision, or
+	// autoRollback is off).
+	ReasonRolloutFailed = "RolloutFailed"
+	// ReasonProgressDeadlineExceeded: the update took longer than progressDeadlineSeconds.
+	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	// ReasonConflict: an object the app needs exists and is not owned by the app.
+	ReasonConflict = "Conflict"
+	// ReasonInvalidSpec: the spec passed the API server's checks but cannot be built.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonStorageChangeRefused: a storage change the StatefulSet cannot take safely.
+	ReasonStorageChangeRefused = "StorageChangeRefused"
+	// ReasonStorageClassNotFound: a storage entry names a StorageClass that does not exist.
+	ReasonStorageClassNotFound = "StorageClassNotFound"
+	// ReasonMinimumAvailable: at least the disruption budget's minimum of pods is ready.
+	ReasonMinimumAvailable = "MinimumAvailable"
+	// ReasonBelowMinimum: fewer pods are ready than the disruption budget's minimum.
+	ReasonBelowMinimum = "BelowMinimum"
+	// ReasonZoneRedundant: ready pods run in more than one zone.
+	ReasonZoneRedundant = "ZoneRedundant"
+	// ReasonNodeRedundant: ready pods run on more than one node (and the app does not ask for zones,
+	// or they are all the cluster has).
+	ReasonNodeRedundant = "NodeRedundant"
+	// ReasonSingleZone: the app asks for zone spread but its ready pods all run in one zone.
+	ReasonSingleZone = "SingleZone"
+	// ReasonSingleNode: every ready pod runs on one node.
+	ReasonSingleNode = "SingleNode"
+	// ReasonSingleReplica: the app asks for one replica.
+	ReasonSingleReplica = "SingleReplica"
+	// ReasonNoReadyPods: no pod is ready.
+	ReasonNoReadyPods = "NoReadyPods"
+	// ReasonAutoscaled: replicas are left to the HorizontalPodAutoscaler.
+	ReasonAutoscaled = "Autoscaled"
+)
+
+// Annotations the operator reads on a HighlyAvailableApp.
+const (
+	// AnnotationRetry, set to any new value (a timestamp, say), asks the operator to try again a
+	// revision that failed and was rolled back, without changing the spec.
+	AnnotationRetry = "apps.haoperator.dev/retry"
+)
+
+// Labels the operator puts on what it generates.
+const (
+	LabelName      = "app.kubernetes.io/name"
+	LabelInstance  = "app.kubernetes.io/instance"
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of LabelManagedBy on every object the operator generates; the
+	// manager's cache is limited to objects with it.
+	ManagedByValue = "ha-operator"
+)

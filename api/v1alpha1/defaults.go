@@ -1,0 +1,143 @@
+package v1alpha1
+
+import (
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// Defaults that depend on the app's type or on other fields, so that the CRD schema cannot hold them.
+// The API server fills the simple ones (replicas, spread, progressDeadlineSeconds...); these helpers
+// read a field with the same default whether or not the API server has seen the object.
+
+// DesiredReplicas is spec.replicas, 3 when unset.
+func (s *HighlyAvailableAppSpec) DesiredReplicas() int32 {
+	if s.Replicas == nil {
+		return 3
+	}
+	return *s.Replicas
+}
+
+// AppType is spec.type, Stateless when unset.
+func (s *HighlyAvailableAppSpec) AppType() AppType {
+	if s.Type == "" {
+		return Stateless
+	}
+	return s.Type
+}
+
+// SpreadPolicy is spec.availability.spread, Zone when unset.
+func (s *HighlyAvailableAppSpec) SpreadPolicy() SpreadPolicy {
+	if s.Availability == nil || s.Availability.Spread == "" {
+		return SpreadZone
+	}
+	return s.Availability.Spread
+}
+
+// DisruptionBudget returns the PodDisruptionBudget's minAvailable or maxUnavailable (exactly one is
+// set): the user's choice, or maxUnavailable 1.
+func (s *HighlyAvailableAppSpec) DisruptionBudget() (minAvailable, maxUnavailable *intstr.IntOrString) {
+	if a := s.Availability; a != nil {
+		if a.MinAvailable != nil {
+			return a.MinAvailable, nil
+		}
+		if a.MaxUnavailable != nil {
+			return nil, a.MaxUnavailable
+		}
+	}
+	one := intstr.FromInt32(1)
+	return nil, &one
+}
+
+// PreStopDelaySeconds is spec.availability.preStopDelaySeconds, 5 when unset.
+func (s *HighlyAvailableAppSpec) PreStopDelaySeconds() int32 {
+	if s.Availability == nil || s.Availability.PreStopDelaySeconds == nil {
+		return 5
+	}
+	return *s.Availability.PreStopDelaySeconds
+}
+
+// ShutdownSeconds is spec.availability.terminationGracePeriodSeconds, 30 when unset.
+func (s *HighlyAvailableAppSpec) ShutdownSeconds() int64 {
+	if s.Availability == nil || s.Availability.TerminationGracePeriodSeconds == nil {
+		return 30
+	}
+	return *s.Availability.TerminationGracePeriodSeconds
+}
+
+// RolloutMaxSurge is spec.rollout.maxSurge, 25% when unset (Stateless only).
+func (s *HighlyAvailableAppSpec) RolloutMaxSurge() intstr.IntOrString {
+	if s.Rollout != nil && s.Rollout.MaxSurge != nil {
+		return *s.Rollout.MaxSurge
+	}
+	return intstr.FromString("25%")
+}
+
+// RolloutMaxUnavailable is spec.rollout.maxUnavailable; when unset 0 for a Stateless app (capacity
+// never drops) and 1 for a Stateful one (a StatefulSet replaces pods in place).
+func (s *HighlyAvailableAppSpec) RolloutMaxUnavailable() intstr.IntOrString {
+	if s.Rollout != nil && s.Rollout.MaxUnavailable != nil {
+		return *s.Rollout.MaxUnavailable
+	}
+	if s.AppType() == Stateful {
+		return intstr.FromInt32(1)
+	}
+	return intstr.FromInt32(0)
+}
+
+// MinReadySeconds is spec.rollout.minReadySeconds, 0 when unset.
+func (s *HighlyAvailableAppSpec) MinReadySeconds() int32 {
+	if s.Rollout == nil || s.Rollout.MinReadySeconds == nil {
+		return 0
+	}
+	return *s.Rollout.MinReadySeconds
+}
+
+// ProgressDeadlineSeconds is spec.rollout.progressDeadlineSeconds, 600 when unset.
+func (s *HighlyAvailableAppSpec) ProgressDeadlineSeconds() int32 {
+	if s.Rollout == nil || s.Rollout.ProgressDeadlineSeconds == nil {
+		return 600
+	}
+	return *s.Rollout.ProgressDeadlineSeconds
+}
+
+// AutoRollback is spec.rollout.autoRollback, true when unset.
+func (s *HighlyAvailableAppSpec) AutoRollback() bool {
+	if s.Rollout == nil || s.Rollout.AutoRollback == nil {
+		return true
+	}
+	return *s.Rollout.AutoRollback
+}
+
+// RevisionHistoryLimit is spec.rollout.revisionHistoryLimit, 10 when unset.
+func (s *HighlyAvailableAppSpec) RevisionHistoryLimit() int32 {
+	if s.Rollout == nil || s.Rollout.RevisionHistoryLimit == nil {
+		return 10
+	}
+	return *s.Rollout.RevisionHistoryLimit
+}
+
+// Partition is spec.rollout.partition, 0 when unset (Stateful only).
+func (s *HighlyAvailableAppSpec) Partition() int32 {
+	if s.Rollout == nil || s.Rollout.Partition == nil {
+		return 0
+	}
+	return *s.Rollout.Partition
+}
+
+// Paused is spec.rollout.paused.
+func (s *HighlyAvailableAppSpec) Paused() bool {
+	return s.Rollout != nil && s.Rollout.Paused
+}
+
+// ClaimRetention is spec.volumeClaimRetention with Retain for what is unset.
+func (s *HighlyAvailableAppSpec) ClaimRetention() (whenDeleted, whenScaled ClaimRetention) {
+	whenDeleted, whenScaled = RetainClaims, RetainClaims
+	if r := s.VolumeClaimRetention; r != nil {
+		if r.WhenDeleted != "" {
+			whenDeleted = r.WhenDeleted
+		}
+		if r.WhenScaled != "" {
+			whenScaled = r.WhenScaled
+		}
+	}
+	return whenDeleted, whenScaled
+}

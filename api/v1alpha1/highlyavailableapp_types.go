@@ -1,0 +1,446 @@
+/*
+Copyright 2026.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// AppType selects the controller type the operator generates for an app.
+// +kubebuilder:validation:Enum=Stateless;Stateful
+type AppType string
+
+const (
+	// Stateless apps run as a Deployment behind a Service.
+	Stateless AppType = "Stateless"
+	// Stateful apps run as a StatefulSet with a headless Service and per-pod volume claims.
+	Stateful AppType = "Stateful"
+)
+
+// SpreadPolicy says over which topology domain the pods of an app are spread.
+// +kubebuilder:validation:Enum=Zone;Node;None
+type SpreadPolicy string
+
+const (
+	// SpreadZone spreads pods over zones (best effort, so a one-zone cluster still schedules) and,
+	// within that, over nodes.
+	SpreadZone SpreadPolicy = "Zone"
+	// SpreadNode spreads pods over nodes only.
+	SpreadNode SpreadPolicy = "Node"
+	// SpreadNone adds no topology spread constraints.
+	SpreadNone SpreadPolicy = "None"
+)
+
+// ClaimRetention says what happens to a Stateful app's volume claims.
+// +kubebuilder:validation:Enum=Retain;Delete
+type ClaimRetention string
+
+const (
+	// RetainClaims keeps the claims (and so the data).
+	RetainClaims ClaimRetention = "Retain"
+	// DeleteClaims deletes the claims.
+	DeleteClaims ClaimRetention = "Delete"
+)
+
+// HighlyAvailableAppSpec is what an app team asks for: one app, run highly available.
+// +kubebuilder:validation:XValidation:rule="size(self.template.spec.containers) > 0",message="at least one container is required",fieldPath=".template.spec.containers"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.storage) || size(self.storage) == 0",message="storage is only allowed when type is Stateful",fieldPath=".storage"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.volumeClaimRetention)",message="volumeClaimRetention is only allowed when type is Stateful",fieldPath=".volumeClaimRetention"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.podManagementPolicy)",message="podManagementPolicy is only allowed when type is Stateful",fieldPath=".podManagementPolicy"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.rollout) || !has(self.rollout.partition)",message="partition is only allowed when type is Stateful",fieldPath=".rollout.partition"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.rollout) || !has(self.rollout.maxSurge)",message="maxSurge is only allowed when type is Stateless: a StatefulSet replaces pods in place",fieldPath=".rollout.maxSurge"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.rollout) || !has(self.rollout.maxUnavailable) || self.rollout.maxUnavailable != 0",message="maxUnavailable must be at least 1 when type is Stateful: a StatefulSet replaces pods in place",fieldPath=".rollout.maxUnavailable"
+type HighlyAvailableAppSpec struct {
+	// type selects the controller type: Stateless (a Deployment) or Stateful (a StatefulSet with a
+	// headless Service and volume claims). It cannot be changed once set: delete and re-create the app.
+	// +kubebuilder:default=Stateless
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="type is immutable: delete and re-create the app to change it"
+	// +optional
+	Type AppType `json:"type,omitempty"`
+
+	// replicas is the number of pods. 1 is allowed but reported as not highly available. It is left
+	// to the HorizontalPodAutoscaler while autoscaling is set.
+	// +kubebuilder:default=3
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Replicas *int32 `json:"replicas,omitempty"`
+
+	// template describes the pods, as in a Deployment. The operator adds its labels, topology spread,
+	// a preStop delay and a termination grace period where the template sets none.
+	// +kubebuilder:validation:Required
+	Template corev1.PodTemplateSpec `json:"template"`
+
+	// service configures the Service in front of the pods. Stateful apps always also get a headless
+	// Service named after the app; this one is then the client Service, named <app>-client.
+	// +optional
+	Service *ServiceSpec `json:"service,omitempty"`
+
+	// storage lists the persistent volumes each pod of a Stateful app gets, as volumeClaimTemplates.
+	// Claims are named <storage name>-<app>-<ordinal>. Stateful only.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=16
+	// +optional
+	Storage []StorageSpec `json:"storage,omitempty"`
+
+	// volumeClaimRetention says whether claims are kept when the app is deleted or scaled down.
+	// Both default to Retain, so nothing is lost. Stateful only.
+	// +optional
+	VolumeClaimRetention *VolumeClaimRetention `json:"volumeClaimRetention,omitempty"`
+
+	// podManagementPolicy is the StatefulSet's: OrderedReady (the default) starts pods one at a time
+	// in ordinal order and stops them in reverse; Parallel starts and stops them all at once.
+	// Stateful only.
+	// +kubebuilder:validation:Enum=OrderedReady;Parallel
+	// +optional
+	PodManagementPolicy *PodManagementPolicy `json:"podManagementPolicy,omitempty"`
+
+	// availability configures the PodDisruptionBudget, the spread of pods and graceful shutdown.
+	// +optional
+	Availability *AvailabilitySpec `json:"availability,omitempty"`
+
+	// rollout configures updates, the revision history and automatic rollback.
+	// +optional
+	Rollout *RolloutSpec `json:"rollout,omitempty"`
+
+	// autoscaling adds a HorizontalPodAutoscaler; the operator then leaves the replica count to it.
+	// +optional
+	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+}
+
+// PodManagementPolicy is the StatefulSet's pod management policy.
+type PodManagementPolicy string
+
+// ServiceSpec configures the Service in front of the app's pods.
+type ServiceSpec struct {
+	// type is the Service type: ClusterIP (the default), NodePort or LoadBalancer.
+	// +kubebuilder:validation:Enum=ClusterIP;NodePort;LoadBalancer
+	// +kubebuilder:default=ClusterIP
+	// +optional
+	Type corev1.ServiceType `json:"type,omitempty"`
+
+	// ports are the Service's ports. Empty: one port per named or numbered containerPort of every
+	// container, each targeting that container port.
+	// +listType=atomic
+	// +optional
+	Ports []corev1.ServicePort `json:"ports,omitempty"`
+}
+
+// StorageSpec is one persistent volume that every pod of a Stateful app gets.
+// +kubebuilder:validation:XValidation:rule="quantity(string(self.size)).sign() > 0",message="size must be greater than zero",fieldPath=".size"
+type StorageSpec struct {
+	// name is the volume's name in the pod and the claim template's name; claims are named
+	// <name>-<app>-<ordinal>.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// mountPath is where the volume is mounted, an absolute path.
+	// +kubebuilder:validation:Pattern=`^/`
+	// +kubebuilder:validation:MaxLength=4096
+	MountPath string `json:"mountPath"`
+
+	// size is the requested capacity, as a quantity (1Gi, 500Mi).
+	Size resource.Quantity `json:"size"`
+
+	// storageClassName names the StorageClass; empty uses the cluster's default class.
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	StorageClassName *string `json:"storageClassName,omitempty"`
+
+	// accessModes of the claim; defaults to ReadWriteOnce.
+	// +kubebuilder:validation:items:Enum=ReadWriteOnce;ReadOnlyMany;ReadWriteMany;ReadWriteOncePod
+	// +kubebuilder:validation:MaxItems=4
+	// +listType=atomic
+	// +optional
+	AccessModes []corev1.PersistentVolumeAccessMode `json:"accessModes,omitempty"`
+
+	// containers names the containers that mount the volume; empty mounts it into every container.
+	// +kubebuilder:validation:MaxItems=32
+	// +kubebuilder:validation:items:MaxLength=63
+	// +listType=set
+	// +optional
+	Containers []string `json:"containers,omitempty"`
+}
+
+// VolumeClaimRetention says what happens to a Stateful app's claims.
+type VolumeClaimRetention struct {
+	// whenDeleted applies when the app is deleted: Retain (the default) or Delete.
+	// +kubebuilder:default=Retain
+	// +optional
+	WhenDeleted ClaimRetention `json:"whenDeleted,omitempty"`
+
+	// whenScaled applies to the claims of ordinals removed by a scale-down: Retain (the default) or
+	// Delete.
+	// +kubebuilder:default=Retain
+	// +optional
+	WhenScaled ClaimRetention `json:"whenScaled,omitempty"`
+}
+
+// AvailabilitySpec configures how the app stays available through disruptions.
+// +kubebuilder:validation:XValidation:rule="!(has(self.minAvailable) && has(self.maxUnavailable))",message="set either minAvailable or maxUnavailable, not both",fieldPath=".minAvailable"
+type AvailabilitySpec struct {
+	// maxUnavailable is how many pods (or what percentage) voluntary disruptions such as node drains
+	// may take down at once; it drives the PodDisruptionBudget. Defaults to 1 when minAvailable is
+	// not set. No budget is made below 2 replicas.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +optional
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// minAvailable is how many pods (or what percentage) must stay up through voluntary disruptions.
+	// Mutually exclusive with maxUnavailable.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +optional
+	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
+
+	// spread is the topology the pods are spread over: Zone (the default; over zones as far as the
+	// cluster has them, and over nodes), Node (over nodes), or None. Constraints the template already
+	// has are kept and none are added.
+	// +kubebuilder:default=Zone
+	// +optional
+	Spread SpreadPolicy `json:"spread,omitempty"`
+
+	// preStopDelaySeconds is how long a pod keeps serving after it is told to stop, so that
+	// endpoints and load balancers stop sending it traffic first. Added as a preStop sleep to every
+	// container that has no preStop hook. 0 adds none.
+	// +kubebuilder:default=5
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=300
+	// +optional
+	PreStopDelaySeconds *int32 `json:"preStopDelaySeconds,omitempty"`
+
+	// terminationGracePeriodSeconds is used when the template sets none: the preStop delay plus this
+	// long for the app to shut down. Defaults to 30.
+	// +kubebuilder:default=30
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+}
+
+// RolloutSpec configures updates and rollbacks.
+// +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || !has(self.minReadySeconds) || self.progressDeadlineSeconds > self.minReadySeconds",message="progressDeadlineSeconds must be greater than minReadySeconds",fieldPath=".progressDeadlineSeconds"
+type RolloutSpec struct {
+	// maxSurge is how many extra pods (or what percentage) a Stateless update may add. Default 25%.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +optional
+	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
+
+	// maxUnavailable is how many pods (or what percentage) an update may take down at once.
+	// Stateless default 0: capacity never drops during an update. Stateful default 1: a StatefulSet
+	// replaces pods in place, one at a time.
+	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +optional
+	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
+
+	// partition: a Stateful update only replaces pods with an ordinal at or above it (a canary by
+	// ordinal). Stateful only.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	Partition *int32 `json:"partition,omitempty"`
+
+	// minReadySeconds is how long a new pod must be ready before it counts as available.
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	MinReadySeconds *int32 `json:"minReadySeconds,omitempty"`
+
+	// progressDeadlineSeconds is how long an update may take before it counts as failed.
+	// +kubebuilder:default=600
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	ProgressDeadlineSeconds *int32 `json:"progressDeadlineSeconds,omitempty"`
+
+	// autoRollback puts the workload back on the last revision that completed as soon as an update
+	// is seen to fail. The spec is never changed: the failed revision is not retried until the spec
+	// changes again (or the retry annotation is set).
+	// +kubebuilder:default=true
+	// +optional
+	AutoRollback *bool `json:"autoRollback,omitempty"`
+
+	// revisionHistoryLimit is how many revisions are kept. The serving revision and the last one
+	// that completed are never pruned.
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +optional
+	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
+
+	// paused freezes an update where it is: the Deployment is paused, the StatefulSet's partition is
+	// held at its current point.
+	// +optional
+	Paused bool `json:"paused,omitempty"`
+}
+
+// AutoscalingSpec adds a HorizontalPodAutoscaler on CPU utilization.
+// +kubebuilder:validation:XValidation:rule="!has(self.minReplicas) || self.maxReplicas >= self.minReplicas",message="maxReplicas must be greater than or equal to minReplicas",fieldPath=".maxReplicas"
+type AutoscalingSpec struct {
+	// minReplicas is the lower bound; defaults to spec.replicas.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	MinReplicas *int32 `json:"minReplicas,omitempty"`
+
+	// maxReplicas is the upper bound.
+	// +kubebuilder:validation:Minimum=1
+	MaxReplicas int32 `json:"maxReplicas"`
+
+	// targetCPUUtilizationPercentage is the average CPU utilization, as a percentage of the pods'
+	// CPU requests, the autoscaler aims for. Default 80.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	TargetCPUUtilizationPercentage *int32 `json:"targetCPUUtilizationPercentage,omitempty"`
+}
+
+// Resilience summarizes how many failures the ready pods survive.
+type Resilience string
+
+const (
+	// ZoneRedundant: ready pods in at least two zones; losing a zone leaves the app up.
+	ZoneRedundant Resilience = "ZoneRedundant"
+	// NodeRedundant: ready pods on at least two nodes, but all in one zone.
+	NodeRedundant Resilience = "NodeRedundant"
+	// SinglePointOfFailure: every ready pod is on one node.
+	SinglePointOfFailure Resilience = "SinglePointOfFailure"
+	// Unavailable: no pod is ready.
+	Unavailable Resilience = "Unavailable"
+)
+
+// WorkloadReference names the object that runs the app's pods.
+type WorkloadReference struct {
+	// kind is Deployment or StatefulSet.
+	Kind string `json:"kind"`
+	// name of the object, in the app's namespace.
+	Name string `json:"name"`
+}
+
+// HighlyAvailableAppStatus is what the operator observes of the app.
+type HighlyAvailableAppStatus struct {
+	// observedGeneration is the spec generation this status describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready, Reconciling, Stalled (kstatus), Available and HighlyAvailable.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// workload is the Deployment or StatefulSet that runs the pods.
+	// +optional
+	Workload *WorkloadReference `json:"workload,omitempty"`
+
+	// service is the name of the Service clients use.
+	// +optional
+	Service string `json:"service,omitempty"`
+
+	// replicas is the number of pods the workload has.
+	// +optional
+	Replicas int32 `json:"replicas,omitempty"`
+
+	// readyReplicas is the number of ready pods.
+	// +optional
+	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+
+	// updatedReplicas is the number of pods of the revision the workload is rolling to.
+	// +optional
+	UpdatedReplicas int32 `json:"updatedReplicas,omitempty"`
+
+	// availableReplicas is the number of pods ready for at least minReadySeconds.
+	// +optional
+	AvailableReplicas int32 `json:"availableReplicas,omitempty"`
+
+	// readySummary is "ready/desired", as kubectl get shows it.
+	// +optional
+	ReadySummary string `json:"readySummary,omitempty"`
+
+	// selector is the label selector of the app's pods, for the scale subresource (HPA).
+	// +optional
+	Selector string `json:"selector,omitempty"`
+
+	// currentRevision is the number of the revision serving now.
+	// +optional
+	CurrentRevision int64 `json:"currentRevision,omitempty"`
+
+	// updateRevision is the number of the revision the spec asks for.
+	// +optional
+	UpdateRevision int64 `json:"updateRevision,omitempty"`
+
+	// lastFailedRevision is the number of the last revision whose update failed.
+	// +optional
+	LastFailedRevision int64 `json:"lastFailedRevision,omitempty"`
+
+	// resilience summarizes where the ready pods run: ZoneRedundant, NodeRedundant,
+	// SinglePointOfFailure or Unavailable.
+	// +optional
+	Resilience Resilience `json:"resilience,omitempty"`
+
+	// zones is the number of distinct zones the ready pods run in.
+	// +optional
+	Zones int32 `json:"zones,omitempty"`
+
+	// nodes is the number of distinct nodes the ready pods run on.
+	// +optional
+	Nodes int32 `json:"nodes,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.replicas,selectorpath=.status.selector
+// +kubebuilder:resource:shortName=haapp;haa,categories=all
+// +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readySummary`
+// +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.status.currentRevision`
+// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Resilience",type=string,JSONPath=`.status.resilience`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// HighlyAvailableApp is one application run highly available: the operator turns it into a
+// Deployment or a StatefulSet with Services, a PodDisruptionBudget and HA defaults, keeps its revision
+// history, rolls failed updates back and reports how available the app really is.
+type HighlyAvailableApp struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is a standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+
+	// spec is what the app team asks for.
+	// +required
+	Spec HighlyAvailableAppSpec `json:"spec"`
+
+	// status is what the operator observes.
+	// +optional
+	Status HighlyAvailableAppStatus `json:"status,omitzero"`
+}
+
+// +kubebuilder:object:root=true
+
+// HighlyAvailableAppList contains a list of HighlyAvailableApp.
+type HighlyAvailableAppList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []HighlyAvailableApp `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&HighlyAvailableApp{}, &HighlyAvailableAppList{})
+}
