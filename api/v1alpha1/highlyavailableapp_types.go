@@ -20,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -442,5 +443,8 @@ type HighlyAvailableAppList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&HighlyAvailableApp{}, &HighlyAvailableAppList{})
+	SchemeBuilder.Register(func(s *runtime.Scheme) error {
+		s.AddKnownTypes(SchemeGroupVersion, &HighlyAvailableApp{}, &HighlyAvailableAppList{})
+		return nil
+	})
 }
