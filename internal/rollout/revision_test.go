@@ -1,0 +1,202 @@
+package rollout
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+)
+
+func testApp(name string) *appsv1alpha1.HighlyAvailableApp {
+	return &appsv1alpha1.HighlyAvailableApp{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"}}
+}
+
+func TestNewRevision(t *testing.T) {
+	user := baseTemplate()
+	built := baseTemplate()
+	built.Labels = map[string]string{appsv1alpha1.LabelName: "web", LabelRevisionHash: "bcdfghjklm"}
+	data := RevisionData{Template: *user, PodTemplate: *built}
+
+	cr, err := NewRevision(testApp("web"), "bcdfghjklm", 3, data)
+	if err != nil {
+		t.Fatalf("NewRevision: %v", err)
+	}
+	if cr.Name != "web-bcdfghjklm" || cr.Namespace != "shop" || cr.Revision != 3 {
+		t.Errorf("got name %s/%s revision %d", cr.Namespace, cr.Name, cr.Revision)
+	}
+	wantLabels := map[string]string{
+		appsv1alpha1.LabelName:      "web",
+		appsv1alpha1.LabelInstance:  "web",
+		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue,
+		LabelRevisionHash:           "bcdfghjklm",
+	}
+	if !equality.Semantic.DeepEqual(cr.Labels, wantLabels) {
+		t.Errorf("labels %v, want %v", cr.Labels, wantLabels)
+	}
+	if len(cr.OwnerReferences) != 0 || len(cr.Annotations) != 0 {
+		t.Errorf("want no owner references or annotations, got %v %v", cr.OwnerReferences, cr.Annotations)
+	}
+	if OutcomeOf(cr) != OutcomeNone {
+		t.Errorf("new revision outcome %q, want none", OutcomeOf(cr))
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(cr.Data.Raw, &fields); err != nil {
+		t.Fatalf("data is not a JSON object: %v", err)
+	}
+	if _, ok := fields["template"]; !ok {
+		t.Error("data has no template field")
+	}
+	if _, ok := fields["podTemplate"]; !ok {
+		t.Error("data has no podTemplate field")
+	}
+	got, err := DecodeRevision(cr)
+	if err != nil {
+		t.Fatalf("DecodeRevision: %v", err)
+	}
+	if !equality.Semantic.DeepEqual(got, data) {
+		t.Errorf("round trip lost data:\n got %+v\nwant %+v", got, data)
+	}
+}
+
+func TestNewRevisionRejectsBadInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		app    *appsv1alpha1.HighlyAvailableApp
+		hash   string
+		number int64
+		want   string
+	}{
+		{"nil app", nil, "bcdfghjklm", 1, "app is nil"},
+		{"no name", testApp(""), "bcdfghjklm", 1, "metadata.name"},
+		{"no hash", testApp("web"), "", 1, "hash is empty"},
+		{"hash not a label value", testApp("web"), "a b", 1, "label value"},
+		{"number zero", testApp("web"), "bcdfghjklm", 0, "revision number 0"},
+		{"name too long", testApp(strings.Repeat("a", 250)), "bcdfghjklm", 1, "name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := NewRevision(tt.app, tt.hash, tt.number, RevisionData{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDecodeRevision(t *testing.T) {
+	tpl := baseTemplate()
+	tests := []struct {
+		name    string
+		cr      *appsv1.ControllerRevision
+		wantErr string
+		image   string
+	}{
+		{"nil", nil, "nil", ""},
+		{"empty data", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-x"}}, "web-x: data is empty", ""},
+		{"not JSON", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-x"},
+			Data: runtime.RawExtension{Raw: []byte("{")}}, "web-x: data", ""},
+		{"decoded object", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-x"},
+			Data: runtime.RawExtension{Object: &runtime.Unknown{
+				Raw: mustJSON(t, RevisionData{Template: *tpl}), ContentType: runtime.ContentTypeJSON,
+			}}}, "", "nginx:1.9.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := DecodeRevision(tt.cr)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("DecodeRevision: %v", err)
+			}
+			if img := got.Template.Spec.Containers[0].Image; img != tt.image {
+				t.Errorf("image %q, want %q", img, tt.image)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestOutcomeMarks(t *testing.T) {
+	inProgress := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-a"}}
+	failed := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-a", Annotations: map[string]string{
+		AnnotationOutcome: "Failed", AnnotationFailure: "pod web-a-1: Unschedulable: no nodes",
+	}}}
+	complete := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-a", Annotations: map[string]string{
+		AnnotationOutcome: "Complete", "keep": "me",
+	}}}
+	tests := []struct {
+		name        string
+		cr          *appsv1.ControllerRevision
+		mark        func(*appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool)
+		wantOutcome Outcome
+		wantMessage string
+		wantChanged bool
+	}{
+		{"in progress to complete", inProgress, MarkComplete, OutcomeComplete, "", true},
+		{"complete again", complete, MarkComplete, OutcomeComplete, "", false},
+		{"failed to complete drops message", failed, MarkComplete, OutcomeComplete, "", true},
+		{"in progress to failed", inProgress, func(c *appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool) {
+			return MarkFailed(c, "pod web-a-1 container web: ImagePullBackOff: back-off")
+		}, OutcomeFailed, "pod web-a-1 container web: ImagePullBackOff: back-off", true},
+		{"failed again, same message", failed, func(c *appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool) {
+			return MarkFailed(c, "pod web-a-1: Unschedulable: no nodes")
+		}, OutcomeFailed, "pod web-a-1: Unschedulable: no nodes", false},
+		{"failed, new message", failed, func(c *appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool) {
+			return MarkFailed(c, "other")
+		}, OutcomeFailed, "other", true},
+		{"retry clears failure", failed, ClearOutcome, OutcomeNone, "", true},
+		{"clear in progress", inProgress, ClearOutcome, OutcomeNone, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := tt.cr.DeepCopy()
+			got, changed := tt.mark(tt.cr)
+			if !equality.Semantic.DeepEqual(before, tt.cr) {
+				t.Error("the argument was modified")
+			}
+			if changed != tt.wantChanged {
+				t.Errorf("changed %v, want %v", changed, tt.wantChanged)
+			}
+			if o := OutcomeOf(got); o != tt.wantOutcome {
+				t.Errorf("outcome %q, want %q", o, tt.wantOutcome)
+			}
+			if m := FailureMessage(got); m != tt.wantMessage {
+				t.Errorf("message %q, want %q", m, tt.wantMessage)
+			}
+			if _, has := got.Annotations[AnnotationFailure]; has && tt.wantOutcome != OutcomeFailed {
+				t.Error("failure annotation left on a revision that is not Failed")
+			}
+			if tt.cr == complete && got.Annotations["keep"] != "me" {
+				t.Error("other annotations were dropped")
+			}
+		})
+	}
+}
+
+func TestOutcomeOfUnknownValue(t *testing.T) {
+	cr := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{AnnotationOutcome: "Maybe"}}}
+	if OutcomeOf(cr) != OutcomeNone {
+		t.Errorf("unknown outcome read as %q", OutcomeOf(cr))
+	}
+	if OutcomeOf(nil) != OutcomeNone || RevisionHash(nil) != "" {
+		t.Error("nil revision not handled")
+	}
+}
