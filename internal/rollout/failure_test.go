@@ -1,0 +1,402 @@
+package rollout
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+const (
+	newHash = "newnewnewn"
+	oldHash = "oldoldoldo"
+)
+
+// pod is a running, ready pod of revision hash with one container "web", created at t0.
+func pod(name, hash string, mutate ...func(*corev1.Pod)) corev1.Pod {
+	p := corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: name, Namespace: "shop", CreationTimestamp: metav1.NewTime(t0),
+			Labels: map[string]string{LabelRevisionHash: hash},
+		},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.9.1"}}},
+		Status: corev1.PodStatus{
+			Phase: corev1.PodRunning,
+			Conditions: []corev1.PodCondition{
+				{Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
+				{Type: corev1.PodReady, Status: corev1.ConditionTrue},
+			},
+			ContainerStatuses: []corev1.ContainerStatus{{
+				Name: "web", Ready: true,
+				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(t0)}},
+			}},
+		},
+	}
+	for _, m := range mutate {
+		m(&p)
+	}
+	return p
+}
+
+func waiting(reason, message string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		p.Status.ContainerStatuses[0].Ready = false
+		p.Status.ContainerStatuses[0].State = corev1.ContainerState{
+			Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message},
+		}
+	}
+}
+
+func oomKilled(restarts int32, current bool) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		st := &p.Status.ContainerStatuses[0]
+		st.RestartCount = restarts
+		term := &corev1.ContainerStateTerminated{Reason: "OOMKilled", ExitCode: 137}
+		if current {
+			st.State = corev1.ContainerState{Terminated: term}
+			return
+		}
+		st.LastTerminationState = corev1.ContainerState{Terminated: term}
+		st.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+			Reason: "CrashLoopBackOff", Message: "back-off 10s restarting failed container=web pod=" + p.Name,
+		}}
+	}
+}
+
+func memoryLimit(q string) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse(q)}
+	}
+}
+
+func unschedulable(since time.Time) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		p.Status.Phase = corev1.PodPending
+		p.Status.ContainerStatuses = nil
+		p.Status.Conditions = []corev1.PodCondition{{
+			Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
+			Message:            "0/3 nodes are available: 3 Insufficient cpu.",
+			LastTransitionTime: metav1.NewTime(since),
+		}}
+	}
+}
+
+func createdAt(ts time.Time) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(ts) }
+}
+
+func TestDetectFailure(t *testing.T) {
+	now := t0.Add(2 * time.Minute)
+	tests := []struct {
+		name string
+		in   Input
+		want Verdict
+	}{
+		{
+			name: "healthy pods",
+			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash), pod("web-old-1", oldHash)}},
+		},
+		{
+			name: "no pods yet",
+			in:   Input{},
+		},
+		{
+			name: "pod still creating",
+			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("ContainerCreating", ""))}},
+		},
+		{
+			name: "ImagePullBackOff",
+			in: Input{Pods: []corev1.Pod{pod("web-7f9c-x2", newHash,
+				waiting("ImagePullBackOff", `Back-off pulling image "nginx:1.91"`))}},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: "web",
+				Message: `Back-off pulling image "nginx:1.91"`},
+		},
+		{
+			name: "ErrImagePull",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+				waiting("ErrImagePull", "manifest unknown"))}},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: "web-new-1", Container: "web", Message: "manifest unknown"},
+		},
+		{
+			name: "ErrImageNeverPull",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+				waiting("ErrImageNeverPull", "image is not present with pull policy of Never"))}},
+			want: Verdict{Failed: true, Reason: ReasonErrImageNeverPull, Pod: "web-new-1", Container: "web",
+				Message: "image is not present with pull policy of Never"},
+		},
+		{
+			name: "InvalidImageName",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+				waiting("InvalidImageName", `Failed to apply default image tag "NGINX": invalid reference format`))}},
+			want: Verdict{Failed: true, Reason: ReasonInvalidImageName, Pod: "web-new-1", Container: "web",
+				Message: `Failed to apply default image tag "NGINX": invalid reference format`},
+		},
+		{
+			name: "CreateContainerConfigError",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+				waiting("CreateContainerConfigError", `secret "db" not found`))}},
+			want: Verdict{Failed: true, Reason: ReasonCreateContainerConfigError, Pod: "web-new-1", Container: "web",
+				Message: `secret "db" not found`},
+		},
+		{
+			name: "CreateContainerError",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+				waiting("CreateContainerError", "context deadline exceeded"))}},
+			want: Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: "web-new-1", Container: "web",
+				Message: "context deadline exceeded"},
+		},
+		{
+			name: "CrashLoopBackOff",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+				waiting("CrashLoopBackOff", "back-off 10s restarting failed container=web pod=web-new-1"))}},
+			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: "web-new-1", Container: "web",
+				Message: "back-off 10s restarting failed container=web pod=web-new-1"},
+		},
+		{
+			name: "failing init container",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, func(p *corev1.Pod) {
+				p.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "migrate:2"}}
+				p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "migrate",
+					State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
+						Reason: "CrashLoopBackOff", Message: "back-off 20s restarting failed container=migrate"}}}}
+				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}
+			})}},
+			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: "web-new-1", Container: "migrate",
+				InitContainer: true, Message: "back-off 20s restarting failed container=migrate"},
+		},
+		{
+			name: "one OOM kill is tolerated, back-off included",
+			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(1, false))}},
+		},
+		{
+			name: "repeated OOM kills",
+			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, memoryLimit("64Mi"), oomKilled(2, false))}},
+			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: "web-new-1", Container: "web",
+				Message: "killed for running out of memory 2 times (memory limit 64Mi)"},
+		},
+		{
+			name: "OOM kill just now after an earlier one",
+			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(1, true))}},
+			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: "web-new-1", Container: "web",
+				Message: "killed for running out of memory 2 times"},
+		},
+		{
+			name: "OOM threshold raised",
+			in:   Input{OOMKillThreshold: 3, Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(2, false))}},
+		},
+		{
+			name: "OOM kill then running again, below threshold",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(1, false), func(p *corev1.Pod) {
+				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+			})}},
+		},
+		{
+			name: "unschedulable within the grace period",
+			in:   Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-29*time.Second)))}},
+		},
+		{
+			name: "unschedulable past the grace period",
+			in:   Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-31*time.Second)))}},
+			want: Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: "web-new-1",
+				Message: "0/3 nodes are available: 3 Insufficient cpu."},
+		},
+		{
+			name: "unschedulable with a longer grace period",
+			in: Input{Now: now, UnschedulableGrace: time.Minute,
+				Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-31*time.Second)))}},
+		},
+		{
+			name: "scheduling gated is not unschedulable",
+			in: Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(t0), func(p *corev1.Pod) {
+				p.Status.Conditions[0].Reason = corev1.PodReasonSchedulingGated
+			})}},
+		},
+		{
+			name: "pod of the old revision failing is ignored",
+			in: Input{Pods: []corev1.Pod{
+				pod("web-old-1", oldHash, waiting("ImagePullBackOff", "x")),
+				pod("web-new-1", newHash),
+			}},
+		},
+		{
+			name: "pod without the revision label is ignored",
+			in: Input{Pods: []corev1.Pod{pod("web-x", "", waiting("ImagePullBackOff", "x"), func(p *corev1.Pod) {
+				p.Labels = nil
+			})}},
+		},
+		{
+			name: "terminating pod is ignored",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("CrashLoopBackOff", "x"), func(p *corev1.Pod) {
+				p.DeletionTimestamp = &metav1.Time{Time: now}
+			})}},
+		},
+		{
+			name: "several failing pods: the oldest is reported",
+			in: Input{Pods: []corev1.Pod{
+				pod("web-new-a", newHash, createdAt(t0.Add(time.Second)), waiting("ErrImagePull", "a")),
+				pod("web-new-b", newHash, waiting("ImagePullBackOff", "b")),
+				pod("web-new-c", newHash, createdAt(t0.Add(2*time.Second)), waiting("CrashLoopBackOff", "c")),
+			}},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-b", Container: "web", Message: "b"},
+		},
+		{
+			name: "several failing pods of one age: name order",
+			in: Input{Pods: []corev1.Pod{
+				pod("web-new-z", newHash, waiting("ErrImagePull", "z")),
+				pod("web-new-m", newHash, waiting("ImagePullBackOff", "m")),
+			}},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-m", Container: "web", Message: "m"},
+		},
+		{
+			name: "containers in spec order, whatever the status order",
+			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, func(p *corev1.Pod) {
+				p.Spec.Containers = []corev1.Container{{Name: "web"}, {Name: "agent"}}
+				p.Status.ContainerStatuses = []corev1.ContainerStatus{
+					{Name: "agent", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "agent"}}},
+					{Name: "web", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "web"}}},
+				}
+			})}},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: "web-new-1", Container: "web", Message: "web"},
+		},
+		{
+			name: "deadline not yet passed",
+			in:   Input{Now: t0.Add(600 * time.Second), UpdateStarted: t0, ProgressDeadlineSeconds: 600},
+		},
+		{
+			name: "deadline passed",
+			in:   Input{Now: t0.Add(601 * time.Second), UpdateStarted: t0, ProgressDeadlineSeconds: 600},
+			want: Verdict{Failed: true, Reason: ReasonProgressDeadlineExceeded,
+				Message: "the update did not complete within progressDeadlineSeconds (600s)"},
+		},
+		{
+			name: "a pod's reason wins over the deadline",
+			in: Input{Now: t0.Add(time.Hour), UpdateStarted: t0, ProgressDeadlineSeconds: 600,
+				Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("ErrImagePull", "denied"))}},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: "web-new-1", Container: "web", Message: "denied"},
+		},
+		{
+			name: "no start time: no deadline",
+			in:   Input{Now: t0.Add(time.Hour), ProgressDeadlineSeconds: 600},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := tt.in
+			if in.UpdateHash == "" {
+				in.UpdateHash = newHash
+			}
+			if got := DetectFailure(in); got != tt.want {
+				t.Errorf("verdict\n got %+v\nwant %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestDetectFailureEmptyUpdateHashMatchesNoPod(t *testing.T) {
+	in := Input{Pods: []corev1.Pod{pod("web-x", "", waiting("ErrImagePull", "x"))}}
+	if v := DetectFailure(in); v.Failed {
+		t.Errorf("verdict %+v for a pod without a revision", v)
+	}
+}
+
+func TestVerdictString(t *testing.T) {
+	tests := []struct {
+		v    Verdict
+		want string
+	}{
+		{Verdict{}, ""},
+		{Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: "web",
+			Message: `Back-off pulling image "nginx:1.91"`},
+			`pod web-7f9c-x2 container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`},
+		{Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: "web-0", Container: "migrate", InitContainer: true,
+			Message: "back-off"}, "pod web-0 init container migrate: CrashLoopBackOff: back-off"},
+		{Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: "web-0", Message: "0/3 nodes are available"},
+			"pod web-0: Unschedulable: 0/3 nodes are available"},
+		{Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: "web-0", Container: "web"},
+			"pod web-0 container web: CreateContainerError"},
+		{Verdict{Failed: true, Reason: ReasonProgressDeadlineExceeded, Message: "too slow"},
+			"ProgressDeadlineExceeded: too slow"},
+	}
+	for _, tt := range tests {
+		if got := tt.v.String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+}
+
+func TestCheckProgressDeadline(t *testing.T) {
+	tests := []struct {
+		name     string
+		started  time.Time
+		now      time.Time
+		deadline int32
+		want     bool
+	}{
+		{"before", t0, t0.Add(10 * time.Second), 60, false},
+		{"exactly at", t0, t0.Add(60 * time.Second), 60, false},
+		{"after", t0, t0.Add(61 * time.Second), 60, true},
+		{"no start", time.Time{}, t0, 60, false},
+		{"no deadline", t0, t0.Add(time.Hour), 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := CheckProgressDeadline(tt.started, tt.now, tt.deadline)
+			if v.Failed != tt.want {
+				t.Fatalf("failed %v, want %v", v.Failed, tt.want)
+			}
+			if v.Failed && v.Reason != ReasonProgressDeadlineExceeded {
+				t.Errorf("reason %s", v.Reason)
+			}
+		})
+	}
+}
+
+func TestRequeueAfter(t *testing.T) {
+	now := t0.Add(10 * time.Second)
+	tests := []struct {
+		name string
+		in   Input
+		want time.Duration
+	}{
+		{"nothing pending", Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash)}}, 0},
+		{"deadline ahead", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600}, 591 * time.Second},
+		{"unschedulable grace ends first", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600,
+			Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-20*time.Second)))}}, 11 * time.Second},
+		{"old revision's unschedulable pod does not count", Input{Now: now,
+			Pods: []corev1.Pod{pod("web-old-1", oldHash, unschedulable(now))}}, 0},
+		{"already failed", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600,
+			Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("ErrImagePull", "x"))}}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.UpdateHash = newHash
+			if got := RequeueAfter(tt.in); got != tt.want {
+				t.Errorf("RequeueAfter = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRequeueAfterLeadsToAVerdict(t *testing.T) {
+	// Waking up when RequeueAfter says gives a verdict with no pod change.
+	in := Input{UpdateHash: newHash, Now: t0,
+		Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(t0))}}
+	if DetectFailure(in).Failed {
+		t.Fatal("failed before the grace period")
+	}
+	in.Now = in.Now.Add(RequeueAfter(in))
+	if v := DetectFailure(in); v.Reason != ReasonUnschedulable {
+		t.Fatalf("after RequeueAfter: %+v", v)
+	}
+}
+
+func TestPodFailureNil(t *testing.T) {
+	if v := PodFailure(nil, t0, 0, 0); v.Failed {
+		t.Error("nil pod failed")
+	}
+}
