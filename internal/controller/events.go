@@ -1,0 +1,71 @@
+package controller
+
+import (
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/metrics"
+)
+
+// Event reasons, one per thing a person watching `kubectl describe` may need to know.
+const (
+	ReasonCreated         = "Created"
+	ReasonUpdated         = "Updated"
+	ReasonDeleted         = "Deleted"
+	ReasonConflict        = "Conflict"
+	ReasonRolloutStarted  = "RolloutStarted"
+	ReasonRolloutComplete = "RolloutComplete"
+	ReasonRolloutFailed   = "RolloutFailed"
+	ReasonRolledBack      = "RolledBack"
+	ReasonRetrying        = "Retrying"
+	ReasonPodReplaced     = "PodReplaced"
+	ReasonStorageChanged  = "StorageChanged"
+)
+
+// storageRecreatePoll is how often a StatefulSet being re-created for new storage is looked at.
+const storageRecreatePoll = 2 * time.Second
+
+// event records an Event on the app, when the reconciler has a recorder.
+func (r *HighlyAvailableAppReconciler) event(app *appsv1alpha1.HighlyAvailableApp, eventType, reason, action, format string, args ...any) {
+	if r.Recorder == nil {
+		return
+	}
+	r.Recorder.Eventf(app, nil, eventType, reason, action, format, args...)
+}
+
+// phase summarizes the app's conditions for the haoperator_apps metric.
+func phase(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.HighlyAvailableAppStatus) string {
+	switch {
+	case meta.IsStatusConditionTrue(st.Conditions, appsv1alpha1.ConditionStalled):
+		return "Stalled"
+	case meta.IsStatusConditionTrue(st.Conditions, appsv1alpha1.ConditionReady):
+		return "Ready"
+	case app.Spec.Paused():
+		return "Paused"
+	default:
+		return "Progressing"
+	}
+}
+
+func recordAppState(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.HighlyAvailableAppStatus) {
+	metrics.SetAppState(app.Namespace, app.Name, phase(app, st), string(st.Resilience))
+}
+
+func forgetApp(namespace, name string) { metrics.ForgetApp(namespace, name) }
+
+func rolloutStarted(app *appsv1alpha1.HighlyAvailableApp) { metrics.RolloutStarted(app.Namespace, app.Name) }
+
+func rolloutCompleted(app *appsv1alpha1.HighlyAvailableApp) {
+	metrics.RolloutCompleted(app.Namespace, app.Name)
+}
+
+func rolledBack(app *appsv1alpha1.HighlyAvailableApp, reason string) {
+	metrics.RolledBack(app.Namespace, app.Name, reason)
+}
+
+func observeFailureDetection(d time.Duration) { metrics.ObserveFailureDetection(d.Seconds()) }
+
+func observeRollback(d time.Duration) { metrics.ObserveRollback(d.Seconds()) }
+

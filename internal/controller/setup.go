@@ -1,0 +1,42 @@
+package controller
+
+import (
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+// CacheOptions limit the manager's cache to the objects the operator generates (labelled
+// app.kubernetes.io/managed-by=ha-operator), so that its memory does not grow with the unrelated
+// Deployments, Services and pods of the cluster. Nodes are cached as metadata only (for their zone).
+func CacheOptions() cache.Options {
+	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})}
+	byObject := map[client.Object]cache.ByObject{}
+	for _, obj := range []client.Object{
+		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
+		&corev1.Pod{}, &corev1.PersistentVolumeClaim{}, &policyv1.PodDisruptionBudget{},
+		&autoscalingv2.HorizontalPodAutoscaler{},
+	} {
+		byObject[obj] = owned
+	}
+	return cache.Options{ByObject: byObject}
+}
+
+// NewReconciler wires a reconciler to the manager's client, cache, API reader and event recorder.
+func NewReconciler(mgr ctrl.Manager, clusterDomain string) *HighlyAvailableAppReconciler {
+	return &HighlyAvailableAppReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Scheme:    mgr.GetScheme(),
+		Recorder:  mgr.GetEventRecorder("ha-operator"),
+		Options:   workload.Options{ClusterDomain: clusterDomain},
+	}
+}

@@ -1,0 +1,309 @@
+// Package status computes a HighlyAvailableApp's status from what the operator observed: the
+// workload, where the ready pods run, the rollout's state and any problem that blocks the app. It is
+// pure: the controller gathers the observations and patches the result.
+package status
+
+import (
+	"fmt"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+// Workload is what the operator observed of the Deployment or StatefulSet.
+type Workload struct {
+	Kind string
+	Name string
+	// Found is false until the workload exists.
+	Found bool
+	// Generation and ObservedGeneration tell whether the workload's controller has seen its spec.
+	Generation         int64
+	ObservedGeneration int64
+	// Desired is the workload's spec.replicas.
+	Desired           int32
+	Replicas          int32
+	ReadyReplicas     int32
+	UpdatedReplicas   int32
+	AvailableReplicas int32
+	// Partition is the StatefulSet's partition: ordinals below it keep the old revision.
+	Partition int32
+}
+
+// FromDeployment reads a Deployment's figures.
+func FromDeployment(d *appsv1.Deployment) Workload {
+	w := Workload{Kind: "Deployment", Name: d.Name, Found: true, Generation: d.Generation,
+		ObservedGeneration: d.Status.ObservedGeneration, Desired: 1,
+		Replicas: d.Status.Replicas, ReadyReplicas: d.Status.ReadyReplicas,
+		UpdatedReplicas: d.Status.UpdatedReplicas, AvailableReplicas: d.Status.AvailableReplicas}
+	if d.Spec.Replicas != nil {
+		w.Desired = *d.Spec.Replicas
+	}
+	return w
+}
+
+// FromStatefulSet reads a StatefulSet's figures.
+func FromStatefulSet(s *appsv1.StatefulSet) Workload {
+	w := Workload{Kind: "StatefulSet", Name: s.Name, Found: true, Generation: s.Generation,
+		ObservedGeneration: s.Status.ObservedGeneration, Desired: 1,
+		Replicas: s.Status.Replicas, ReadyReplicas: s.Status.ReadyReplicas,
+		UpdatedReplicas: s.Status.UpdatedReplicas, AvailableReplicas: s.Status.AvailableReplicas}
+	if s.Spec.Replicas != nil {
+		w.Desired = *s.Spec.Replicas
+	}
+	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		w.Partition = *ru.Partition
+	}
+	return w
+}
+
+// PodPlace is where one ready pod runs.
+type PodPlace struct {
+	Node string
+	Zone string
+}
+
+// Rollout is the state of the app's revisions.
+type Rollout struct {
+	CurrentRevision    int64
+	UpdateRevision     int64
+	LastFailedRevision int64
+	// OnUpdateRevision is true when the workload's template is the revision the spec asks for (false
+	// while it is held on an older one after a rollback).
+	OnUpdateRevision bool
+	// Failure describes why the update revision failed; empty while it has not.
+	Failure string
+	// FailureReason is the condition reason of a failure: RolledBack, RolloutFailed or
+	// ProgressDeadlineExceeded.
+	FailureReason string
+	// Paused is true while spec.rollout.paused holds the update.
+	Paused bool
+}
+
+// Problem is something that keeps the operator from running the app as asked, and that a person has
+// to resolve: an object of the same name it does not own, a spec it cannot build.
+type Problem struct {
+	Reason  string
+	Message string
+}
+
+// Input is everything Compute needs.
+type Input struct {
+	App      *appsv1alpha1.HighlyAvailableApp
+	Workload Workload
+	// Service is the name of the client Service, empty when the app has none.
+	Service   string
+	ReadyPods []PodPlace
+	Rollout   Rollout
+	// Problem, when set, blocks the app.
+	Problem *Problem
+	// Now stamps new conditions.
+	Now metav1.Time
+}
+
+// Compute returns the app's new status. Conditions keep their last transition time when their
+// status does not change, so an unchanged world computes an unchanged status.
+func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
+	app := in.App
+	w := in.Workload
+	desired := w.Desired
+	if !w.Found {
+		desired = workload.MinimumReplicas(app)
+		if app.Spec.Autoscaling == nil {
+			desired = app.Spec.DesiredReplicas()
+		}
+	}
+	out := appsv1alpha1.HighlyAvailableAppStatus{
+		ObservedGeneration: app.Generation,
+		Conditions:         copyConditions(app.Status.Conditions),
+		Service:            in.Service,
+		Replicas:           w.Replicas,
+		ReadyReplicas:      w.ReadyReplicas,
+		UpdatedReplicas:    w.UpdatedReplicas,
+		AvailableReplicas:  w.AvailableReplicas,
+		ReadySummary:       fmt.Sprintf("%d/%d", w.ReadyReplicas, desired),
+		Selector:           workload.SelectorString(app),
+		CurrentRevision:    in.Rollout.CurrentRevision,
+		UpdateRevision:     in.Rollout.UpdateRevision,
+		LastFailedRevision: in.Rollout.LastFailedRevision,
+	}
+	if w.Found {
+		out.Workload = &appsv1alpha1.WorkloadReference{Kind: w.Kind, Name: w.Name}
+	}
+	zones, nodes := placement(in.ReadyPods)
+	out.Zones, out.Nodes = int32(zones), int32(nodes)
+	out.Resilience = resilience(len(in.ReadyPods), zones, nodes)
+
+	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
+		meta.SetStatusCondition(&out.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason,
+			Message: msg, ObservedGeneration: app.Generation, LastTransitionTime: in.Now})
+	}
+	ready, reconciling, stalled := progress(in, desired)
+	set(appsv1alpha1.ConditionReady, ready.status, ready.reason, ready.message)
+	set(appsv1alpha1.ConditionReconciling, reconciling.status, reconciling.reason, reconciling.message)
+	set(appsv1alpha1.ConditionStalled, stalled.status, stalled.reason, stalled.message)
+
+	minimum := workload.MinAvailablePods(app, desired)
+	switch {
+	case w.ReadyReplicas >= minimum && (w.ReadyReplicas > 0 || desired == 0):
+		set(appsv1alpha1.ConditionAvailable, metav1.ConditionTrue, appsv1alpha1.ReasonMinimumAvailable,
+			fmt.Sprintf("%d of %d pods ready; the disruption budget needs %d", w.ReadyReplicas, desired, minimum))
+	default:
+		set(appsv1alpha1.ConditionAvailable, metav1.ConditionFalse, appsv1alpha1.ReasonBelowMinimum,
+			fmt.Sprintf("%d of %d pods ready; the disruption budget needs %d", w.ReadyReplicas, desired, max(minimum, 1)))
+	}
+	ha := highAvailability(app, desired, len(in.ReadyPods), zones, nodes)
+	set(appsv1alpha1.ConditionHighlyAvailable, ha.status, ha.reason, ha.message)
+	return out
+}
+
+type condition struct {
+	status  metav1.ConditionStatus
+	reason  string
+	message string
+}
+
+var (
+	conditionFalse = func(reason, msg string) condition { return condition{metav1.ConditionFalse, reason, msg} }
+	conditionTrue  = func(reason, msg string) condition { return condition{metav1.ConditionTrue, reason, msg} }
+)
+
+// progress decides Ready, Reconciling and Stalled, following the kstatus rules: Reconciling while
+// anything moves, Stalled when nothing will move without a change of spec, Ready only when the revision
+// the spec asks for serves on every replica.
+func progress(in Input, desired int32) (ready, reconciling, stalled condition) {
+	w, r := in.Workload, in.Rollout
+	notStalled := conditionFalse(appsv1alpha1.ReasonRolloutComplete, "")
+	if p := in.Problem; p != nil {
+		return conditionFalse(p.Reason, p.Message), conditionFalse(p.Reason, ""), conditionTrue(p.Reason, p.Message)
+	}
+	if r.Failure != "" {
+		reason := r.FailureReason
+		if reason == "" {
+			reason = appsv1alpha1.ReasonRolloutFailed
+		}
+		msg := fmt.Sprintf("revision %d failed: %s", r.UpdateRevision, r.Failure)
+		if reason == appsv1alpha1.ReasonRolledBack {
+			msg = fmt.Sprintf("revision %d failed and was rolled back to revision %d: %s", r.UpdateRevision, r.CurrentRevision, r.Failure)
+			if moving, why := inMotion(w, desired); moving {
+				return conditionFalse(reason, msg), conditionTrue(appsv1alpha1.ReasonRollingOut, "rolling back: "+why), conditionTrue(reason, msg)
+			}
+		}
+		return conditionFalse(reason, msg), conditionFalse(reason, ""), conditionTrue(reason, msg)
+	}
+	if !w.Found {
+		msg := fmt.Sprintf("creating %s %s", kindOr(w.Kind, in.App), in.App.Name)
+		return conditionFalse(appsv1alpha1.ReasonCreating, msg), conditionTrue(appsv1alpha1.ReasonCreating, msg), notStalled
+	}
+	if w.ObservedGeneration < w.Generation {
+		msg := fmt.Sprintf("waiting for the %s controller to observe generation %d", w.Kind, w.Generation)
+		return conditionFalse(appsv1alpha1.ReasonObservingGeneration, msg), conditionTrue(appsv1alpha1.ReasonObservingGeneration, msg), notStalled
+	}
+	moving, why := inMotion(w, desired)
+	if !moving && r.OnUpdateRevision && w.Partition == 0 {
+		return conditionTrue(appsv1alpha1.ReasonRolloutComplete,
+				fmt.Sprintf("revision %d serves on %d of %d replicas", r.UpdateRevision, w.AvailableReplicas, desired)),
+			conditionFalse(appsv1alpha1.ReasonRolloutComplete, ""), notStalled
+	}
+	if r.Paused {
+		msg := "update paused by spec.rollout.paused: " + why
+		if !moving {
+			msg = "update paused by spec.rollout.paused"
+		}
+		return conditionFalse(appsv1alpha1.ReasonPaused, msg), conditionTrue(appsv1alpha1.ReasonPaused, msg), notStalled
+	}
+	if !moving && w.Partition > 0 {
+		msg := fmt.Sprintf("partition %d: ordinals below it keep the previous revision", w.Partition)
+		return conditionFalse(appsv1alpha1.ReasonRollingOut, msg), conditionTrue(appsv1alpha1.ReasonRollingOut, msg), notStalled
+	}
+	reason := appsv1alpha1.ReasonRollingOut
+	if w.UpdatedReplicas >= desired && w.Replicas != desired {
+		reason = appsv1alpha1.ReasonScaling
+	}
+	if why == "" {
+		why = fmt.Sprintf("rolling out revision %d", r.UpdateRevision)
+	}
+	return conditionFalse(reason, why), conditionTrue(reason, why), notStalled
+}
+
+// inMotion tells whether the workload is still changing pods, and how far it is.
+func inMotion(w Workload, desired int32) (bool, string) {
+	wantUpdated := max(desired-w.Partition, 0)
+	if w.Replicas == desired && w.UpdatedReplicas >= wantUpdated && w.ReadyReplicas >= desired && w.AvailableReplicas >= desired {
+		return false, ""
+	}
+	return true, fmt.Sprintf("%d of %d replicas updated, %d ready, %d available, %d in total",
+		w.UpdatedReplicas, desired, w.ReadyReplicas, w.AvailableReplicas, w.Replicas)
+}
+
+func kindOr(kind string, app *appsv1alpha1.HighlyAvailableApp) string {
+	if kind != "" {
+		return kind
+	}
+	if app.Spec.AppType() == appsv1alpha1.Stateful {
+		return "StatefulSet"
+	}
+	return "Deployment"
+}
+
+func placement(pods []PodPlace) (zones, nodes int) {
+	zoneSet, nodeSet := map[string]bool{}, map[string]bool{}
+	for _, p := range pods {
+		if p.Zone != "" {
+			zoneSet[p.Zone] = true
+		}
+		if p.Node != "" {
+			nodeSet[p.Node] = true
+		}
+	}
+	return len(zoneSet), len(nodeSet)
+}
+
+func resilience(ready, zones, nodes int) appsv1alpha1.Resilience {
+	switch {
+	case ready == 0:
+		return appsv1alpha1.Unavailable
+	case zones >= 2:
+		return appsv1alpha1.ZoneRedundant
+	case nodes >= 2:
+		return appsv1alpha1.NodeRedundant
+	default:
+		return appsv1alpha1.SinglePointOfFailure
+	}
+}
+
+func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready, zones, nodes int) condition {
+	pods := func(n int) string {
+		if n == 1 {
+			return "1 pod"
+		}
+		return fmt.Sprintf("%d pods", n)
+	}
+	switch {
+	case desired < 2:
+		return conditionFalse(appsv1alpha1.ReasonSingleReplica,
+			fmt.Sprintf("%d replica asked for: any disruption takes the app down; ask for at least 2", desired))
+	case ready == 0:
+		return conditionFalse(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")
+	case nodes < 2:
+		return conditionFalse(appsv1alpha1.ReasonSingleNode, fmt.Sprintf("%s on 1 node", pods(ready)))
+	case zones >= 2:
+		return conditionTrue(appsv1alpha1.ReasonZoneRedundant, fmt.Sprintf("%s in %d zones on %d nodes", pods(ready), zones, nodes))
+	case app.Spec.SpreadPolicy() == appsv1alpha1.SpreadZone:
+		return conditionFalse(appsv1alpha1.ReasonSingleZone, fmt.Sprintf("%s in %d zone", pods(ready), max(zones, 1)))
+	default:
+		return conditionTrue(appsv1alpha1.ReasonNodeRedundant, fmt.Sprintf("%s on %d nodes", pods(ready), nodes))
+	}
+}
+
+func copyConditions(in []metav1.Condition) []metav1.Condition {
+	if in == nil {
+		return nil
+	}
+	out := make([]metav1.Condition, len(in))
+	copy(out, in)
+	return out
+}

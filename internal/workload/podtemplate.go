@@ -1,0 +1,211 @@
+// Package workload turns a HighlyAvailableApp into the Kubernetes objects that run it: the pod
+// template with the operator's HA defaults, a Deployment or a StatefulSet, Services, a
+// PodDisruptionBudget and a HorizontalPodAutoscaler. Every function here is pure: it reads the app and
+// returns objects, and never talks to the API server.
+package workload
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+)
+
+// Options are the cluster facts the builders need that are not in the app.
+type Options struct {
+	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
+	ClusterDomain string
+}
+
+// DefaultClusterDomain is the cluster domain of most clusters.
+const DefaultClusterDomain = "cluster.local"
+
+// Environment variables given to every container of a Stateful app, unless the container sets them.
+const (
+	EnvPodName      = "POD_NAME"
+	EnvPodNamespace = "POD_NAMESPACE"
+	EnvPodIP        = "POD_IP"
+	EnvPeers        = "HA_PEERS"
+)
+
+// Topology keys the spread constraints use.
+const (
+	ZoneTopologyKey = corev1.LabelTopologyZone
+	NodeTopologyKey = corev1.LabelHostname
+)
+
+// Labels are the labels on every object generated for the app.
+func Labels(app *appsv1alpha1.HighlyAvailableApp) map[string]string {
+	return map[string]string{
+		appsv1alpha1.LabelName:      app.Name,
+		appsv1alpha1.LabelInstance:  app.Name,
+		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue,
+	}
+}
+
+// SelectorLabels select the app's pods. They never change, because a workload's selector is
+// immutable.
+func SelectorLabels(app *appsv1alpha1.HighlyAvailableApp) map[string]string {
+	return map[string]string{
+		appsv1alpha1.LabelName:     app.Name,
+		appsv1alpha1.LabelInstance: app.Name,
+	}
+}
+
+// SelectorString is SelectorLabels in the label selector syntax, for the scale subresource.
+func SelectorString(app *appsv1alpha1.HighlyAvailableApp) string {
+	return fmt.Sprintf("%s=%s,%s=%s", appsv1alpha1.LabelInstance, app.Name, appsv1alpha1.LabelName, app.Name)
+}
+
+// PeerNames lists the stable DNS names of every ordinal of a Stateful app, in ordinal order.
+func PeerNames(app *appsv1alpha1.HighlyAvailableApp, opts Options) []string {
+	domain := opts.ClusterDomain
+	if domain == "" {
+		domain = DefaultClusterDomain
+	}
+	n := app.Spec.DesiredReplicas()
+	names := make([]string, 0, n)
+	for i := range n {
+		names = append(names, fmt.Sprintf("%s-%d.%s.%s.svc.%s", app.Name, i, HeadlessServiceName(app), app.Namespace, domain))
+	}
+	return names
+}
+
+// PodTemplate is the app's template with the operator's additions: its labels; topology spread over
+// zones and nodes; a preStop delay and a termination grace period where the template sets none; and,
+// for a Stateful app, the storage mounts and the peer-discovery environment. What the user set is
+// kept: the operator only fills gaps.
+func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodTemplateSpec {
+	tpl := *app.Spec.Template.DeepCopy()
+	labels := make(map[string]string, len(tpl.Labels)+3)
+	maps.Copy(labels, tpl.Labels)
+	maps.Copy(labels, Labels(app))
+	tpl.Labels = labels
+
+	spec := &tpl.Spec
+	if len(spec.TopologySpreadConstraints) == 0 {
+		spec.TopologySpreadConstraints = spreadConstraints(app)
+	}
+	addGracefulShutdown(app, spec)
+	if app.Spec.AppType() == appsv1alpha1.Stateful {
+		addStorageMounts(app, spec)
+		peers := strings.Join(PeerNames(app, opts), ",")
+		for i := range spec.InitContainers {
+			addPeerEnv(&spec.InitContainers[i], peers)
+		}
+		for i := range spec.Containers {
+			addPeerEnv(&spec.Containers[i], peers)
+		}
+	}
+	return tpl
+}
+
+// spreadConstraints spreads pods over zones as far as the cluster allows (ScheduleAnyway, so that a
+// one-zone cluster still schedules; status reports the zones reached) and strictly over nodes (a
+// skew of one can always be met by the least loaded node). Tainted and cordoned nodes do not count as
+// places to spread to, so a lost zone or a drain does not block the replacement pods. Only pods of the
+// same revision count, so a rolling update spreads its new pods afresh.
+func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp) []corev1.TopologySpreadConstraint {
+	policy := app.Spec.SpreadPolicy()
+	if policy == appsv1alpha1.SpreadNone {
+		return nil
+	}
+	revisionKey := "pod-template-hash"
+	if app.Spec.AppType() == appsv1alpha1.Stateful {
+		revisionKey = "controller-revision-hash"
+	}
+	honor := corev1.NodeInclusionPolicyHonor
+	constraint := func(key string, when corev1.UnsatisfiableConstraintAction) corev1.TopologySpreadConstraint {
+		return corev1.TopologySpreadConstraint{
+			MaxSkew:            1,
+			TopologyKey:        key,
+			WhenUnsatisfiable:  when,
+			LabelSelector:      selector(app),
+			MatchLabelKeys:     []string{revisionKey},
+			NodeAffinityPolicy: &honor,
+			NodeTaintsPolicy:   &honor,
+		}
+	}
+	var out []corev1.TopologySpreadConstraint
+	if policy == appsv1alpha1.SpreadZone {
+		out = append(out, constraint(ZoneTopologyKey, corev1.ScheduleAnyway))
+	}
+	return append(out, constraint(NodeTopologyKey, corev1.DoNotSchedule))
+}
+
+// addGracefulShutdown gives every container without a preStop hook a sleep, so that the pod leaves
+// the Service's endpoints before it stops serving, and sets a grace period that covers it.
+func addGracefulShutdown(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodSpec) {
+	delay := app.Spec.PreStopDelaySeconds()
+	if delay > 0 {
+		for i := range spec.Containers {
+			c := &spec.Containers[i]
+			if c.Lifecycle == nil {
+				c.Lifecycle = &corev1.Lifecycle{}
+			}
+			if c.Lifecycle.PreStop == nil {
+				c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(delay)}}
+			}
+		}
+	}
+	if spec.TerminationGracePeriodSeconds == nil {
+		grace := int64(delay) + app.Spec.ShutdownSeconds()
+		spec.TerminationGracePeriodSeconds = &grace
+	}
+}
+
+// addStorageMounts mounts each storage entry into the containers it names (every container when it
+// names none), unless the container already mounts a volume of that name.
+func addStorageMounts(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodSpec) {
+	for _, st := range app.Spec.Storage {
+		for i := range spec.Containers {
+			c := &spec.Containers[i]
+			if len(st.Containers) > 0 && !slices.Contains(st.Containers, c.Name) {
+				continue
+			}
+			if hasMount(c, st.Name) {
+				continue
+			}
+			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: st.Name, MountPath: st.MountPath})
+		}
+	}
+}
+
+// addPeerEnv adds the peer-discovery variables the container does not set itself.
+func addPeerEnv(c *corev1.Container, peers string) {
+	field := func(path string) *corev1.EnvVarSource {
+		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}
+	}
+	for _, v := range []corev1.EnvVar{
+		{Name: EnvPodName, ValueFrom: field("metadata.name")},
+		{Name: EnvPodNamespace, ValueFrom: field("metadata.namespace")},
+		{Name: EnvPodIP, ValueFrom: field("status.podIP")},
+		{Name: EnvPeers, Value: peers},
+	} {
+		if !hasEnv(c, v.Name) {
+			c.Env = append(c.Env, v)
+		}
+	}
+}
+
+func hasEnv(c *corev1.Container, name string) bool {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasMount(c *corev1.Container, name string) bool {
+	for _, m := range c.VolumeMounts {
+		if m.Name == name {
+			return true
+		}
+	}
+	return false
+}
