@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
+)
+
+// clearScreen moves the cursor home and clears a terminal, so --watch redraws in place.
+const clearScreen = "\033[H\033[2J"
+
+func newGetCommand(open func() (*session, error)) *cobra.Command {
+	var watch bool
+	cmd := &cobra.Command{
+		Use:   "get NAME [--watch]",
+		Short: "Show the app as a tree: workload, revisions, pods with zone, node, readiness and failure",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			if watch {
+				return s.watchTree(cmd.Context(), args[0])
+			}
+			return s.tree(cmd.Context(), args[0], s.out)
+		},
+	}
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "redraw when anything changes, until interrupted")
+	return cmd
+}
+
+// watchTree redraws the tree whenever it changes: in place on a terminal, else one after another.
+func (s *session) watchTree(ctx context.Context, name string) error {
+	last := ""
+	for {
+		var buf bytes.Buffer
+		if err := s.tree(ctx, name, &buf); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if buf.String() != last {
+			if s.width > 0 {
+				fmt.Fprint(s.out, clearScreen)
+			} else if last != "" {
+				fmt.Fprintln(s.out)
+			}
+			fmt.Fprint(s.out, buf.String())
+			last = buf.String()
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(s.interval):
+		}
+	}
+}
+
+// snapshot is everything the tree shows, read from the cluster at one time.
+type snapshot struct {
+	app      *appsv1alpha1.HighlyAvailableApp
+	workload client.Object // *appsv1.Deployment, *appsv1.StatefulSet or nil when missing
+	revs     []appsv1.ControllerRevision
+	pods     []corev1.Pod
+	zones    map[string]string // node name → zone
+}
+
+func (s *session) tree(ctx context.Context, name string, w io.Writer) error {
+	snap, err := s.read(ctx, name)
+	if err != nil {
+		return err
+	}
+	return renderTree(w, s.width, snap, s.now())
+}
+
+func (s *session) read(ctx context.Context, name string) (*snapshot, error) {
+	app, err := s.getApp(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	snap := &snapshot{app: app, zones: map[string]string{}}
+	if snap.workload, err = s.workload(ctx, app); err != nil {
+		return nil, err
+	}
+	if snap.revs, err = s.revisions(ctx, app); err != nil {
+		return nil, err
+	}
+	if snap.pods, err = s.pods(ctx, app); err != nil {
+		return nil, err
+	}
+	for _, p := range snap.pods {
+		node := p.Spec.NodeName
+		if node == "" {
+			continue
+		}
+		if _, done := snap.zones[node]; done {
+			continue
+		}
+		n := &corev1.Node{}
+		// Nodes are cluster-scoped and a user may not read them: then the zone stays blank.
+		if err := s.client.Get(ctx, client.ObjectKey{Name: node}, n); err == nil {
+			snap.zones[node] = n.Labels[corev1.LabelTopologyZone]
+		} else {
+			snap.zones[node] = ""
+		}
+	}
+	return snap, nil
+}
+
+// workload is the app's Deployment or StatefulSet, nil when it does not exist (yet).
+func (s *session) workload(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (client.Object, error) {
+	kind, name := "Deployment", app.Name
+	if app.Spec.AppType() == appsv1alpha1.Stateful {
+		kind = "StatefulSet"
+	}
+	if ref := app.Status.Workload; ref != nil {
+		kind, name = ref.Kind, ref.Name
+	}
+	var obj client.Object
+	switch kind {
+	case "StatefulSet":
+		obj = &appsv1.StatefulSet{}
+	default:
+		obj = &appsv1.Deployment{}
+	}
+	if err := s.client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, obj); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get %s %q: %w", strings.ToLower(kind), name, err)
+	}
+	return obj, nil
+}
+
+// treeNode is one row of the tree and the rows under it.
+type treeNode struct {
+	cells    []string // NAME, STATUS, READY, ZONE, NODE, AGE, INFO
+	children []*treeNode
+}
+
+func renderTree(w io.Writer, width int, snap *snapshot, now time.Time) error {
+	app := snap.app
+	state := stateOf(app)
+	writeSummary(w, width, app, state)
+	fmt.Fprintln(w)
+
+	root := &treeNode{cells: []string{
+		"HighlyAvailableApp/" + app.Name, string(state.phase), readyOf(app), "", "", age(now, app.CreationTimestamp), state.reason,
+	}}
+	parent := root
+	if snap.workload != nil {
+		wl := workloadNode(snap.workload, now)
+		root.children = append(root.children, wl)
+		parent = wl
+	} else {
+		kind := "Deployment"
+		if app.Spec.AppType() == appsv1alpha1.Stateful {
+			kind = "StatefulSet"
+		}
+		root.children = append(root.children, &treeNode{cells: []string{kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet"}})
+	}
+	revNodes, err := revisionNodes(snap, now)
+	if err != nil {
+		return err
+	}
+	parent.children = append(parent.children, revNodes...)
+
+	var rows [][]string
+	var walk func(n *treeNode, prefix, childPrefix string)
+	walk = func(n *treeNode, prefix, childPrefix string) {
+		row := slices.Clone(n.cells)
+		row[0] = prefix + row[0]
+		rows = append(rows, row)
+		for i, c := range n.children {
+			if i == len(n.children)-1 {
+				walk(c, childPrefix+"└─", childPrefix+"  ")
+			} else {
+				walk(c, childPrefix+"├─", childPrefix+"│ ")
+			}
+		}
+	}
+	walk(root, "", "")
+	writeTable(w, width, []string{"NAME", "STATUS", "READY", "ZONE", "NODE", "AGE", "INFO"}, rows)
+	return nil
+}
+
+// writeSummary is the block above the tree: what a person wants first.
+func writeSummary(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp, state appState) {
+	st := app.Status
+	line := func(label, value string) {
+		text := fmt.Sprintf("%-12s %s", label+":", value)
+		if width > 0 {
+			text = truncate(text, width)
+		}
+		fmt.Fprintln(w, text)
+	}
+	line("Name", app.Namespace+"/"+app.Name)
+	line("Type", string(app.Spec.AppType()))
+	status := string(state.phase)
+	if state.reason != "" {
+		status += " (" + state.reason + ")"
+	}
+	line("Status", status)
+	if state.message != "" {
+		line("Message", state.message)
+	}
+	line("Replicas", fmt.Sprintf("%d desired | %d ready | %d updated | %d available",
+		app.Spec.DesiredReplicas(), st.ReadyReplicas, st.UpdatedReplicas, st.AvailableReplicas))
+	revs := fmt.Sprintf("serving %s | spec %s", revisionNumber(st.CurrentRevision), revisionNumber(st.UpdateRevision))
+	if st.LastFailedRevision != 0 {
+		revs += fmt.Sprintf(" | last failed %d", st.LastFailedRevision)
+	}
+	line("Revision", revs)
+	if st.Resilience != "" {
+		line("Resilience", fmt.Sprintf("%s (%d zones, %d nodes)", st.Resilience, st.Zones, st.Nodes))
+	}
+	var conds []string
+	for _, c := range st.Conditions {
+		conds = append(conds, c.Type+"="+string(c.Status))
+	}
+	if len(conds) > 0 {
+		line("Conditions", strings.Join(conds, " "))
+	}
+}
+
+func revisionNumber(n int64) string {
+	if n == 0 {
+		return "-"
+	}
+	return fmt.Sprint(n)
+}
+
+func readyOf(app *appsv1alpha1.HighlyAvailableApp) string {
+	if app.Status.ReadySummary != "" {
+		return app.Status.ReadySummary
+	}
+	return fmt.Sprintf("%d/%d", app.Status.ReadyReplicas, app.Spec.DesiredReplicas())
+}
+
+func workloadNode(obj client.Object, now time.Time) *treeNode {
+	switch wl := obj.(type) {
+	case *appsv1.Deployment:
+		status := "Progressing"
+		if wl.Spec.Paused {
+			status = "Paused"
+		} else if wl.Status.ObservedGeneration >= wl.Generation && wl.Status.UpdatedReplicas == replicas(wl.Spec.Replicas) &&
+			wl.Status.AvailableReplicas == replicas(wl.Spec.Replicas) && wl.Status.Replicas == wl.Status.UpdatedReplicas {
+			status = "Available"
+		}
+		return &treeNode{cells: []string{
+			"Deployment/" + wl.Name, status, fmt.Sprintf("%d/%d", wl.Status.ReadyReplicas, replicas(wl.Spec.Replicas)),
+			"", "", age(now, wl.CreationTimestamp),
+			fmt.Sprintf("updated %d, available %d", wl.Status.UpdatedReplicas, wl.Status.AvailableReplicas),
+		}}
+	case *appsv1.StatefulSet:
+		status := "Progressing"
+		if wl.Status.ObservedGeneration >= wl.Generation && wl.Status.UpdatedReplicas == replicas(wl.Spec.Replicas) &&
+			wl.Status.ReadyReplicas == replicas(wl.Spec.Replicas) && wl.Status.CurrentRevision == wl.Status.UpdateRevision {
+			status = "Available"
+		}
+		info := fmt.Sprintf("updated %d", wl.Status.UpdatedReplicas)
+		if u := wl.Spec.UpdateStrategy.RollingUpdate; u != nil && u.Partition != nil && *u.Partition > 0 {
+			info += fmt.Sprintf(", partition %d", *u.Partition)
+		}
+		return &treeNode{cells: []string{
+			"StatefulSet/" + wl.Name, status, fmt.Sprintf("%d/%d", wl.Status.ReadyReplicas, replicas(wl.Spec.Replicas)),
+			"", "", age(now, wl.CreationTimestamp), info,
+		}}
+	}
+	return &treeNode{cells: []string{obj.GetName(), "", "", "", "", "", ""}}
+}
+
+func replicas(r *int32) int32 {
+	if r == nil {
+		return 1
+	}
+	return *r
+}
+
+// revisionNodes are the revisions that have pods, plus the serving one and the one the spec asks
+// for, newest first, each with its pods. Pods of no known revision come last.
+func revisionNodes(snap *snapshot, now time.Time) ([]*treeNode, error) {
+	app := snap.app
+	byHash := map[string][]corev1.Pod{}
+	for _, p := range snap.pods {
+		byHash[p.Labels[rollout.LabelRevisionHash]] = append(byHash[p.Labels[rollout.LabelRevisionHash]], p)
+	}
+	var nodes []*treeNode
+	ordered := rollout.ByNumber(snap.revs)
+	slices.Reverse(ordered)
+	for _, cr := range ordered {
+		hash := rollout.RevisionHash(cr)
+		pods := byHash[hash]
+		delete(byHash, hash)
+		if len(pods) == 0 && cr.Revision != app.Status.CurrentRevision && cr.Revision != app.Status.UpdateRevision {
+			continue
+		}
+		data, err := rollout.DecodeRevision(cr)
+		if err != nil {
+			return nil, err
+		}
+		info := images(builtOrUser(data))
+		if msg := rollout.FailureMessage(cr); msg != "" {
+			info += ": " + msg
+		}
+		n := &treeNode{cells: []string{
+			fmt.Sprintf("Revision %d (%s)", cr.Revision, hash), revisionState(app, cr), podsReady(pods), "", "",
+			age(now, cr.CreationTimestamp), info,
+		}}
+		n.children = podNodes(pods, snap.zones, now)
+		nodes = append(nodes, n)
+	}
+	var unknown []corev1.Pod
+	for _, pods := range byHash {
+		unknown = append(unknown, pods...)
+	}
+	if len(unknown) > 0 {
+		n := &treeNode{cells: []string{"Revision ?", "unknown", podsReady(unknown), "", "", "", "pods of no stored revision"}}
+		n.children = podNodes(unknown, snap.zones, now)
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+func podsReady(pods []corev1.Pod) string {
+	ready := 0
+	for i := range pods {
+		if podReady(&pods[i]) {
+			ready++
+		}
+	}
+	return fmt.Sprintf("%d/%d", ready, len(pods))
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func podNodes(pods []corev1.Pod, zones map[string]string, now time.Time) []*treeNode {
+	slices.SortFunc(pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	var out []*treeNode
+	for i := range pods {
+		p := &pods[i]
+		readyContainers := 0
+		var restarts int32
+		for _, c := range p.Status.ContainerStatuses {
+			if c.Ready {
+				readyContainers++
+			}
+			restarts += c.RestartCount
+		}
+		info := ""
+		if v := rollout.PodFailure(p, now, 0, 0); v.Failed {
+			info = string(v.Reason)
+			if v.Message != "" {
+				info += ": " + v.Message
+			}
+		}
+		if restarts > 0 {
+			info = strings.TrimPrefix(info+fmt.Sprintf(", %d restarts", restarts), ", ")
+		}
+		out = append(out, &treeNode{cells: []string{
+			"Pod/" + p.Name, podStatus(p), fmt.Sprintf("%d/%d", readyContainers, len(p.Spec.Containers)),
+			orDash(zones[p.Spec.NodeName]), orDash(p.Spec.NodeName), age(now, p.CreationTimestamp), info,
+		}})
+	}
+	return out
+}
+
+// podStatus is the pod's state in one word, as kubectl get pods shows it: a waiting container's
+// reason wins over the phase, since it says what is wrong.
+func podStatus(p *corev1.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return "Terminating"
+	}
+	for _, group := range [][]corev1.ContainerStatus{p.Status.InitContainerStatuses, p.Status.ContainerStatuses} {
+		for _, c := range group {
+			if w := c.State.Waiting; w != nil && w.Reason != "" && w.Reason != "PodInitializing" {
+				return w.Reason
+			}
+		}
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason != "" {
+			return c.Reason
+		}
+	}
+	if p.Status.Phase == "" {
+		return string(corev1.PodPending)
+	}
+	return string(p.Status.Phase)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+)
+
+// phase is where an app stands, read the way kstatus reads it: the conditions count only once the
+// operator has observed the current generation.
+type phase string
+
+const (
+	phaseReady       phase = "Ready"
+	phaseStalled     phase = "Stalled"
+	phasePaused      phase = "Paused"
+	phaseProgressing phase = "Progressing"
+	phaseNotReady    phase = "NotReady"
+)
+
+// appState is the app's phase with the reason and message of the condition that decided it.
+type appState struct {
+	phase   phase
+	reason  string
+	message string
+}
+
+func stateOf(app *appsv1alpha1.HighlyAvailableApp) appState {
+	st := app.Status
+	if st.ObservedGeneration < app.Generation {
+		return appState{phaseProgressing, appsv1alpha1.ReasonObservingGeneration, fmt.Sprintf(
+			"waiting for the operator to observe generation %d (observed %d)", app.Generation, st.ObservedGeneration)}
+	}
+	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+		return appState{phaseStalled, c.Reason, c.Message}
+	}
+	ready := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReady)
+	if ready != nil && ready.Status == metav1.ConditionTrue {
+		return appState{phaseReady, ready.Reason, ready.Message}
+	}
+	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReconciling); c != nil && c.Status == metav1.ConditionTrue {
+		if c.Reason == appsv1alpha1.ReasonPaused {
+			return appState{phasePaused, c.Reason, c.Message}
+		}
+		return appState{phaseProgressing, c.Reason, c.Message}
+	}
+	if ready != nil {
+		return appState{phaseNotReady, ready.Reason, ready.Message}
+	}
+	return appState{phaseProgressing, appsv1alpha1.ReasonCreating, "the operator has not reported on the app yet"}
+}
+
+func newStatusCommand(open func() (*session, error)) *cobra.Command {
+	var timeout time.Duration
+	watch := true
+	cmd := &cobra.Command{
+		Use:   "status NAME [--timeout D] [--watch=true]",
+		Short: "Wait for the app's rollout: exit 0 when Ready, 1 when Stalled (or on timeout)",
+		Long: `Show the app's rollout as it goes, like kubectl rollout status: exit 0 once the app is Ready for
+the latest spec, exit 1 printing the cause once it is Stalled (a failed update, rolled back or not),
+or when --timeout passes. With --watch=false, print the state once: exit 1 only when Stalled.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open()
+			if err != nil {
+				return err
+			}
+			return s.status(cmd.Context(), args[0], watch, timeout)
+		},
+	}
+	cmd.Flags().DurationVar(&timeout, "timeout", 0, "how long to wait before giving up (e.g. 5m); 0 waits for ever")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", true, "wait until the rollout ends")
+	return cmd
+}
+
+func (s *session) status(ctx context.Context, name string, watch bool, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	last := ""
+	for {
+		app, err := s.getApp(ctx, name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return s.timedOut(name, timeout)
+			}
+			return err
+		}
+		state := stateOf(app)
+		switch state.phase {
+		case phaseReady:
+			fmt.Fprintf(s.out, "%s/%s successfully rolled out (revision %d)\n", resourceName, app.Name, app.Status.CurrentRevision)
+			return nil
+		case phaseStalled:
+			return &exitError{code: 1, msg: fmt.Sprintf("%s/%s failed: %s: %s", resourceName, app.Name, state.reason, state.message)}
+		}
+		if line := progressLine(app, state); line != last {
+			fmt.Fprintln(s.out, line)
+			last = line
+		}
+		if !watch {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return s.timedOut(name, timeout)
+		case <-time.After(s.interval):
+		}
+	}
+}
+
+func (s *session) timedOut(name string, timeout time.Duration) error {
+	if timeout > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("timed out after %s waiting for %s/%s to be Ready", timeout, resourceName, name)}
+	}
+	return &exitError{code: 1, msg: fmt.Sprintf("interrupted while waiting for %s/%s to be Ready", resourceName, name)}
+}
+
+// progressLine says what the rollout waits for, in kubectl rollout status's words.
+func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
+	st := app.Status
+	desired := app.Spec.DesiredReplicas()
+	switch {
+	case state.reason == appsv1alpha1.ReasonObservingGeneration:
+		return fmt.Sprintf("Waiting for %q: %s...", app.Name, state.message)
+	case state.phase == phasePaused:
+		return fmt.Sprintf("Rollout of %q is paused at %d of %d updated replicas (resume with: kubectl haapp resume %s)",
+			app.Name, st.UpdatedReplicas, desired, app.Name)
+	case st.UpdatedReplicas < desired:
+		return fmt.Sprintf("Waiting for %q rollout to finish: %d of %d updated replicas are available...",
+			app.Name, min(st.UpdatedReplicas, st.AvailableReplicas), desired)
+	case st.Replicas > st.UpdatedReplicas:
+		return fmt.Sprintf("Waiting for %q rollout to finish: %d old replicas are pending termination...",
+			app.Name, st.Replicas-st.UpdatedReplicas)
+	case st.AvailableReplicas < desired:
+		return fmt.Sprintf("Waiting for %q rollout to finish: %d of %d updated replicas are available...",
+			app.Name, st.AvailableReplicas, desired)
+	default:
+		msg := fmt.Sprintf("Waiting for %q: %s", app.Name, state.reason)
+		if state.message != "" {
+			msg += ": " + state.message
+		}
+		return msg
+	}
+}
