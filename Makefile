@@ -118,11 +118,20 @@ docker-buildx: ## Build and push docker image for the manager for cross-platform
 	- $(CONTAINER_TOOL) buildx rm ha-operator-builder
 	rm Dockerfile.cross
 
+# render-default prints config/default (CRD, RBAC, manager, metrics Service) with the manager image set
+# to $(IMG). It edits a copy of config/, so building an installer leaves no tracked file changed.
+define render-default
+tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+cp -R config "$$tmp/config"; \
+(cd "$$tmp/config/manager" && "$(KUSTOMIZE)" edit set image controller=$(IMG)); \
+"$(KUSTOMIZE)" build "$$tmp/config/default"
+endef
+
 .PHONY: build-installer
-build-installer: manifests generate kustomize ## Generate a consolidated YAML with CRDs and deployment.
+build-installer: manifests generate kustomize ## Write dist/install.yaml, one file that installs the CRD and the operator (IMG=<image>).
 	mkdir -p dist
-	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	"$(KUSTOMIZE)" build config/default > dist/install.yaml
+	$(render-default) > dist/install.yaml
+	@echo "Wrote dist/install.yaml for image $(IMG); install it with: kubectl apply --server-side -f dist/install.yaml"
 
 ##@ Deployment
 
@@ -130,23 +139,25 @@ ifndef ignore-not-found
   ignore-not-found = false
 endif
 
+# Server-side apply: the CRD is too large for client-side apply, whose last-applied-configuration
+# annotation would exceed the 256 KiB limit on annotations. --force-conflicts lets this apply take over
+# fields last set by an earlier client-side apply of the same manifests.
+APPLY = "$(KUBECTL)" apply --server-side --force-conflicts
+
 .PHONY: install
-install: manifests kustomize ## Install CRDs into the K8s cluster specified in ~/.kube/config.
-	@out="$$( "$(KUSTOMIZE)" build config/crd 2>/dev/null || true )"; \
-	if [ -n "$$out" ]; then echo "$$out" | "$(KUBECTL)" apply -f -; else echo "No CRDs to install; skipping."; fi
+install: manifests kustomize ## Install the CRD into the cluster of the current kubeconfig.
+	"$(KUSTOMIZE)" build config/crd | $(APPLY) -f -
 
 .PHONY: uninstall
-uninstall: manifests kustomize ## Uninstall CRDs from the K8s cluster specified in ~/.kube/config. Call with ignore-not-found=true to ignore resource not found errors during deletion.
-	@out="$$( "$(KUSTOMIZE)" build config/crd 2>/dev/null || true )"; \
-	if [ -n "$$out" ]; then echo "$$out" | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -; else echo "No CRDs to delete; skipping."; fi
+uninstall: manifests kustomize ## Uninstall the CRD (and so every HighlyAvailableApp) from the cluster. Call with ignore-not-found=true to ignore resource not found errors during deletion.
+	"$(KUSTOMIZE)" build config/crd | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
 
 .PHONY: deploy
-deploy: manifests kustomize ## Deploy controller to the K8s cluster specified in ~/.kube/config.
-	cd config/manager && "$(KUSTOMIZE)" edit set image controller=${IMG}
-	"$(KUSTOMIZE)" build config/default | "$(KUBECTL)" apply -f -
+deploy: manifests kustomize ## Deploy the CRD and the operator (image IMG=<image>) to the cluster of the current kubeconfig.
+	$(render-default) | $(APPLY) -f -
 
 .PHONY: undeploy
-undeploy: kustomize ## Undeploy controller from the K8s cluster specified in ~/.kube/config. Call with ignore-not-found=true to ignore resource not found errors during deletion.
+undeploy: kustomize ## Undeploy the operator and the CRD from the cluster. Call with ignore-not-found=true to ignore resource not found errors during deletion.
 	"$(KUSTOMIZE)" build config/default | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
 
 ##@ Dependencies
