@@ -1,0 +1,546 @@
+#!/usr/bin/env bash
+# cluster.sh runs a local, simulated multi-zone Kubernetes cluster without containers: etcd,
+# kube-apiserver, kube-controller-manager and kube-scheduler built from source (bin/), and kwok
+# playing the kubelets of fake nodes (one kwok per zone, so that a zone can fail on its own, and one
+# for storage). Everything listens on 127.0.0.1 only; certificates are generated at start-up.
+#
+# Usage: hack/cluster/cluster.sh COMMAND [ARGS]
+#   up                  start a fresh cluster (does nothing if it is already running)
+#   down                stop every process of the cluster (operator included) and delete its data
+#   status              check every process, the API server and that every node is Ready
+#   zone-down ZONE      stop the kwok of ZONE: its nodes stop heartbeating, as in a zone outage
+#   zone-up ZONE        start the kwok of ZONE again and wait for its nodes to be Ready
+#   operator-start      run bin/manager against the cluster in the background (log in the state dir)
+#   operator-stop [--kill]  stop the operator (SIGTERM, or SIGKILL with --kill)
+#   logs [LINES]        print the last LINES (default 100) of every log of the cluster
+#   env                 print the export line for the cluster's kubeconfig
+#
+# Settings (environment):
+#   CLUSTER_NAME            demo (default) or e2e or any name: selects the state dir and the ports
+#   CLUSTER_DIR             state dir, default .cluster/$CLUSTER_NAME in the repository
+#   CLUSTER_PORT_BASE       first of the ports used (demo 16400, e2e 17400, others 18400)
+#   CLUSTER_ZONES           zones, default "zone-a zone-b zone-c"
+#   CLUSTER_NODES_PER_ZONE  nodes per zone, default 2
+#   CLUSTER_MISSING_IMAGES  regular expression of images that cannot be pulled (see README.md)
+#   OPERATOR_ARGS           extra flags for bin/manager
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HERE=$ROOT/hack/cluster
+BIN_DIR=${BIN_DIR:-$ROOT/bin}
+KUBECTL=${KUBECTL:-kubectl}
+
+CLUSTER_NAME=${CLUSTER_NAME:-demo}
+CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/.cluster/$CLUSTER_NAME}
+case $CLUSTER_NAME in
+demo) default_port_base=16400 ;;
+e2e) default_port_base=17400 ;;
+*) default_port_base=18400 ;;
+esac
+CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-$default_port_base}
+CLUSTER_ZONES=${CLUSTER_ZONES:-zone-a zone-b zone-c}
+CLUSTER_NODES_PER_ZONE=${CLUSTER_NODES_PER_ZONE:-2}
+# nginx:1.91 is the seed's typo of 1.9.1, a tag that does not exist; registries under the reserved
+# .invalid domain cannot resolve; a tag containing "does-not-exist" says what it is.
+CLUSTER_MISSING_IMAGES=${CLUSTER_MISSING_IMAGES:-'^(nginx:1\.91|[^/]+\.invalid/.*|.*:.*does-not-exist.*)$'}
+
+APISERVER_PORT=$((CLUSTER_PORT_BASE + 43))
+CONTROLLER_MANAGER_PORT=$((CLUSTER_PORT_BASE + 57))
+SCHEDULER_PORT=$((CLUSTER_PORT_BASE + 59))
+ETCD_PORT=$((CLUSTER_PORT_BASE + 79))
+ETCD_PEER_PORT=$((CLUSTER_PORT_BASE + 80))
+OPERATOR_HEALTH_PORT=$((CLUSTER_PORT_BASE + 81))
+
+# Liveness: kwok renews each node lease every quarter of its duration; the node lifecycle controller
+# marks a node NotReady when neither lease nor status moved for the grace period, then taints it,
+# and pods tolerate the taint for the API server's default toleration before they are evicted.
+NODE_LEASE_SECONDS=20
+NODE_MONITOR_GRACE=20s
+POD_TOLERATION_SECONDS=10
+
+PKI=$CLUSTER_DIR/pki
+LOGS=$CLUSTER_DIR/logs
+PIDS=$CLUSTER_DIR/pids
+KUBECONFIG_FILE=$CLUSTER_DIR/kubeconfig
+
+log() { printf '[cluster %s] %s\n' "$CLUSTER_NAME" "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# wait_for TIMEOUT_SECONDS DESCRIPTION COMMAND...: polls COMMAND every 0.2s until it succeeds.
+wait_for() {
+	local timeout=$1 what=$2
+	shift 2
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if ((SECONDS >= deadline)); then
+			log "timed out after ${timeout}s waiting for $what"
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+# wait_process NAME TIMEOUT_SECONDS COMMAND...: like wait_for, for a process of the cluster that is
+# starting: it fails at once, showing the end of its log, if the process exits.
+wait_process() {
+	local name=$1 timeout=$2
+	shift 2
+	local deadline=$((SECONDS + timeout))
+	until "$@" >/dev/null 2>&1; do
+		if ! pid_of "$name" >/dev/null; then
+			log "$name exited; the end of $LOGS/$name.log:"
+			tail -n 20 "$LOGS/$name.log" >&2
+			return 1
+		fi
+		if ((SECONDS >= deadline)); then
+			log "timed out after ${timeout}s waiting for $name; the end of $LOGS/$name.log:"
+			tail -n 20 "$LOGS/$name.log" >&2
+			return 1
+		fi
+		sleep 0.2
+	done
+}
+
+kubectl_() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# pid_of NAME prints the pid of the cluster's process NAME if it is running.
+pid_of() {
+	local file=$PIDS/$1.pid pid
+	[[ -f $file ]] || return 1
+	pid=$(<"$file")
+	# The pid must still be ours: a process of this state dir (pids are reused).
+	[[ -r /proc/$pid/cmdline ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$CLUSTER_DIR" || return 1
+	echo "$pid"
+}
+
+# start_process NAME COMMAND...: runs COMMAND detached (its own session, so that an interrupted make
+# does not take it down), logging to logs/NAME.log.
+start_process() {
+	local name=$1
+	shift
+	setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+	echo $! >"$PIDS/$name.pid"
+}
+
+# stop_process NAME [SIGNAL]: signals the process and waits for it to exit (SIGKILL after 10s).
+stop_process() {
+	local name=$1 signal=${2:-TERM} pid
+	if pid=$(pid_of "$name"); then
+		kill "-$signal" "$pid" 2>/dev/null || true
+		local deadline=$((SECONDS + 10))
+		while kill -0 "$pid" 2>/dev/null; do
+			if ((SECONDS >= deadline)); then
+				log "$name (pid $pid) did not stop; killing it"
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			sleep 0.1
+		done
+	fi
+	rm -f "$PIDS/$name.pid"
+}
+
+require_binaries() {
+	local missing=()
+	for b in etcd kube-apiserver kube-controller-manager kube-scheduler kwok; do
+		[[ -x $BIN_DIR/$b ]] || missing+=("$BIN_DIR/$b")
+	done
+	((${#missing[@]} == 0)) || die "missing ${missing[*]}: run 'make cluster-up', which builds them"
+}
+
+# --- certificates ----------------------------------------------------------------------------------
+
+# issue NAME SUBJECT EXTENSIONS: an ECDSA key and a certificate signed by the cluster's CA.
+issue() {
+	local name=$1 subject=$2 extensions=$3
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$PKI/$name.key" -subj "$subject" -out "$PKI/$name.csr" 2>/dev/null
+	openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+		-set_serial "0x$(openssl rand -hex 16)" -days 3650 -out "$PKI/$name.crt" \
+		-extfile <(printf '%b' "$extensions") 2>/dev/null
+	rm -f "$PKI/$name.csr"
+}
+
+generate_pki() {
+	mkdir -p "$PKI"
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$PKI/ca.key" -out "$PKI/ca.crt" -days 3650 \
+		-subj "/CN=ha-operator-$CLUSTER_NAME-ca" 2>/dev/null
+	local client='keyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth'
+	issue apiserver "/CN=kube-apiserver" \
+		"keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local"
+	issue admin "/O=system:masters/CN=ha-operator-admin" "$client"
+	issue controller-manager "/CN=system:kube-controller-manager" "$client"
+	issue scheduler "/CN=system:kube-scheduler" "$client"
+	issue kwok "/O=system:masters/CN=kwok" "$client"
+	openssl genrsa -out "$PKI/service-account.key" 2048 2>/dev/null
+	openssl rsa -in "$PKI/service-account.key" -pubout -out "$PKI/service-account.pub" 2>/dev/null
+	for user in admin controller-manager scheduler kwok; do
+		write_kubeconfig "$CLUSTER_DIR/$user.kubeconfig" "$user"
+	done
+	cp "$CLUSTER_DIR/admin.kubeconfig" "$KUBECONFIG_FILE"
+}
+
+write_kubeconfig() {
+	local file=$1 user=$2
+	cat >"$file" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: ha-operator-$CLUSTER_NAME
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority: $PKI/ca.crt
+users:
+- name: $user
+  user:
+    client-certificate: $PKI/$user.crt
+    client-key: $PKI/$user.key
+contexts:
+- name: ha-operator-$CLUSTER_NAME
+  context:
+    cluster: ha-operator-$CLUSTER_NAME
+    user: $user
+current-context: ha-operator-$CLUSTER_NAME
+EOF
+}
+
+# --- control plane -----------------------------------------------------------------------------------
+
+start_etcd() {
+	start_process etcd "$BIN_DIR/etcd" \
+		--name default \
+		--data-dir "$CLUSTER_DIR/etcd" \
+		--listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+		--advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+		--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+		--initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+		--initial-cluster "default=http://127.0.0.1:$ETCD_PEER_PORT" \
+		--unsafe-no-fsync \
+		--log-level warn
+	wait_process etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+}
+
+start_apiserver() {
+	start_process kube-apiserver "$BIN_DIR/kube-apiserver" \
+		--etcd-servers "http://127.0.0.1:$ETCD_PORT" \
+		--bind-address 127.0.0.1 \
+		--advertise-address 127.0.0.1 \
+		--endpoint-reconciler-type none \
+		--secure-port "$APISERVER_PORT" \
+		--tls-cert-file "$PKI/apiserver.crt" \
+		--tls-private-key-file "$PKI/apiserver.key" \
+		--client-ca-file "$PKI/ca.crt" \
+		--service-account-issuer https://kubernetes.default.svc.cluster.local \
+		--service-account-key-file "$PKI/service-account.pub" \
+		--service-account-signing-key-file "$PKI/service-account.key" \
+		--service-cluster-ip-range 10.96.0.0/16 \
+		--authorization-mode RBAC \
+		--allow-privileged=true \
+		--enable-priority-and-fairness=false \
+		--profiling=false \
+		--default-not-ready-toleration-seconds "$POD_TOLERATION_SECONDS" \
+		--default-unreachable-toleration-seconds "$POD_TOLERATION_SECONDS" \
+		--cert-dir "$PKI"
+	wait_process kube-apiserver 60 kubectl_ get --raw /readyz
+}
+
+start_controller_manager() {
+	start_process kube-controller-manager "$BIN_DIR/kube-controller-manager" \
+		--kubeconfig "$CLUSTER_DIR/controller-manager.kubeconfig" \
+		--authentication-kubeconfig "$CLUSTER_DIR/controller-manager.kubeconfig" \
+		--authorization-kubeconfig "$CLUSTER_DIR/controller-manager.kubeconfig" \
+		--bind-address 127.0.0.1 \
+		--secure-port "$CONTROLLER_MANAGER_PORT" \
+		--leader-elect=false \
+		--controllers '*' \
+		--use-service-account-credentials=true \
+		--service-account-private-key-file "$PKI/service-account.key" \
+		--root-ca-file "$PKI/ca.crt" \
+		--cluster-signing-cert-file "$PKI/ca.crt" \
+		--cluster-signing-key-file "$PKI/ca.key" \
+		--cluster-name "ha-operator-$CLUSTER_NAME" \
+		--node-monitor-period 2s \
+		--node-monitor-grace-period "$NODE_MONITOR_GRACE" \
+		--node-eviction-rate 10 \
+		--secondary-node-eviction-rate 10 \
+		--kube-api-qps 100 \
+		--kube-api-burst 200 \
+		--profiling=false
+}
+
+start_scheduler() {
+	start_process kube-scheduler "$BIN_DIR/kube-scheduler" \
+		--kubeconfig "$CLUSTER_DIR/scheduler.kubeconfig" \
+		--authentication-kubeconfig "$CLUSTER_DIR/scheduler.kubeconfig" \
+		--authorization-kubeconfig "$CLUSTER_DIR/scheduler.kubeconfig" \
+		--bind-address 127.0.0.1 \
+		--secure-port "$SCHEDULER_PORT" \
+		--leader-elect=false \
+		--kube-api-qps 100 \
+		--kube-api-burst 200 \
+		--profiling=false
+}
+
+# --- nodes and kwok ----------------------------------------------------------------------------------
+
+# render_stages writes the kwok configurations: node and pod stages for the zones, volume stages
+# for the storage kwok, with the missing-image pattern filled in.
+render_stages() {
+	local pattern=${CLUSTER_MISSING_IMAGES//\\/\\\\}
+	pattern=${pattern//&/\\&}
+	pattern=${pattern//|/\\|}
+	: >"$CLUSTER_DIR/kwok-nodes.yaml"
+	for f in "$HERE"/stages/node-*.yaml "$HERE"/stages/pod-*.yaml; do
+		printf -- '---\n' >>"$CLUSTER_DIR/kwok-nodes.yaml"
+		sed "s|@MISSING_IMAGES@|$pattern|g" "$f" >>"$CLUSTER_DIR/kwok-nodes.yaml"
+	done
+	: >"$CLUSTER_DIR/kwok-storage.yaml"
+	for f in "$HERE"/stages/pv-*.yaml "$HERE"/stages/pvc-*.yaml; do
+		printf -- '---\n' >>"$CLUSTER_DIR/kwok-storage.yaml"
+		cat "$f" >>"$CLUSTER_DIR/kwok-storage.yaml"
+	done
+}
+
+# zone_index ZONE prints the zone's position (1-based) or fails for an unknown zone.
+zone_index() {
+	local i=1
+	for z in $CLUSTER_ZONES; do
+		if [[ $z == "$1" ]]; then
+			echo "$i"
+			return 0
+		fi
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# node_names ZONE prints the names of the zone's nodes: zone-a → node-a-1, node-a-2...
+node_names() {
+	local suffix=${1#zone-}
+	for ((n = 1; n <= CLUSTER_NODES_PER_ZONE; n++)); do
+		echo "node-$suffix-$n"
+	done
+}
+
+create_nodes() {
+	local manifest=$CLUSTER_DIR/nodes.yaml
+	: >"$manifest"
+	for zone in $CLUSTER_ZONES; do
+		for node in $(node_names "$zone"); do
+			cat >>"$manifest" <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: $node
+  labels:
+    kubernetes.io/hostname: $node
+    kubernetes.io/os: linux
+    kubernetes.io/arch: amd64
+    node.kubernetes.io/instance-type: kwok-8cpu-32gi
+    topology.kubernetes.io/region: local
+    topology.kubernetes.io/zone: $zone
+    type: kwok
+  annotations:
+    node.alpha.kubernetes.io/ttl: "0"
+    kwok.x-k8s.io/node: fake
+EOF
+		done
+	done
+	kubectl_ apply -f "$manifest" >/dev/null
+}
+
+start_zone() {
+	local zone=$1 index
+	index=$(zone_index "$zone") || die "unknown zone $zone (zones: $CLUSTER_ZONES)"
+	start_process "kwok-$zone" "$BIN_DIR/kwok" \
+		--config "$CLUSTER_DIR/kwok-nodes.yaml" \
+		--kubeconfig "$CLUSTER_DIR/kwok.kubeconfig" \
+		--manage-nodes-with-label-selector "topology.kubernetes.io/zone=$zone" \
+		--node-lease-duration-seconds "$NODE_LEASE_SECONDS" \
+		--cidr "10.244.$index.0/24" \
+		--node-ip "10.240.0.$index"
+}
+
+start_storage() {
+	# This kwok manages no node: it only runs the volume stages (provisioning, binding, release).
+	start_process kwok-storage "$BIN_DIR/kwok" \
+		--config "$CLUSTER_DIR/kwok-storage.yaml" \
+		--kubeconfig "$CLUSTER_DIR/kwok.kubeconfig" \
+		--manage-single-node ha-operator-no-such-node
+}
+
+zone_ready() {
+	local zone=$1 status
+	status=$(kubectl_ get nodes -l "topology.kubernetes.io/zone=$zone" \
+		-o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{" "}{end}')
+	[[ $(wc -w <<<"$status") -eq $CLUSTER_NODES_PER_ZONE && $status != *False* && $status != *Unknown* ]]
+}
+
+all_nodes_ready() {
+	for zone in $CLUSTER_ZONES; do
+		zone_ready "$zone" || return 1
+	done
+}
+
+default_service_account() { kubectl_ -n default get serviceaccount default; }
+
+# --- commands ----------------------------------------------------------------------------------------
+
+cmd_up() {
+	if pid_of kube-apiserver >/dev/null; then
+		log "already running; kubeconfig: $KUBECONFIG_FILE"
+		cmd_status
+		return
+	fi
+	require_binaries
+	command -v openssl >/dev/null || die "openssl is needed to generate the cluster's certificates"
+	local started_at
+	started_at=$(date +%s.%N)
+	# Leftovers of a cluster that was not stopped cleanly (a killed make, a reboot).
+	stop_all
+	rm -rf "$CLUSTER_DIR"
+	mkdir -p "$LOGS" "$PIDS"
+	generate_pki
+	render_stages
+	log "starting etcd, kube-apiserver (https://127.0.0.1:$APISERVER_PORT)..."
+	start_etcd
+	start_apiserver
+	start_controller_manager
+	start_scheduler
+	kubectl_ apply -f "$HERE/storageclass.yaml" >/dev/null
+	create_nodes
+	for zone in $CLUSTER_ZONES; do
+		start_zone "$zone"
+	done
+	start_storage
+	log "waiting for the nodes to be Ready..."
+	wait_for 60 "the nodes to be Ready" all_nodes_ready || {
+		cmd_logs 20
+		exit 1
+	}
+	wait_for 30 "the default service account" default_service_account
+	log "up in $(awk -v a="$started_at" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s" \
+		"($(($(wc -w <<<"$CLUSTER_ZONES") * CLUSTER_NODES_PER_ZONE)) nodes in zones: $CLUSTER_ZONES)"
+	kubectl_ get nodes -L topology.kubernetes.io/zone >&2
+	log "kubeconfig: $KUBECONFIG_FILE"
+	echo "export KUBECONFIG=$KUBECONFIG_FILE"
+}
+
+# stop_all stops every process of the state dir, the operator first and etcd last.
+stop_all() {
+	[[ -d $PIDS ]] || return 0
+	stop_process operator
+	for file in "$PIDS"/kwok-*.pid; do
+		[[ -e $file ]] || continue
+		stop_process "$(basename "$file" .pid)"
+	done
+	stop_process kube-scheduler
+	stop_process kube-controller-manager
+	stop_process kube-apiserver
+	stop_process etcd
+}
+
+cmd_down() {
+	stop_all
+	if [[ -d $CLUSTER_DIR ]]; then
+		# Keep the logs for a post-mortem; the data, keys and kubeconfigs go.
+		find "$CLUSTER_DIR" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +
+	fi
+	log "stopped"
+}
+
+cmd_status() {
+	local failed=0
+	for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok-storage; do
+		pid_of "$name" >/dev/null || {
+			log "$name is not running"
+			failed=1
+		}
+	done
+	for zone in $CLUSTER_ZONES; do
+		pid_of "kwok-$zone" >/dev/null || log "kwok-$zone is not running (zone $zone is down)"
+	done
+	((failed == 0)) || return 1
+	wait_for 30 "the API server" kubectl_ get --raw /readyz || return 1
+	wait_for 60 "the nodes to be Ready" all_nodes_ready || {
+		kubectl_ get nodes -L topology.kubernetes.io/zone >&2
+		return 1
+	}
+	kubectl_ get nodes -L topology.kubernetes.io/zone >&2
+	if pid_of operator >/dev/null; then log "operator: running (log $LOGS/operator.log)"; fi
+	log "kubeconfig: $KUBECONFIG_FILE"
+}
+
+cmd_zone_down() {
+	local zone=${1:?usage: zone-down ZONE}
+	zone_index "$zone" >/dev/null || die "unknown zone $zone (zones: $CLUSTER_ZONES)"
+	# SIGKILL: the zone's kubelets vanish without a goodbye, as in a power or network failure.
+	stop_process "kwok-$zone" KILL
+	log "zone $zone is down: its nodes stop renewing their leases"
+}
+
+cmd_zone_up() {
+	local zone=${1:?usage: zone-up ZONE}
+	if ! pid_of "kwok-$zone" >/dev/null; then
+		start_zone "$zone"
+	fi
+	wait_for 60 "the nodes of $zone to be Ready" zone_ready "$zone"
+	log "zone $zone is up"
+}
+
+operator_healthy() { curl -sf "http://127.0.0.1:$OPERATOR_HEALTH_PORT/readyz"; }
+
+cmd_operator_start() {
+	[[ -x $BIN_DIR/manager ]] || die "missing $BIN_DIR/manager: go build -o bin/manager ./cmd"
+	pid_of kube-apiserver >/dev/null || die "the cluster is not running: hack/cluster/cluster.sh up"
+	if pid_of operator >/dev/null; then
+		log "operator already running"
+		return
+	fi
+	# The state dir in the command line marks the process as this cluster's (see pid_of).
+	# shellcheck disable=SC2086
+	KUBECONFIG=$KUBECONFIG_FILE start_process operator "$BIN_DIR/manager" \
+		--kubeconfig "$KUBECONFIG_FILE" \
+		--leader-elect=false \
+		--metrics-bind-address 0 \
+		--health-probe-bind-address "127.0.0.1:$OPERATOR_HEALTH_PORT" \
+		${OPERATOR_ARGS:-}
+	wait_process operator 60 operator_healthy
+	log "operator running (pid $(pid_of operator), log $LOGS/operator.log)"
+}
+
+cmd_operator_stop() {
+	local signal=TERM
+	[[ ${1:-} == --kill ]] && signal=KILL
+	stop_process operator "$signal"
+	log "operator stopped"
+}
+
+cmd_logs() {
+	local lines=${1:-100}
+	for file in "$LOGS"/*.log; do
+		[[ -e $file ]] || continue
+		printf '\n===== %s (last %s lines) =====\n' "$file" "$lines"
+		tail -n "$lines" "$file"
+	done
+}
+
+case ${1:-} in
+up) cmd_up ;;
+down) cmd_down ;;
+status) cmd_status ;;
+zone-down) cmd_zone_down "${2:-}" ;;
+zone-up) cmd_zone_up "${2:-}" ;;
+operator-start) cmd_operator_start ;;
+operator-stop) cmd_operator_stop "${2:-}" ;;
+logs) cmd_logs "${2:-100}" ;;
+env) echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
+*)
+	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//' >&2
+	exit 2
+	;;
+esac
