@@ -35,6 +35,7 @@ var RollbackReasons = []string{
 	"CrashLoopBackOff",
 	"ImagePullBackOff",
 	"ErrImagePull",
+	"ErrImageNeverPull",
 	"InvalidImageName",
 	"CreateContainerConfigError",
 	"CreateContainerError",

@@ -115,6 +115,7 @@ func TestRollbackReasonLabel(t *testing.T) {
 		{"ProgressDeadlineExceeded", "ProgressDeadlineExceeded"},
 		{"Unschedulable", "Unschedulable"},
 		{"OOMKilled", "OOMKilled"},
+		{"ErrImageNeverPull", "ErrImageNeverPull"},
 		{"", OtherReason},
 		{"pod web-7f9 container web: Back-off pulling image", OtherReason},
 		{"imagepullbackoff", OtherReason},

@@ -138,6 +138,25 @@ func TestArgoCDHealth(t *testing.T) {
 			kstatus: status.CurrentStatus,
 		},
 		{
+			name: "an object of the same name the app does not own",
+			app: sampleApp(1, 1, false,
+				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonConflict, "Deployment web exists and is not owned by the app"),
+				cond(appsv1alpha1.ConditionReconciling, F, appsv1alpha1.ReasonConflict, ""),
+				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonConflict, "Deployment web exists and is not owned by the app")),
+			want:    argoHealth{"Degraded", "Deployment web exists and is not owned by the app"},
+			kstatus: status.FailedStatus,
+		},
+		{
+			name: "rolling back: the old revision's pods are coming back",
+			app: sampleApp(5, 5, false,
+				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolledBack, rolledBackMessage),
+				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRollingOut, "rolling back: 3 of 3 replicas updated, 2 ready"),
+				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolledBack, rolledBackMessage)),
+			want: argoHealth{"Degraded", rolledBackMessage},
+			// kstatus reads Reconciling before Stalled: InProgress until the rollback settles, Failed after.
+			kstatus: status.InProgressStatus,
+		},
+		{
 			name: "rolled back after a failed update",
 			app: sampleApp(5, 5, false,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolledBack, rolledBackMessage),
@@ -202,10 +221,10 @@ func TestArgoCDHealth(t *testing.T) {
 			kstatus: status.FailedStatus,
 		},
 		{
-			name: "not ready for a reason that is neither progress nor a terminal failure",
+			name: "Ready=False alone: neither progress nor a terminal failure is reported",
 			app: sampleApp(1, 1, false,
-				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonConflict, "Deployment web exists and is not owned by the app")),
-			want:    argoHealth{"Progressing", "Deployment web exists and is not owned by the app"},
+				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonCreating, "creating Deployment web")),
+			want:    argoHealth{"Progressing", "creating Deployment web"},
 			kstatus: status.InProgressStatus,
 		},
 	}
