@@ -195,19 +195,28 @@ func renderTree(w io.Writer, width int, snap *snapshot, now time.Time) error {
 		}
 	}
 	walk(root, "", "")
-	writeTable(w, width, []string{"NAME", "STATUS", "READY", "ZONE", "NODE", "AGE", "INFO"}, rows)
+	// Node names are the longest and least needed: they are cut first, then zones.
+	writeTable(w, width, []string{"NAME", "STATUS", "READY", "ZONE", "NODE", "AGE", "INFO"}, rows, 4, 3)
 	return nil
 }
 
 // writeSummary is the block above the tree: what a person wants first.
 func writeSummary(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp, state appState) {
 	st := app.Status
+	// Values wrap under themselves, so the cause of a failure is read whole in any terminal.
+	const indent = 13
 	line := func(label, value string) {
-		text := fmt.Sprintf("%-12s %s", label+":", value)
+		valueWidth := 0
 		if width > 0 {
-			text = truncate(text, width)
+			valueWidth = max(width-indent, 20)
 		}
-		fmt.Fprintln(w, text)
+		for i, part := range wrap(value, valueWidth) {
+			if i == 0 {
+				fmt.Fprintf(w, "%-*s%s\n", indent, label+":", part)
+			} else {
+				fmt.Fprintf(w, "%*s%s\n", indent, "", part)
+			}
+		}
 	}
 	line("Name", app.Namespace+"/"+app.Name)
 	line("Type", string(app.Spec.AppType()))
@@ -314,12 +323,19 @@ func revisionNodes(snap *snapshot, now time.Time) ([]*treeNode, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The cause of a failure is in the summary above and in history: the row keeps to images.
 		info := images(builtOrUser(data))
-		if msg := rollout.FailureMessage(cr); msg != "" {
-			info += ": " + msg
+		state := string(rollout.OutcomeOf(cr))
+		switch {
+		case cr.Revision == app.Status.CurrentRevision:
+			state = "Serving"
+		case state == "" && cr.Revision == app.Status.UpdateRevision:
+			state = "Updating"
+		case state == "":
+			state = "Superseded"
 		}
 		n := &treeNode{cells: []string{
-			fmt.Sprintf("Revision %d (%s)", cr.Revision, hash), revisionState(app, cr), podsReady(pods), "", "",
+			fmt.Sprintf("Revision %d", cr.Revision), state, podsReady(pods), "", "",
 			age(now, cr.CreationTimestamp), info,
 		}}
 		n.children = podNodes(pods, snap.zones, now)
@@ -369,18 +385,19 @@ func podNodes(pods []corev1.Pod, zones map[string]string, now time.Time) []*tree
 			}
 			restarts += c.RestartCount
 		}
-		info := ""
+		status, info := podStatus(p), ""
 		if v := rollout.PodFailure(p, now, 0, 0); v.Failed {
-			info = string(v.Reason)
-			if v.Message != "" {
-				info += ": " + v.Message
+			// The reason is often the status already: then the message alone says more.
+			info = v.Message
+			if string(v.Reason) != status {
+				info = strings.TrimSuffix(string(v.Reason)+": "+v.Message, ": ")
 			}
 		}
 		if restarts > 0 {
-			info = strings.TrimPrefix(info+fmt.Sprintf(", %d restarts", restarts), ", ")
+			info = strings.TrimPrefix(info+fmt.Sprintf(", restarts: %d", restarts), ", ")
 		}
 		out = append(out, &treeNode{cells: []string{
-			"Pod/" + p.Name, podStatus(p), fmt.Sprintf("%d/%d", readyContainers, len(p.Spec.Containers)),
+			"Pod/" + p.Name, status, fmt.Sprintf("%d/%d", readyContainers, len(p.Spec.Containers)),
 			orDash(zones[p.Spec.NodeName]), orDash(p.Spec.NodeName), age(now, p.CreationTimestamp), info,
 		}})
 	}
@@ -417,4 +434,3 @@ func orDash(s string) string {
 	}
 	return s
 }
-

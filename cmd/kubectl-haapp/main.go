@@ -22,11 +22,15 @@ func main() {
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
-		code := 1
-		var exit *exitError
-		if errors.As(err, &exit) {
-			code = exit.code
-		}
-		os.Exit(code)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode is 1 for any error, unless the error carries its own code.
+func exitCode(err error) int {
+	var exit *exitError
+	if errors.As(err, &exit) {
+		return exit.code
+	}
+	return 1
 }
