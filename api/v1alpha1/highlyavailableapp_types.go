@@ -145,7 +145,6 @@ type ServiceSpec struct {
 }
 
 // StorageSpec is one persistent volume that every pod of a Stateful app gets.
-// +kubebuilder:validation:XValidation:rule="quantity(string(self.size)).sign() > 0",message="size must be greater than zero",fieldPath=".size"
 type StorageSpec struct {
 	// name is the volume's name in the pod and the claim template's name; claims are named
 	// <name>-<app>-<ordinal>.
@@ -203,6 +202,7 @@ type AvailabilitySpec struct {
 	// may take down at once; it drives the PodDisruptionBudget. Defaults to 1 when minAvailable is
 	// not set. No budget is made below 2 replicas.
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
 	// +optional
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
@@ -210,6 +210,7 @@ type AvailabilitySpec struct {
 	// minAvailable is how many pods (or what percentage) must stay up through voluntary disruptions.
 	// Mutually exclusive with maxUnavailable.
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
 	// +optional
 	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
@@ -243,6 +244,7 @@ type AvailabilitySpec struct {
 type RolloutSpec struct {
 	// maxSurge is how many extra pods (or what percentage) a Stateless update may add. Default 25%.
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
 	// +optional
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
@@ -251,6 +253,7 @@ type RolloutSpec struct {
 	// Stateless default 0: capacity never drops during an update. Stateful default 1: a StatefulSet
 	// replaces pods in place, one at a time.
 	// +kubebuilder:validation:XIntOrString
+	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
 	// +optional
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
