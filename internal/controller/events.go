@@ -55,7 +55,9 @@ func recordAppState(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.Highly
 
 func forgetApp(namespace, name string) { metrics.ForgetApp(namespace, name) }
 
-func rolloutStarted(app *appsv1alpha1.HighlyAvailableApp) { metrics.RolloutStarted(app.Namespace, app.Name) }
+func rolloutStarted(app *appsv1alpha1.HighlyAvailableApp) {
+	metrics.RolloutStarted(app.Namespace, app.Name)
+}
 
 func rolloutCompleted(app *appsv1alpha1.HighlyAvailableApp) {
 	metrics.RolloutCompleted(app.Namespace, app.Name)
@@ -68,4 +70,3 @@ func rolledBack(app *appsv1alpha1.HighlyAvailableApp, reason string) {
 func observeFailureDetection(d time.Duration) { metrics.ObserveFailureDetection(d.Seconds()) }
 
 func observeRollback(d time.Duration) { metrics.ObserveRollback(d.Seconds()) }
-
