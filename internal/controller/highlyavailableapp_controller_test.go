@@ -41,6 +41,8 @@ func resourceMust(s string) resource.Quantity { return resource.MustParse(s) }
 
 func isAlreadyExists(err error) bool { return apierrors.IsAlreadyExists(err) }
 
+func isConflict(err error) bool { return apierrors.IsConflict(err) }
+
 var _ = Describe("A Stateless HighlyAvailableApp", func() {
 	var (
 		ns  string
