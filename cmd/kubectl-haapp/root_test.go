@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+)
+
+// runPlugin runs the plugin's command line against a fake cluster, as kubectl would run it. The
+// namespace comes from the -n flag, as with kubectl.
+func runPlugin(t *testing.T, funcs *interceptor.Funcs, objs []client.Object, args ...string) (*session, client.Client, string, string, error) {
+	t.Helper()
+	s, _, c := newSession(t, funcs, objs...)
+	streams, _, stdout, stderr := genericiooptions.NewTestIOStreams()
+	connectFake := func(flags *genericclioptions.ConfigFlags) (client.Client, string, error) {
+		if flags.Namespace == nil || *flags.Namespace == "" {
+			return nil, "", fmt.Errorf("no namespace flag")
+		}
+		return c, *flags.Namespace, nil
+	}
+	cmd := newRootCommand(streams, connectFake)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return s, c, stdout.String(), stderr.String(), err
+}
+
+func TestExitCode(t *testing.T) {
+	if got := exitCode(errors.New("boom")); got != 1 {
+		t.Errorf("plain error: %d", got)
+	}
+	if got := exitCode(fmt.Errorf("wrapped: %w", &exitError{code: 3, msg: "x"})); got != 3 {
+		t.Errorf("exit error: %d", got)
+	}
+}
+
+func TestWrongArguments(t *testing.T) {
+	for _, args := range [][]string{{"get"}, {"undo", "a", "b"}, {"undo", "web", "-n", "shop", "--to-revision", "-2"}} {
+		_, _, _, _, err := runPlugin(t, nil, world(t), args...)
+		if err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+}
