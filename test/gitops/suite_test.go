@@ -1,0 +1,97 @@
+package gitops
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/controller"
+)
+
+// The suite runs the real reconciler against a real kube-apiserver and etcd (KUBEBUILDER_ASSETS) and
+// reads the apps it writes the way GitOps tools do. envtest has no controller-manager or kubelet: the
+// tests play the Deployment controller by writing Deployment status and pods by hand.
+var (
+	ctx       context.Context
+	cancel    context.CancelFunc
+	testEnv   *envtest.Environment
+	cfg       *rest.Config
+	k8sClient client.Client
+	scheme    = runtime.NewScheme()
+
+	// stopOperator stops the manager and returns once it has stopped, so that a test can change an
+	// app the operator will not see.
+	stopOperator func()
+)
+
+const (
+	timeout = 15 * time.Second
+	poll    = 50 * time.Millisecond
+)
+
+func TestGitOps(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "GitOps Suite")
+}
+
+var _ = BeforeSuite(func() {
+	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
+	ctx, cancel = context.WithCancel(context.Background())
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(appsv1alpha1.AddToScheme(scheme))
+
+	By("starting kube-apiserver and etcd")
+	testEnv = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+	}
+	var err error
+	cfg, err = testEnv.Start()
+	Expect(err).NotTo(HaveOccurred())
+	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
+	Expect(err).NotTo(HaveOccurred())
+
+	By("starting the operator, wired as cmd/main.go wires it")
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:  scheme,
+		Metrics: metricsserver.Options{BindAddress: "0"},
+		Cache:   controller.CacheOptions(),
+	})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(controller.NewReconciler(mgr, "cluster.local").SetupWithManager(mgr)).To(Succeed())
+	mgrCtx, stopMgr := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer GinkgoRecover()
+		defer close(stopped)
+		Expect(mgr.Start(mgrCtx)).To(Succeed())
+	}()
+	stopOperator = func() {
+		stopMgr()
+		Eventually(stopped, timeout).Should(BeClosed())
+	}
+})
+
+var _ = AfterSuite(func() {
+	if stopOperator != nil {
+		stopOperator()
+	}
+	cancel()
+	Expect(testEnv.Stop()).To(Succeed())
+})
