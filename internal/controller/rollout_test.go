@@ -237,7 +237,9 @@ var _ = Describe("Rollouts of a Stateful app", func() {
 		settleStatefulSet(key, "r1")
 		Eventually(func() int64 { return getApp(key).Status.CurrentRevision }, timeout, poll).Should(Equal(int64(1)))
 
-		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Template.Spec.Containers[0].Image = "cassandra:does-not-exist" })
+		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Template.Spec.Containers[0].Image = "cassandra:does-not-exist"
+		})
 		var hash2 string
 		Eventually(func() string {
 			hash2 = templateHash(statefulSet(key).Spec.Template)
@@ -307,4 +309,3 @@ func settleStatefulSet(key client.ObjectKey, revision string) {
 		return k8sClient.Status().Update(ctx, s)
 	}, timeout, poll).Should(Succeed())
 }
-
