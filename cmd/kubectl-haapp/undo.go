@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -68,8 +67,11 @@ func (s *session) undo(ctx context.Context, name string, toRevision int64) error
 	if err != nil {
 		return err
 	}
+	readVersion := app.ResourceVersion
 	if err := s.client.Patch(ctx, app, client.RawPatch(types.JSONPatchType, patch)); err != nil {
-		if apierrors.IsConflict(err) || apierrors.IsInvalid(err) || strings.Contains(err.Error(), "resourceVersion") {
+		// A failed resourceVersion test comes back as a bare "invalid request": the app's version
+		// tells it apart from the API server refusing the template itself.
+		if now, getErr := s.getApp(ctx, name); getErr == nil && now.ResourceVersion != readVersion {
 			return fmt.Errorf("undo %q: the app changed while undoing; run the command again: %w", app.Name, err)
 		}
 		return fmt.Errorf("undo %q: patch spec.template: %w", app.Name, err)
