@@ -60,7 +60,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit ## Run every test: unit and envtest suites, then the end-to-end suite on a local cluster.
+test: test-unit test-e2e ## Run every test: unit and envtest suites, then the end-to-end suite on a local cluster.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
@@ -159,6 +159,40 @@ deploy: manifests kustomize ## Deploy the CRD and the operator (image IMG=<image
 .PHONY: undeploy
 undeploy: kustomize ## Undeploy the operator and the CRD from the cluster. Call with ignore-not-found=true to ignore resource not found errors during deletion.
 	"$(KUSTOMIZE)" build config/default | "$(KUBECTL)" delete --ignore-not-found=$(ignore-not-found) -f -
+
+##@ Local cluster
+
+## A simulated 3-zone cluster on loopback, without containers: etcd and the control plane built from
+## source, kwok playing the nodes (hack/cluster/cluster.sh; state, logs and kubeconfig in .cluster/NAME).
+CLUSTER_SH = $(CURDIR)/hack/cluster/cluster.sh
+# Targets are expanded when read, before the Dependencies section sets LOCALBIN the same way.
+LOCALBIN ?= $(shell pwd)/bin
+
+$(LOCALBIN)/kwok: hack/kwok/go.mod | $(LOCALBIN)
+	@echo "Building kwok from source..."
+	cd hack/kwok && go build -trimpath -ldflags "-s -w" -o "$@" sigs.k8s.io/kwok/cmd/kwok
+
+.PHONY: cluster-up
+cluster-up: controlplane $(LOCALBIN)/kwok ## Start the local cluster: 6 kwok nodes in 3 zones (CLUSTER_NAME=demo by default).
+	"$(CLUSTER_SH)" up
+
+.PHONY: cluster-down
+cluster-down: ## Stop the local cluster (CLUSTER_NAME=demo by default) and the operator running against it.
+	"$(CLUSTER_SH)" down
+
+.PHONY: demo
+demo: manifests controlplane $(LOCALBIN)/kwok ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
+	go build -o "$(LOCALBIN)/manager" ./cmd
+	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" up
+
+.PHONY: demo-down
+demo-down: ## Stop everything that make demo started.
+	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" down
+
+.PHONY: test-e2e
+test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
+	go build -o "$(LOCALBIN)/manager" ./cmd
+	CLUSTER_NAME=e2e "$(CURDIR)/hack/cluster/e2e.sh"
 
 ##@ Dependencies
 

@@ -125,22 +125,40 @@ start_process() {
 	echo $! >"$PIDS/$name.pid"
 }
 
-# stop_process NAME [SIGNAL]: signals the process and waits for it to exit (SIGKILL after 10s).
-stop_process() {
-	local name=$1 signal=${2:-TERM} pid
-	if pid=$(pid_of "$name"); then
-		kill "-$signal" "$pid" 2>/dev/null || true
-		local deadline=$((SECONDS + 10))
-		while kill -0 "$pid" 2>/dev/null; do
+# running PID: the process exists and is not a zombie waiting for its parent to reap it.
+running() {
+	local state
+	state=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 1
+	[[ -n $state && $state != Z ]]
+}
+
+# stop_processes SIGNAL NAME...: signals the processes at once and waits for them to exit, killing
+# those still running after 10s.
+stop_processes() {
+	local signal=$1 name pid
+	shift
+	local pids=()
+	for name in "$@"; do
+		if pid=$(pid_of "$name"); then
+			kill "-$signal" "$pid" 2>/dev/null || true
+			pids+=("$pid")
+		fi
+		rm -f "$PIDS/$name.pid"
+	done
+	local deadline=$((SECONDS + 10))
+	for pid in "${pids[@]}"; do
+		while running "$pid"; do
 			if ((SECONDS >= deadline)); then
-				log "$name (pid $pid) did not stop; killing it"
+				log "pid $pid did not stop; killing it"
 				kill -KILL "$pid" 2>/dev/null || true
 			fi
-			sleep 0.1
+			sleep 0.05
 		done
-	fi
-	rm -f "$PIDS/$name.pid"
+	done
 }
+
+# stop_process NAME [SIGNAL]: stops one process (SIGTERM by default).
+stop_process() { stop_processes "${2:-TERM}" "$1"; }
 
 require_binaries() {
 	local missing=()
@@ -430,18 +448,18 @@ cmd_up() {
 	echo "export KUBECONFIG=$KUBECONFIG_FILE"
 }
 
-# stop_all stops every process of the state dir, the operator first and etcd last.
+# stop_all stops every process of the state dir: the operator and the kwoks first, the control plane
+# next, etcd last.
 stop_all() {
 	[[ -d $PIDS ]] || return 0
-	stop_process operator
+	local kwoks=() file
 	for file in "$PIDS"/kwok-*.pid; do
-		[[ -e $file ]] || continue
-		stop_process "$(basename "$file" .pid)"
+		[[ -e $file ]] && kwoks+=("$(basename "$file" .pid)")
 	done
-	stop_process kube-scheduler
-	stop_process kube-controller-manager
-	stop_process kube-apiserver
-	stop_process etcd
+	stop_processes TERM operator "${kwoks[@]}"
+	stop_processes TERM kube-scheduler kube-controller-manager
+	stop_processes TERM kube-apiserver
+	stop_processes TERM etcd
 }
 
 cmd_down() {
