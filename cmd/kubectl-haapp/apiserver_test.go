@@ -11,6 +11,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
@@ -184,6 +185,37 @@ func TestAgainstTheAPIServer(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), "waiting for the operator to observe generation") {
 			t.Errorf("status: %s", out)
+		}
+	})
+
+	t.Run("the command line connects through a kubeconfig", func(t *testing.T) {
+		user, err := env.AddUser(envtest.User{Name: "dev", Groups: []string{"system:masters"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kubeconfig, err := user.KubeConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "kubeconfig")
+		if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		streams, _, stdout, _ := genericiooptions.NewTestIOStreams()
+		cmd := newRootCommand(streams, connect)
+		cmd.SetArgs([]string{"--kubeconfig", path, "-n", "shop", "history", "web"})
+		if err := cmd.ExecuteContext(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(stdout.String(), "REVISION") || !strings.Contains(stdout.String(), "nginx:1.7.9") {
+			t.Errorf("history through the command line:\n%s", stdout)
+		}
+		// Without -n, the kubeconfig's namespace (here none, so default) is used, as kubectl does.
+		streams, _, _, _ = genericiooptions.NewTestIOStreams()
+		cmd = newRootCommand(streams, connect)
+		cmd.SetArgs([]string{"--kubeconfig", path, "history", "web"})
+		if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), `not found in namespace "default"`) {
+			t.Errorf("without -n: error %v", err)
 		}
 	})
 
