@@ -51,6 +51,10 @@ manifests: controller-gen ## Generate WebhookConfiguration, ClusterRole and Cust
 generate: controller-gen ## Generate code containing DeepCopy, DeepCopyInto, and DeepCopyObject method implementations.
 	"$(CONTROLLER_GEN)" object:headerFile="hack/boilerplate.go.txt",year=$(YEAR) paths="./api/..."
 
+.PHONY: docs
+docs: manifests ## Generate the API reference docs/api.md from the CRD.
+	go run ./hack/crd-docs -crd config/crd/bases/apps.haoperator.dev_highlyavailableapps.yaml -out docs/api.md
+
 .PHONY: fmt
 fmt: ## Run go fmt against code.
 	go fmt ./...
