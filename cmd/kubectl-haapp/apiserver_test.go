@@ -75,7 +75,11 @@ func TestAgainstTheAPIServer(t *testing.T) {
 		number  int64
 		image   string
 		outcome rollout.Outcome
-	}{{1, "nginx:1.7.9", rollout.OutcomeComplete}, {2, "nginx:1.9.1", rollout.OutcomeComplete}, {3, "nginx:1.91", rollout.OutcomeFailed}} {
+	}{
+		{1, "nginx:1.7.9", rollout.OutcomeComplete},
+		{2, "nginx:1.9.1", rollout.OutcomeComplete},
+		{3, "nginx:1.91", rollout.OutcomeFailed},
+	} {
 		cr := revision(t, stored, r.number, r.image, r.outcome, "pod web-x container web: ImagePullBackOff: Back-off", 0)
 		cr.OwnerReferences = nil
 		cr.CreationTimestamp = metav1.Time{}
@@ -138,7 +142,8 @@ func TestAgainstTheAPIServer(t *testing.T) {
 	})
 
 	t.Run("undo does not overwrite a change made meanwhile", func(t *testing.T) {
-		racing := interceptor.NewClient(c, interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, o ...client.PatchOption) error {
+		racing := interceptor.NewClient(c, interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch,
+			obj client.Object, p client.Patch, o ...client.PatchOption) error {
 			other := getWeb(t, c)
 			other.Spec.Template.Spec.Containers[0].Image = "nginx:1.27"
 			if err := c.Update(ctx, other); err != nil {

@@ -18,6 +18,9 @@ import (
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
+// stuckPodFailure is the verdict on the failed revision's pod in the seed's story.
+const stuckPodFailure = `pod web-5d7b9-x2lzq container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`
+
 // now is the fixed clock of every plugin test.
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
@@ -53,9 +56,10 @@ func webApp() *appsv1alpha1.HighlyAvailableApp {
 					Message: "revision 3 failed and revision 2 serves"},
 				{Type: appsv1alpha1.ConditionReconciling, Status: metav1.ConditionFalse, Reason: appsv1alpha1.ReasonRolledBack},
 				{Type: appsv1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: appsv1alpha1.ReasonRolledBack,
-					Message: `rolled back to revision 2: pod web-5d7b9-x2lzq container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`},
+					Message: "rolled back to revision 2: " + stuckPodFailure},
 				{Type: appsv1alpha1.ConditionAvailable, Status: metav1.ConditionTrue, Reason: appsv1alpha1.ReasonMinimumAvailable},
-				{Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionTrue, Reason: appsv1alpha1.ReasonZoneRedundant},
+				{Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionTrue,
+					Reason: appsv1alpha1.ReasonZoneRedundant},
 			},
 			Workload:           &appsv1alpha1.WorkloadReference{Kind: "Deployment", Name: "web"},
 			Replicas:           3,
@@ -74,7 +78,8 @@ func webApp() *appsv1alpha1.HighlyAvailableApp {
 }
 
 // revision builds a stored revision of app the way the controller does.
-func revision(t *testing.T, app *appsv1alpha1.HighlyAvailableApp, number int64, image string, outcome rollout.Outcome, failure string, created time.Duration) *appsv1.ControllerRevision {
+func revision(t *testing.T, app *appsv1alpha1.HighlyAvailableApp, number int64, image string,
+	outcome rollout.Outcome, failure string, created time.Duration) *appsv1.ControllerRevision {
 	t.Helper()
 	user := userTemplate(image)
 	hash := rollout.Hash(&user)
@@ -110,9 +115,11 @@ func appPod(name, hash, node string, created time.Duration, mutate ...func(*core
 		},
 		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "web"}}},
 		Status: corev1.PodStatus{
-			Phase:             corev1.PodRunning,
-			Conditions:        []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
-			ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}},
+			Phase:      corev1.PodRunning,
+			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
+			ContainerStatuses: []corev1.ContainerStatus{{
+				Name: "web", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+			}},
 		},
 	}
 	for _, m := range mutate {
@@ -122,7 +129,9 @@ func appPod(name, hash, node string, created time.Duration, mutate ...func(*core
 }
 
 func zoneNode(name, zone string) *corev1.Node {
-	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{corev1.LabelTopologyZone: zone}}}
+	return &corev1.Node{ObjectMeta: metav1.ObjectMeta{
+		Name: name, Labels: map[string]string{corev1.LabelTopologyZone: zone},
+	}}
 }
 
 // world is the cluster of the seed's story: revisions 1–3, the Deployment back on revision 2 with
@@ -131,8 +140,7 @@ func world(t *testing.T) []client.Object {
 	app := webApp()
 	rev1 := revision(t, app, 1, "nginx:1.7.9", rollout.OutcomeComplete, "", 72*time.Hour)
 	rev2 := revision(t, app, 2, "nginx:1.9.1", rollout.OutcomeComplete, "", 2*time.Hour)
-	rev3 := revision(t, app, 3, "nginx:1.91", rollout.OutcomeFailed,
-		`pod web-5d7b9-x2lzq container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`, 5*time.Minute)
+	rev3 := revision(t, app, 3, "nginx:1.91", rollout.OutcomeFailed, stuckPodFailure, 5*time.Minute)
 	h2, h3 := rollout.RevisionHash(rev2), rollout.RevisionHash(rev3)
 	deploy := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Generation: 9, CreationTimestamp: ago(72 * time.Hour)},
@@ -161,7 +169,8 @@ func world(t *testing.T) []client.Object {
 }
 
 // newSession is a session on a fake cluster holding objs, writing to the returned buffer.
-func newSession(t *testing.T, funcs *interceptor.Funcs, objs ...client.Object) (*session, *bytes.Buffer, client.Client) {
+func newSession(t *testing.T, funcs *interceptor.Funcs, objs ...client.Object) (
+	*session, *bytes.Buffer, client.Client) {
 	t.Helper()
 	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
 		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})

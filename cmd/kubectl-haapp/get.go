@@ -160,7 +160,8 @@ func renderTree(w io.Writer, width int, snap *snapshot, now time.Time) error {
 	fmt.Fprintln(w)
 
 	root := &treeNode{cells: []string{
-		"HighlyAvailableApp/" + app.Name, string(state.phase), readyOf(app), "", "", age(now, app.CreationTimestamp), state.reason,
+		"HighlyAvailableApp/" + app.Name, string(state.phase), readyOf(app), "", "",
+		age(now, app.CreationTimestamp), state.reason,
 	}}
 	parent := root
 	if snap.workload != nil {
@@ -172,7 +173,9 @@ func renderTree(w io.Writer, width int, snap *snapshot, now time.Time) error {
 		if app.Spec.AppType() == appsv1alpha1.Stateful {
 			kind = "StatefulSet"
 		}
-		root.children = append(root.children, &treeNode{cells: []string{kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet"}})
+		root.children = append(root.children, &treeNode{cells: []string{
+			kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet",
+		}})
 	}
 	revNodes, err := revisionNodes(snap, now)
 	if err != nil {

@@ -44,7 +44,8 @@ func (s *session) history(ctx context.Context, name string) error {
 	return writeHistory(s.out, s.width, app, revs, s.now())
 }
 
-func writeHistory(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp, revs []appsv1.ControllerRevision, now time.Time) error {
+func writeHistory(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp,
+	revs []appsv1.ControllerRevision, now time.Time) error {
 	if len(revs) == 0 {
 		fmt.Fprintf(w, "%s/%s has no revisions yet\n", resourceName, app.Name)
 		return nil

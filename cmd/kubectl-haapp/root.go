@@ -147,7 +147,8 @@ func (s *session) getApp(ctx context.Context, name string) (*appsv1alpha1.Highly
 }
 
 // revisions are the app's ControllerRevisions (those it controls), in any order.
-func (s *session) revisions(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) ([]appsv1.ControllerRevision, error) {
+func (s *session) revisions(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (
+	[]appsv1.ControllerRevision, error) {
 	list := &appsv1.ControllerRevisionList{}
 	if err := s.client.List(ctx, list, client.InNamespace(app.Namespace), client.MatchingLabels{
 		appsv1alpha1.LabelInstance: app.Name, appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue,
@@ -174,7 +175,8 @@ func (s *session) pods(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp
 		selector = parsed
 	}
 	list := &corev1.PodList{}
-	if err := s.client.List(ctx, list, client.InNamespace(app.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+	err := s.client.List(ctx, list, client.InNamespace(app.Namespace), client.MatchingLabelsSelector{Selector: selector})
+	if err != nil {
 		return nil, fmt.Errorf("list pods of %q: %w", app.Name, err)
 	}
 	return list.Items, nil

@@ -14,7 +14,8 @@ import (
 
 // runPlugin runs the plugin's command line against a fake cluster, as kubectl would run it. The
 // namespace comes from the -n flag, as with kubectl.
-func runPlugin(t *testing.T, funcs *interceptor.Funcs, objs []client.Object, args ...string) (*session, client.Client, string, string, error) {
+func runPlugin(t *testing.T, funcs *interceptor.Funcs, objs []client.Object, args ...string) (
+	*session, client.Client, string, string, error) {
 	t.Helper()
 	s, _, c := newSession(t, funcs, objs...)
 	streams, _, stdout, stderr := genericiooptions.NewTestIOStreams()

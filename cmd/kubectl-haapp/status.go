@@ -37,14 +37,14 @@ func stateOf(app *appsv1alpha1.HighlyAvailableApp) appState {
 		return appState{phaseProgressing, appsv1alpha1.ReasonObservingGeneration, fmt.Sprintf(
 			"waiting for the operator to observe generation %d (observed %d)", app.Generation, st.ObservedGeneration)}
 	}
-	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionStalled); isTrue(c) {
 		return appState{phaseStalled, c.Reason, c.Message}
 	}
 	ready := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReady)
-	if ready != nil && ready.Status == metav1.ConditionTrue {
+	if isTrue(ready) {
 		return appState{phaseReady, ready.Reason, ready.Message}
 	}
-	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReconciling); c != nil && c.Status == metav1.ConditionTrue {
+	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReconciling); isTrue(c) {
 		if c.Reason == appsv1alpha1.ReasonPaused {
 			return appState{phasePaused, c.Reason, c.Message}
 		}
@@ -54,6 +54,10 @@ func stateOf(app *appsv1alpha1.HighlyAvailableApp) appState {
 		return appState{phaseNotReady, ready.Reason, ready.Message}
 	}
 	return appState{phaseProgressing, appsv1alpha1.ReasonCreating, "the operator has not reported on the app yet"}
+}
+
+func isTrue(c *metav1.Condition) bool {
+	return c != nil && c.Status == metav1.ConditionTrue
 }
 
 func newStatusCommand(open func() (*session, error)) *cobra.Command {
@@ -97,10 +101,12 @@ func (s *session) status(ctx context.Context, name string, watch bool, timeout t
 		state := stateOf(app)
 		switch state.phase {
 		case phaseReady:
-			fmt.Fprintf(s.out, "%s/%s successfully rolled out (revision %d)\n", resourceName, app.Name, app.Status.CurrentRevision)
+			fmt.Fprintf(s.out, "%s/%s successfully rolled out (revision %d)\n",
+				resourceName, app.Name, app.Status.CurrentRevision)
 			return nil
 		case phaseStalled:
-			return &exitError{code: 1, msg: fmt.Sprintf("%s/%s failed: %s: %s", resourceName, app.Name, state.reason, state.message)}
+			return &exitError{code: 1, msg: fmt.Sprintf("%s/%s failed: %s: %s",
+				resourceName, app.Name, state.reason, state.message)}
 		}
 		if line := progressLine(app, state); line != last {
 			fmt.Fprintln(s.out, line)
@@ -119,7 +125,8 @@ func (s *session) status(ctx context.Context, name string, watch bool, timeout t
 
 func (s *session) timedOut(name string, timeout time.Duration) error {
 	if timeout > 0 {
-		return &exitError{code: 1, msg: fmt.Sprintf("timed out after %s waiting for %s/%s to be Ready", timeout, resourceName, name)}
+		return &exitError{code: 1, msg: fmt.Sprintf("timed out after %s waiting for %s/%s to be Ready",
+			timeout, resourceName, name)}
 	}
 	return &exitError{code: 1, msg: fmt.Sprintf("interrupted while waiting for %s/%s to be Ready", resourceName, name)}
 }

@@ -43,6 +43,12 @@ func laggingApp() *appsv1alpha1.HighlyAvailableApp {
 	return app
 }
 
+func laggingStalledApp() *appsv1alpha1.HighlyAvailableApp {
+	app := webApp()
+	app.Generation = 6
+	return app
+}
+
 func pausedApp() *appsv1alpha1.HighlyAvailableApp {
 	app := rollingApp()
 	app.Status.Conditions[1].Reason = appsv1alpha1.ReasonPaused
@@ -59,12 +65,13 @@ func TestStatusOnce(t *testing.T) {
 	}{
 		{"ready", readyApp(), -1, "highlyavailableapp.apps.haoperator.dev/web successfully rolled out (revision 3)\n", ""},
 		{"stalled after a rollback", webApp(), 1, "",
-			`highlyavailableapp.apps.haoperator.dev/web failed: RolledBack: rolled back to revision 2: pod web-5d7b9-x2lzq container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`},
+			"highlyavailableapp.apps.haoperator.dev/web failed: RolledBack: rolled back to revision 2: " + stuckPodFailure},
 		{"ready but generation not observed", laggingApp(), -1,
 			`Waiting for "web": waiting for the operator to observe generation 6 (observed 5)...` + "\n", ""},
-		{"stalled but generation not observed", func() *appsv1alpha1.HighlyAvailableApp { a := webApp(); a.Generation = 6; return a }(), -1,
+		{"stalled but generation not observed", laggingStalledApp(), -1,
 			`Waiting for "web": waiting for the operator to observe generation 6 (observed 5)...` + "\n", ""},
-		{"rolling", rollingApp(), -1, `Waiting for "web" rollout to finish: 1 of 3 updated replicas are available...` + "\n", ""},
+		{"rolling", rollingApp(), -1,
+			`Waiting for "web" rollout to finish: 1 of 3 updated replicas are available...` + "\n", ""},
 		{"paused", pausedApp(), -1,
 			`Rollout of "web" is paused at 1 of 3 updated replicas (resume with: kubectl haapp resume web)` + "\n", ""},
 	}
@@ -95,7 +102,8 @@ func TestStatusOnce(t *testing.T) {
 // sequence makes each Get of the app return the next state, then the last one for ever.
 func sequence(states ...*appsv1alpha1.HighlyAvailableApp) *interceptor.Funcs {
 	var calls atomic.Int32
-	return &interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return &interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey,
+		obj client.Object, opts ...client.GetOption) error {
 		app, ok := obj.(*appsv1alpha1.HighlyAvailableApp)
 		if !ok {
 			return c.Get(ctx, key, obj, opts...)

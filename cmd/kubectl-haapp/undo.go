@@ -38,7 +38,8 @@ or one that failed and was rolled back), the serving revision; otherwise the rev
 			return s.undo(cmd.Context(), args[0], toRevision)
 		},
 	}
-	cmd.Flags().Int64Var(&toRevision, "to-revision", 0, "the revision to go back to (see history); 0 picks the previous one")
+	cmd.Flags().Int64Var(&toRevision, "to-revision", 0,
+		"the revision to go back to (see history); 0 picks the previous one")
 	return cmd
 }
 
@@ -60,7 +61,8 @@ func (s *session) undo(ctx context.Context, name string, toRevision int64) error
 		return err
 	}
 	if rollout.Hash(&data.Template) == rollout.Hash(&app.Spec.Template) {
-		fmt.Fprintf(s.out, "%s/%s skipped rollback (the spec already asks for revision %d)\n", resourceName, app.Name, target.Revision)
+		fmt.Fprintf(s.out, "%s/%s skipped rollback (the spec already asks for revision %d)\n",
+			resourceName, app.Name, target.Revision)
 		return nil
 	}
 	patch, err := templatePatch(app.ResourceVersion, data)
@@ -76,7 +78,8 @@ func (s *session) undo(ctx context.Context, name string, toRevision int64) error
 		}
 		return fmt.Errorf("undo %q: patch spec.template: %w", app.Name, err)
 	}
-	fmt.Fprintf(s.out, "%s/%s rolled back to revision %d (%s)\n", resourceName, app.Name, target.Revision, images(data.Template))
+	fmt.Fprintf(s.out, "%s/%s rolled back to revision %d (%s)\n",
+		resourceName, app.Name, target.Revision, images(data.Template))
 	return nil
 }
 
@@ -97,7 +100,8 @@ func templatePatch(resourceVersion string, data rollout.RevisionData) ([]byte, e
 // undoTarget is the revision undo goes back to: the one asked for, or by default the serving
 // revision when the spec asks for another (undoing an update that is under way or was rolled
 // back), else the highest-numbered revision before the serving one.
-func undoTarget(app *appsv1alpha1.HighlyAvailableApp, revs []appsv1.ControllerRevision, toRevision int64) (*appsv1.ControllerRevision, error) {
+func undoTarget(app *appsv1alpha1.HighlyAvailableApp, revs []appsv1.ControllerRevision, toRevision int64) (
+	*appsv1.ControllerRevision, error) {
 	if len(revs) == 0 {
 		return nil, fmt.Errorf("%q has no revisions to go back to", app.Name)
 	}
@@ -109,7 +113,8 @@ func undoTarget(app *appsv1alpha1.HighlyAvailableApp, revs []appsv1.ControllerRe
 		for _, cr := range rollout.ByNumber(revs) {
 			have = append(have, fmt.Sprint(cr.Revision))
 		}
-		return nil, fmt.Errorf("--to-revision %d: %q has no such revision (it has %s)", toRevision, app.Name, strings.Join(have, ", "))
+		return nil, fmt.Errorf("--to-revision %d: %q has no such revision (it has %s)",
+			toRevision, app.Name, strings.Join(have, ", "))
 	}
 	serving, update := app.Status.CurrentRevision, app.Status.UpdateRevision
 	if serving != 0 && update != 0 && serving != update {
@@ -122,7 +127,8 @@ func undoTarget(app *appsv1alpha1.HighlyAvailableApp, revs []appsv1.ControllerRe
 		before = update
 	}
 	if before == 0 {
-		return nil, fmt.Errorf("%q reports no serving revision yet: name one with --to-revision (see kubectl haapp history %s)", app.Name, app.Name)
+		return nil, fmt.Errorf("%q reports no serving revision yet: name one with --to-revision "+
+			"(see kubectl haapp history %s)", app.Name, app.Name)
 	}
 	var target *appsv1.ControllerRevision
 	for _, cr := range rollout.ByNumber(revs) {

@@ -88,7 +88,8 @@ func TestUndoPatchesOnlyTheTemplate(t *testing.T) {
 	if !equality.Semantic.DeepEqual(after.Spec, before.Spec) {
 		t.Errorf("the patch changed more of the spec:\n got %+v\nwant %+v", after.Spec, before.Spec)
 	}
-	if !equality.Semantic.DeepEqual(after.Status, before.Status) || !equality.Semantic.DeepEqual(after.Labels, before.Labels) ||
+	if !equality.Semantic.DeepEqual(after.Status, before.Status) ||
+		!equality.Semantic.DeepEqual(after.Labels, before.Labels) ||
 		!equality.Semantic.DeepEqual(after.Annotations, before.Annotations) {
 		t.Error("the patch changed status or metadata")
 	}
@@ -113,7 +114,8 @@ func TestUndoToRevisionThroughTheCommandLine(t *testing.T) {
 
 func TestUndoSkipsWhenTheSpecAlreadyMatches(t *testing.T) {
 	patched := false
-	funcs := &interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, o ...client.PatchOption) error {
+	funcs := &interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object,
+		p client.Patch, o ...client.PatchOption) error {
 		patched = true
 		return c.Patch(ctx, obj, p, o...)
 	}}
@@ -131,7 +133,8 @@ func TestUndoSkipsWhenTheSpecAlreadyMatches(t *testing.T) {
 
 func TestUndoRefusesToOverwriteAConcurrentChange(t *testing.T) {
 	// Someone changes the app between the plugin's read and its patch.
-	funcs := &interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, p client.Patch, o ...client.PatchOption) error {
+	funcs := &interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch, obj client.Object,
+		p client.Patch, o ...client.PatchOption) error {
 		app := &appsv1alpha1.HighlyAvailableApp{}
 		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), app); err != nil {
 			return err
