@@ -245,6 +245,10 @@ $(LOCALBIN)/kube-apiserver $(LOCALBIN)/kube-controller-manager $(LOCALBIN)/kube-
 	@echo "Building $* $(KUBE_VERSION) from source (the API server takes about 5 minutes on 2 cores)..."
 	cd hack/controlplane && go build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@" k8s.io/kubernetes/cmd/$*
 
+# kubectl is on the machines the project targets; this builds the pinned one where it is missing.
+$(LOCALBIN)/kubectl: hack/controlplane/go.mod | $(LOCALBIN)
+	cd hack/controlplane && go build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@" k8s.io/kubernetes/cmd/kubectl
+
 $(LOCALBIN)/etcd: hack/etcd/go.mod | $(LOCALBIN)
 	@echo "Building etcd from source..."
 	cd hack/etcd && go build -trimpath -ldflags "-s -w" -o "$@" go.etcd.io/etcd/server/v3
