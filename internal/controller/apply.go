@@ -123,10 +123,19 @@ func (r *HighlyAvailableAppReconciler) getOwned(ctx context.Context, desired cli
 }
 
 // deleteOwned deletes an object that the app no longer needs, if it exists and the app controls it.
+// Only the cache is asked: what the operator generated carries its label, so what the cache does not
+// hold is not the app's, and a settled app costs no request to the API server.
 func (r *HighlyAvailableAppReconciler) deleteOwned(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, obj client.Object) (bool, error) {
-	existing, err := r.getOwned(ctx, obj)
-	if err != nil || existing == nil || !isControlledBy(existing, app) {
-		return false, err
+	existing, ok := obj.DeepCopyObject().(client.Object)
+	if !ok {
+		return false, fmt.Errorf("%T is not a client.Object", obj)
+	}
+	err := r.Get(ctx, client.ObjectKeyFromObject(obj), existing)
+	if client.IgnoreNotFound(err) != nil {
+		return false, fmt.Errorf("get %s: %w", obj.GetName(), err)
+	}
+	if err != nil || !isControlledBy(existing, app) {
+		return false, nil
 	}
 	uid := existing.GetUID()
 	if err := r.Delete(ctx, existing, client.Preconditions{UID: &uid}); err != nil && !apierrors.IsNotFound(err) {
