@@ -3,6 +3,9 @@ package controller
 import (
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -22,6 +25,10 @@ const (
 	ReasonRetrying        = "Retrying"
 	ReasonPodReplaced     = "PodReplaced"
 	ReasonStorageChanged  = "StorageChanged"
+	// ReasonNotHighlyAvailable: the app's ready pods stopped surviving the loss of a node or zone.
+	ReasonNotHighlyAvailable = "NotHighlyAvailable"
+	// ReasonHighlyAvailable: the app's ready pods survive the loss of a node or zone again.
+	ReasonHighlyAvailable = "HighlyAvailable"
 )
 
 // storageRecreatePoll is how often a StatefulSet being re-created for new storage is looked at.
@@ -33,6 +40,26 @@ func (r *HighlyAvailableAppReconciler) event(app *appsv1alpha1.HighlyAvailableAp
 		return
 	}
 	r.Recorder.Eventf(app, nil, eventType, reason, action, format, args...)
+}
+
+// reportAvailabilityChange records an Event when the HighlyAvailable condition changes status, so
+// that a person watching the app sees when it stops (or starts again) surviving a failure.
+func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha1.HighlyAvailableApp, next appsv1alpha1.HighlyAvailableAppStatus) {
+	now := meta.FindStatusCondition(next.Conditions, appsv1alpha1.ConditionHighlyAvailable)
+	if now == nil {
+		return
+	}
+	before := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionHighlyAvailable)
+	if before != nil && before.Status == now.Status {
+		return
+	}
+	if now.Status == metav1.ConditionTrue {
+		if before != nil {
+			r.event(app, corev1.EventTypeNormal, ReasonHighlyAvailable, "Observe", "%s", now.Message)
+		}
+		return
+	}
+	r.event(app, corev1.EventTypeWarning, ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
 }
 
 // phase summarizes the app's conditions for the haoperator_apps metric.

@@ -122,6 +122,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		in.Service = svc.Name
 	}
 	next := status.Compute(in)
+	r.reportAvailabilityChange(app, next)
 	if err := r.patchStatus(ctx, app, next); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -188,6 +188,7 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Eventually(func(g Gomega) {
 			a := getApp(key)
 			g.Expect(condition(a, appsv1alpha1.ConditionHighlyAvailable).Reason).To(Equal(appsv1alpha1.ReasonSingleReplica))
+			g.Expect(eventReasons(ns)).To(ContainElement(ReasonNotHighlyAvailable))
 		}, timeout, poll).Should(Succeed())
 	})
 
