@@ -183,7 +183,8 @@ func HeadlessService(app *appsv1alpha1.HighlyAvailableApp) *corev1.Service {
 
 // ServicePorts are the app's service ports: spec.service.ports when given, otherwise one port per
 // container port of every container (the first of each port number and protocol), named after the
-// container port or, when that has no name, after its protocol and number.
+// container port or, when that has no name or its name is taken, after its protocol and number
+// (with a counter when even that is taken).
 func ServicePorts(app *appsv1alpha1.HighlyAvailableApp) []corev1.ServicePort {
 	if app.Spec.Service != nil && len(app.Spec.Service.Ports) > 0 {
 		out := make([]corev1.ServicePort, len(app.Spec.Service.Ports))
@@ -219,6 +220,11 @@ func ServicePorts(app *appsv1alpha1.HighlyAvailableApp) []corev1.ServicePort {
 			name := p.Name
 			if name == "" || names[name] {
 				name = fmt.Sprintf("%s-%d", strings.ToLower(string(protocol)), p.ContainerPort)
+			}
+			// A container port may itself be named like a fallback ("tcp-8080"); the API server
+			// refuses a Service whose port names repeat, so count up until the name is free.
+			for base, n := name, 2; names[name]; n++ {
+				name = fmt.Sprintf("%s-%d", base, n)
 			}
 			names[name] = true
 			out = append(out, corev1.ServicePort{
