@@ -40,8 +40,7 @@ func (s *session) setPaused(ctx context.Context, name string, pause bool) error 
 	word := map[bool]string{true: "paused", false: "resumed"}[pause]
 	if app.Spec.Paused() == pause {
 		state := map[bool]string{true: "paused", false: "not paused"}[pause]
-		fmt.Fprintf(s.out, "%s/%s is already %s\n", resourceName, app.Name, state)
-		return nil
+		return s.printf("%s/%s is already %s\n", resourceName, app.Name, state)
 	}
 	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"rollout": map[string]any{"paused": pause}}})
 	if err != nil {
@@ -50,8 +49,7 @@ func (s *session) setPaused(ctx context.Context, name string, pause bool) error 
 	if err := s.client.Patch(ctx, app, client.RawPatch(types.MergePatchType, patch)); err != nil {
 		return fmt.Errorf("set spec.rollout.paused of %q: %w", app.Name, err)
 	}
-	fmt.Fprintf(s.out, "%s/%s %s\n", resourceName, app.Name, word)
-	return nil
+	return s.printf("%s/%s %s\n", resourceName, app.Name, word)
 }
 
 func newRetryCommand(open func() (*session, error)) *cobra.Command {
@@ -90,9 +88,7 @@ func (s *session) retry(ctx context.Context, name string) error {
 	}
 	st := app.Status
 	if st.LastFailedRevision != 0 && st.LastFailedRevision == st.UpdateRevision {
-		fmt.Fprintf(s.out, "%s/%s retry of revision %d requested\n", resourceName, app.Name, st.UpdateRevision)
-		return nil
+		return s.printf("%s/%s retry of revision %d requested\n", resourceName, app.Name, st.UpdateRevision)
 	}
-	fmt.Fprintf(s.out, "%s/%s retry requested (no failed revision is waiting for one now)\n", resourceName, app.Name)
-	return nil
+	return s.printf("%s/%s retry requested (no failed revision is waiting for one now)\n", resourceName, app.Name)
 }

@@ -64,7 +64,7 @@ func TestPauseResume(t *testing.T) {
 func TestPauseWithoutRolloutSection(t *testing.T) {
 	app := webApp()
 	app.Spec.Rollout = nil
-	_, c, stdout, _, err := runPlugin(t, nil, []client.Object{app}, "pause", "web", "-n", "shop")
+	c, stdout, err := runPlugin(t, []client.Object{app}, "pause", "web", "-n", "shop")
 	if err != nil {
 		t.Fatal(err)
 	}

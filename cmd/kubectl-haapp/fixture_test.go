@@ -94,7 +94,7 @@ func revision(t *testing.T, app *appsv1alpha1.HighlyAvailableApp, number int64, 
 	cr.CreationTimestamp = ago(created)
 	cr.OwnerReferences = []metav1.OwnerReference{{
 		APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp", Name: app.Name, UID: app.UID,
-		Controller: ptr.To(true),
+		Controller: new(true),
 	}}
 	switch outcome {
 	case rollout.OutcomeComplete:

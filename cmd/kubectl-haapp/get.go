@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"time"
@@ -36,7 +35,11 @@ func newGetCommand(open func() (*session, error)) *cobra.Command {
 			if watch {
 				return s.watchTree(cmd.Context(), args[0])
 			}
-			return s.tree(cmd.Context(), args[0], s.out)
+			var buf bytes.Buffer
+			if err := s.tree(cmd.Context(), args[0], &buf); err != nil {
+				return err
+			}
+			return s.printf("%s", buf.String())
 		},
 	}
 	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "redraw when anything changes, until interrupted")
@@ -55,12 +58,15 @@ func (s *session) watchTree(ctx context.Context, name string) error {
 			return err
 		}
 		if buf.String() != last {
+			separator := ""
 			if s.width > 0 {
-				fmt.Fprint(s.out, clearScreen)
+				separator = clearScreen
 			} else if last != "" {
-				fmt.Fprintln(s.out)
+				separator = "\n"
 			}
-			fmt.Fprint(s.out, buf.String())
+			if err := s.printf("%s%s", separator, buf.String()); err != nil {
+				return err
+			}
 			last = buf.String()
 		}
 		select {
@@ -80,7 +86,8 @@ type snapshot struct {
 	zones    map[string]string // node name → zone
 }
 
-func (s *session) tree(ctx context.Context, name string, w io.Writer) error {
+// tree renders the app's tree into w.
+func (s *session) tree(ctx context.Context, name string, w *bytes.Buffer) error {
 	snap, err := s.read(ctx, name)
 	if err != nil {
 		return err
@@ -153,7 +160,7 @@ type treeNode struct {
 	children []*treeNode
 }
 
-func renderTree(w io.Writer, width int, snap *snapshot, now time.Time) error {
+func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error {
 	app := snap.app
 	state := stateOf(app)
 	writeSummary(w, width, app, state)
@@ -204,7 +211,7 @@ func renderTree(w io.Writer, width int, snap *snapshot, now time.Time) error {
 }
 
 // writeSummary is the block above the tree: what a person wants first.
-func writeSummary(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp, state appState) {
+func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableApp, state appState) {
 	st := app.Status
 	// Values wrap under themselves, so the cause of a failure is read whole in any terminal.
 	const indent = 13
@@ -241,7 +248,7 @@ func writeSummary(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp, 
 	if st.Resilience != "" {
 		line("Resilience", fmt.Sprintf("%s (%d zones, %d nodes)", st.Resilience, st.Zones, st.Nodes))
 	}
-	var conds []string
+	conds := make([]string, 0, len(st.Conditions))
 	for _, c := range st.Conditions {
 		conds = append(conds, c.Type+"="+string(c.Status))
 	}
@@ -377,7 +384,7 @@ func podReady(p *corev1.Pod) bool {
 
 func podNodes(pods []corev1.Pod, zones map[string]string, now time.Time) []*treeNode {
 	slices.SortFunc(pods, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
-	var out []*treeNode
+	out := make([]*treeNode, 0, len(pods))
 	for i := range pods {
 		p := &pods[i]
 		readyContainers := 0

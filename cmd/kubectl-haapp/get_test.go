@@ -41,7 +41,7 @@ func TestGetTree(t *testing.T) {
 		if err := s.tree(context.Background(), "web", out); err != nil {
 			t.Fatal(err)
 		}
-		for _, line := range strings.Split(out.String(), "\n") {
+		for line := range strings.SplitSeq(out.String(), "\n") {
 			if n := utf8.RuneCountInString(line); n > width {
 				t.Errorf("width %d: line of %d characters: %q", width, n, line)
 			}

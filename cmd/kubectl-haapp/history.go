@@ -3,7 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
+	"bytes"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,10 +41,14 @@ func (s *session) history(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return writeHistory(s.out, s.width, app, revs, s.now())
+	var buf bytes.Buffer
+	if err := writeHistory(&buf, s.width, app, revs, s.now()); err != nil {
+		return err
+	}
+	return s.printf("%s", buf.String())
 }
 
-func writeHistory(w io.Writer, width int, app *appsv1alpha1.HighlyAvailableApp,
+func writeHistory(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableApp,
 	revs []appsv1.ControllerRevision, now time.Time) error {
 	if len(revs) == 0 {
 		fmt.Fprintf(w, "%s/%s has no revisions yet\n", resourceName, app.Name)

@@ -28,8 +28,7 @@ func main() {
 
 // exitCode is 1 for any error, unless the error carries its own code.
 func exitCode(err error) int {
-	var exit *exitError
-	if errors.As(err, &exit) {
+	if exit, ok := errors.AsType[*exitError](err); ok {
 		return exit.code
 	}
 	return 1

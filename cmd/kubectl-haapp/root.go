@@ -121,6 +121,14 @@ func newRootCommand(streams genericiooptions.IOStreams, connectTo connectFunc) *
 	return root
 }
 
+// printf writes one message to the output; a failed write (a closed pipe) is the command's error.
+func (s *session) printf(format string, args ...any) error {
+	if _, err := fmt.Fprintf(s.out, format, args...); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	return nil
+}
+
 // terminalWidth is the width of the terminal out writes to, 0 when it is not a terminal.
 func terminalWidth(out io.Writer) int {
 	f, ok := out.(*os.File)

@@ -9,16 +9,15 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 )
 
-// runPlugin runs the plugin's command line against a fake cluster, as kubectl would run it. The
-// namespace comes from the -n flag, as with kubectl.
-func runPlugin(t *testing.T, funcs *interceptor.Funcs, objs []client.Object, args ...string) (
-	*session, client.Client, string, string, error) {
+// runPlugin runs the plugin's command line against a fake cluster, as kubectl would run it, and
+// returns the client (to read what it wrote), its standard output and its error. The namespace comes
+// from the -n flag, as with kubectl.
+func runPlugin(t *testing.T, objs []client.Object, args ...string) (client.Client, string, error) {
 	t.Helper()
-	s, _, c := newSession(t, funcs, objs...)
-	streams, _, stdout, stderr := genericiooptions.NewTestIOStreams()
+	_, _, c := newSession(t, nil, objs...)
+	streams, _, stdout, _ := genericiooptions.NewTestIOStreams()
 	connectFake := func(flags *genericclioptions.ConfigFlags) (client.Client, string, error) {
 		if flags.Namespace == nil || *flags.Namespace == "" {
 			return nil, "", fmt.Errorf("no namespace flag")
@@ -28,7 +27,7 @@ func runPlugin(t *testing.T, funcs *interceptor.Funcs, objs []client.Object, arg
 	cmd := newRootCommand(streams, connectFake)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(context.Background())
-	return s, c, stdout.String(), stderr.String(), err
+	return c, stdout.String(), err
 }
 
 func TestExitCode(t *testing.T) {
@@ -42,7 +41,7 @@ func TestExitCode(t *testing.T) {
 
 func TestWrongArguments(t *testing.T) {
 	for _, args := range [][]string{{"get"}, {"undo", "a", "b"}, {"undo", "web", "-n", "shop", "--to-revision", "-2"}} {
-		_, _, _, _, err := runPlugin(t, nil, world(t), args...)
+		_, _, err := runPlugin(t, world(t), args...)
 		if err == nil {
 			t.Errorf("%v: no error", args)
 		}

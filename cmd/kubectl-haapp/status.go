@@ -101,15 +101,16 @@ func (s *session) status(ctx context.Context, name string, watch bool, timeout t
 		state := stateOf(app)
 		switch state.phase {
 		case phaseReady:
-			fmt.Fprintf(s.out, "%s/%s successfully rolled out (revision %d)\n",
+			return s.printf("%s/%s successfully rolled out (revision %d)\n",
 				resourceName, app.Name, app.Status.CurrentRevision)
-			return nil
 		case phaseStalled:
 			return &exitError{code: 1, msg: fmt.Sprintf("%s/%s failed: %s: %s",
 				resourceName, app.Name, state.reason, state.message)}
 		}
 		if line := progressLine(app, state); line != last {
-			fmt.Fprintln(s.out, line)
+			if err := s.printf("%s\n", line); err != nil {
+				return err
+			}
 			last = line
 		}
 		if !watch {

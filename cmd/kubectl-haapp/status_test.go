@@ -164,7 +164,7 @@ func TestStatusCommandLineExitCodes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"status", "web", "-n", "shop"}, tt.args...)
-			_, _, _, _, err := runPlugin(t, nil, []client.Object{tt.app}, args...)
+			_, _, err := runPlugin(t, []client.Object{tt.app}, args...)
 			code := 0
 			if err != nil {
 				code = exitCode(err)

@@ -2,7 +2,7 @@ package main
 
 import (
 	"fmt"
-	"io"
+	"bytes"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,7 +27,7 @@ const (
 // longer: first the columns listed in shrink are cut (in that order, down to minShrunkColumn) to
 // leave the last column minLastColumn characters, then the last column is cut to what is left.
 // Cuts end in "…". A width of 0 (output to a pipe or file) cuts nothing.
-func writeTable(w io.Writer, width int, header []string, rows [][]string, shrink ...int) {
+func writeTable(w *bytes.Buffer, width int, header []string, rows [][]string, shrink ...int) {
 	all := append([][]string{header}, rows...)
 	last := len(header) - 1
 	widths := make([]int, last)
@@ -76,7 +76,7 @@ func wrap(text string, width int) []string {
 	}
 	var lines []string
 	line := ""
-	for _, word := range strings.Fields(text) {
+	for word := range strings.FieldsSeq(text) {
 		switch {
 		case line == "":
 			line = word

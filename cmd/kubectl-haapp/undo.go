@@ -61,9 +61,8 @@ func (s *session) undo(ctx context.Context, name string, toRevision int64) error
 		return err
 	}
 	if rollout.Hash(&data.Template) == rollout.Hash(&app.Spec.Template) {
-		fmt.Fprintf(s.out, "%s/%s skipped rollback (the spec already asks for revision %d)\n",
+		return s.printf("%s/%s skipped rollback (the spec already asks for revision %d)\n",
 			resourceName, app.Name, target.Revision)
-		return nil
 	}
 	patch, err := templatePatch(app.ResourceVersion, data)
 	if err != nil {
@@ -78,9 +77,8 @@ func (s *session) undo(ctx context.Context, name string, toRevision int64) error
 		}
 		return fmt.Errorf("undo %q: patch spec.template: %w", app.Name, err)
 	}
-	fmt.Fprintf(s.out, "%s/%s rolled back to revision %d (%s)\n",
+	return s.printf("%s/%s rolled back to revision %d (%s)\n",
 		resourceName, app.Name, target.Revision, images(data.Template))
-	return nil
 }
 
 // templatePatch is the JSON patch that replaces spec.template and nothing else, and applies only to

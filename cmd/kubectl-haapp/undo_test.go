@@ -96,7 +96,7 @@ func TestUndoPatchesOnlyTheTemplate(t *testing.T) {
 }
 
 func TestUndoToRevisionThroughTheCommandLine(t *testing.T) {
-	_, c, stdout, _, err := runPlugin(t, nil, world(t), "undo", "web", "-n", "shop", "--to-revision", "1")
+	c, stdout, err := runPlugin(t, world(t), "undo", "web", "-n", "shop", "--to-revision", "1")
 	if err != nil {
 		t.Fatal(err)
 	}

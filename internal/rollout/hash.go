@@ -49,9 +49,7 @@ func canonicalJSON(tpl *corev1.PodTemplateSpec) []byte {
 	if tpl != nil {
 		normalized = *tpl.DeepCopy()
 	}
-	if _, ok := normalized.Labels[LabelRevisionHash]; ok {
-		delete(normalized.Labels, LabelRevisionHash)
-	}
+	delete(normalized.Labels, LabelRevisionHash)
 	applySchemaDefaults(&normalized.Spec)
 
 	raw, err := json.Marshal(&normalized)
@@ -131,12 +129,12 @@ func defaultContainer(c *corev1.Container) {
 	}
 	for i := range c.Env {
 		if from := c.Env[i].ValueFrom; from != nil && from.FileKeyRef != nil && from.FileKeyRef.Optional == nil {
-			from.FileKeyRef.Optional = ptrTo(false)
+			from.FileKeyRef.Optional = new(false)
 		}
 	}
 	for _, probe := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
 		if probe != nil && probe.GRPC != nil && probe.GRPC.Service == nil {
-			probe.GRPC.Service = ptrTo("")
+			probe.GRPC.Service = new("")
 		}
 	}
 }
@@ -144,10 +142,10 @@ func defaultContainer(c *corev1.Container) {
 func defaultVolume(v *corev1.VolumeSource) {
 	if d := v.AzureDisk; d != nil {
 		if d.FSType == nil {
-			d.FSType = ptrTo("ext4")
+			d.FSType = new("ext4")
 		}
 		if d.ReadOnly == nil {
-			d.ReadOnly = ptrTo(false)
+			d.ReadOnly = new(false)
 		}
 	}
 	if s := v.ISCSI; s != nil && s.ISCSIInterface == "" {
@@ -173,5 +171,3 @@ func defaultVolume(v *corev1.VolumeSource) {
 		}
 	}
 }
-
-func ptrTo[T any](v T) *T { return &v }

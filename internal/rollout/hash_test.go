@@ -107,7 +107,7 @@ func TestHashStableAcrossIrrelevantDifferences(t *testing.T) {
 			},
 			b: func(p *corev1.PodTemplateSpec) {
 				p.Spec.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{
-					GRPC: &corev1.GRPCAction{Port: 9000, Service: ptrTo("")},
+					GRPC: &corev1.GRPCAction{Port: 9000, Service: new("")},
 				}}
 			},
 		},
@@ -173,7 +173,7 @@ func TestHashChangesWithWhatReachesThePods(t *testing.T) {
 		{"init container", func(p *corev1.PodTemplateSpec) {
 			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox"}}
 		}},
-		{"grace period", func(p *corev1.PodTemplateSpec) { p.Spec.TerminationGracePeriodSeconds = ptrTo(int64(40)) }},
+		{"grace period", func(p *corev1.PodTemplateSpec) { p.Spec.TerminationGracePeriodSeconds = new(int64(40)) }},
 	}
 	base := Hash(baseTemplate())
 	seen := map[string]string{base: "base"}

@@ -21,7 +21,7 @@ func rev(number int64, hash string, outcome Outcome) appsv1.ControllerRevision {
 }
 
 func numbers(revs []*appsv1.ControllerRevision) []int64 {
-	out := []int64{}
+	out := make([]int64, 0, len(revs))
 	for _, r := range revs {
 		out = append(out, r.Revision)
 	}
