@@ -1,9 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"bytes"
 	"time"
 
 	"github.com/spf13/cobra"
