@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -126,16 +127,21 @@ func StatefulSet(app *appsv1alpha1.HighlyAvailableApp, template corev1.PodTempla
 
 // ClaimTemplate is the volume claim template of one storage entry.
 func ClaimTemplate(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.StorageSpec) corev1.PersistentVolumeClaim {
-	modes := st.AccessModes
+	// Copies, so that whoever changes the claim template does not change the app's spec with it.
+	modes := slices.Clone(st.AccessModes)
 	if len(modes) == 0 {
 		modes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce}
+	}
+	var class *string
+	if st.StorageClassName != nil {
+		class = ptr.To(*st.StorageClassName)
 	}
 	return corev1.PersistentVolumeClaim{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
 		ObjectMeta: metav1.ObjectMeta{Name: st.Name, Labels: Labels(app)},
 		Spec: corev1.PersistentVolumeClaimSpec{
 			AccessModes:      modes,
-			StorageClassName: st.StorageClassName,
+			StorageClassName: class,
 			Resources: corev1.VolumeResourceRequirements{
 				Requests: corev1.ResourceList{corev1.ResourceStorage: st.Size.DeepCopy()},
 			},
@@ -246,6 +252,14 @@ func PodDisruptionBudget(app *appsv1alpha1.HighlyAvailableApp) *policyv1.PodDisr
 		return nil
 	}
 	minAvailable, maxUnavailable := app.Spec.DisruptionBudget()
+	// DisruptionBudget returns the app's own values: copy them, so that whoever changes the budget
+	// does not change the app's spec with it.
+	if minAvailable != nil {
+		minAvailable = ptr.To(*minAvailable)
+	}
+	if maxUnavailable != nil {
+		maxUnavailable = ptr.To(*maxUnavailable)
+	}
 	policy := policyv1.AlwaysAllow
 	return &policyv1.PodDisruptionBudget{
 		TypeMeta:   metav1.TypeMeta{APIVersion: policyv1.SchemeGroupVersion.String(), Kind: "PodDisruptionBudget"},
