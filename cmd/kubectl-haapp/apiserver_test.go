@@ -25,8 +25,32 @@ import (
 // TestAgainstTheAPIServer runs the plugin's writes against a real kube-apiserver with the CRD, where
 // the fake client could hide a difference: the API server's defaulting of spec.template (which undo's
 // "already there" check must see through), the JSON patch test on resourceVersion, and the CRD's
-// validation of the merge patches.
+// validation of the merge patches. The subtests run in order, each on the state the one before left.
 func TestAgainstTheAPIServer(t *testing.T) {
+	h := startAPIServer(t)
+	t.Run("history lists the stored revisions", func(t *testing.T) { historyListsStoredRevisions(t, h) })
+	t.Run("undo goes back to the serving revision, spec.template only", func(t *testing.T) { undoGoesBackToServing(t, h) })
+	t.Run("undo to the revision the spec already asks for changes nothing", func(t *testing.T) { undoToCurrentChangesNothing(t, h) })
+	t.Run("undo does not overwrite a change made meanwhile", func(t *testing.T) { undoKeepsConcurrentChange(t, h) })
+	t.Run("pause, resume and retry pass the CRD's validation", func(t *testing.T) { pauseResumeRetryPassValidation(t, h) })
+	t.Run("status waits while the operator has not seen the new spec", func(t *testing.T) { statusWaitsForObservedGeneration(t, h) })
+	t.Run("the command line connects through a kubeconfig", func(t *testing.T) { commandLineUsesKubeconfig(t, h) })
+	t.Run("get draws the tree without a workload yet", func(t *testing.T) { getDrawsTreeWithoutWorkload(t, h) })
+}
+
+// serverHarness is a kube-apiserver holding the seed's story after the rollback of nginx:1.91.
+type serverHarness struct {
+	env        *envtest.Environment
+	client     client.WithWatch
+	session    *session
+	out        *bytes.Buffer
+	generation int64
+}
+
+// startAPIServer starts kube-apiserver and etcd with the CRD and writes the app, its revisions and
+// its status as the operator would have left them.
+func startAPIServer(t *testing.T) *serverHarness {
+	t.Helper()
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		t.Skip("KUBEBUILDER_ASSETS is not set: run through make test-unit (kube-apiserver and etcd from bin/)")
 	}
@@ -99,138 +123,148 @@ func TestAgainstTheAPIServer(t *testing.T) {
 		t.Fatalf("write status: %v", err)
 	}
 	generation := stored.Generation
-
 	out := &bytes.Buffer{}
-	s := &session{client: c, namespace: "shop", out: out, now: func() time.Time { return now }, interval: time.Millisecond}
+	return &serverHarness{
+		env: env, client: c, out: out, generation: generation,
+		session: &session{client: c, namespace: "shop", out: out, now: func() time.Time { return now }, interval: time.Millisecond},
+	}
+}
 
-	t.Run("history lists the stored revisions", func(t *testing.T) {
-		out.Reset()
-		if err := s.history(ctx, "web"); err != nil {
-			t.Fatal(err)
+func historyListsStoredRevisions(t *testing.T, h *serverHarness) {
+	ctx, s, out := context.Background(), h.session, h.out
+	out.Reset()
+	if err := s.history(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Complete (serving)", "nginx:1.7.9", "revision 3 failed: pod web-x"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("history lacks %q:\n%s", want, out)
 		}
-		for _, want := range []string{"Complete (serving)", "nginx:1.7.9", "revision 3 failed: pod web-x"} {
-			if !strings.Contains(out.String(), want) {
-				t.Errorf("history lacks %q:\n%s", want, out)
-			}
-		}
-	})
+	}
+}
 
-	t.Run("undo goes back to the serving revision, spec.template only", func(t *testing.T) {
-		out.Reset()
-		if err := s.undo(ctx, "web", 0); err != nil {
-			t.Fatal(err)
-		}
-		got := getWeb(t, c)
-		if img := got.Spec.Template.Spec.Containers[0].Image; img != "nginx:1.9.1" {
-			t.Errorf("image %q after undo", img)
-		}
-		if got.Generation != generation+1 || got.Status.CurrentRevision != 2 || *got.Spec.Replicas != 3 {
-			t.Errorf("generation %d (was %d), status.currentRevision %d, replicas %d",
-				got.Generation, generation, got.Status.CurrentRevision, *got.Spec.Replicas)
-		}
-	})
+func undoGoesBackToServing(t *testing.T, h *serverHarness) {
+	ctx, s, out, c, generation := context.Background(), h.session, h.out, h.client, h.generation
+	out.Reset()
+	if err := s.undo(ctx, "web", 0); err != nil {
+		t.Fatal(err)
+	}
+	got := getWeb(t, c)
+	if img := got.Spec.Template.Spec.Containers[0].Image; img != "nginx:1.9.1" {
+		t.Errorf("image %q after undo", img)
+	}
+	if got.Generation != generation+1 || got.Status.CurrentRevision != 2 || *got.Spec.Replicas != 3 {
+		t.Errorf("generation %d (was %d), status.currentRevision %d, replicas %d",
+			got.Generation, generation, got.Status.CurrentRevision, *got.Spec.Replicas)
+	}
+}
 
-	t.Run("undo to the revision the spec already asks for changes nothing", func(t *testing.T) {
-		out.Reset()
-		before := getWeb(t, c).ResourceVersion
-		if err := s.undo(ctx, "web", 2); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out.String(), "skipped rollback") || getWeb(t, c).ResourceVersion != before {
-			t.Errorf("undo wrote although the spec already matches: %s", out)
-		}
-	})
+func undoToCurrentChangesNothing(t *testing.T, h *serverHarness) {
+	ctx, s, out, c := context.Background(), h.session, h.out, h.client
+	out.Reset()
+	before := getWeb(t, c).ResourceVersion
+	if err := s.undo(ctx, "web", 2); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "skipped rollback") || getWeb(t, c).ResourceVersion != before {
+		t.Errorf("undo wrote although the spec already matches: %s", out)
+	}
+}
 
-	t.Run("undo does not overwrite a change made meanwhile", func(t *testing.T) {
-		racing := interceptor.NewClient(c, interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch,
-			obj client.Object, p client.Patch, o ...client.PatchOption) error {
-			other := getWeb(t, c)
-			other.Spec.Template.Spec.Containers[0].Image = "nginx:1.27"
-			if err := c.Update(ctx, other); err != nil {
-				return err
-			}
-			return c.Patch(ctx, obj, p, o...)
-		}})
-		racer := *s
-		racer.client = racing
-		err := racer.undo(ctx, "web", 1)
-		if err == nil || !strings.Contains(err.Error(), "the app changed while undoing") {
-			t.Fatalf("error %v", err)
+func undoKeepsConcurrentChange(t *testing.T, h *serverHarness) {
+	ctx, s, c := context.Background(), h.session, h.client
+	racing := interceptor.NewClient(c, interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch,
+		obj client.Object, p client.Patch, o ...client.PatchOption) error {
+		other := getWeb(t, c)
+		other.Spec.Template.Spec.Containers[0].Image = "nginx:1.27"
+		if err := c.Update(ctx, other); err != nil {
+			return err
 		}
-		if img := getWeb(t, c).Spec.Template.Spec.Containers[0].Image; img != "nginx:1.27" {
-			t.Errorf("image %q: the other change was overwritten", img)
-		}
-	})
+		return c.Patch(ctx, obj, p, o...)
+	}})
+	racer := *s
+	racer.client = racing
+	err := racer.undo(ctx, "web", 1)
+	if err == nil || !strings.Contains(err.Error(), "the app changed while undoing") {
+		t.Fatalf("error %v", err)
+	}
+	if img := getWeb(t, c).Spec.Template.Spec.Containers[0].Image; img != "nginx:1.27" {
+		t.Errorf("image %q: the other change was overwritten", img)
+	}
+}
 
-	t.Run("pause, resume and retry pass the CRD's validation", func(t *testing.T) {
-		if err := s.setPaused(ctx, "web", true); err != nil {
-			t.Fatal(err)
-		}
-		if !getWeb(t, c).Spec.Paused() {
-			t.Error("not paused")
-		}
-		if err := s.setPaused(ctx, "web", false); err != nil {
-			t.Fatal(err)
-		}
-		if getWeb(t, c).Spec.Paused() {
-			t.Error("still paused")
-		}
-		if err := s.retry(ctx, "web"); err != nil {
-			t.Fatal(err)
-		}
-		if got := getWeb(t, c).Annotations[appsv1alpha1.AnnotationRetry]; got != "2026-03-01T12:00:00Z" {
-			t.Errorf("retry annotation %q", got)
-		}
-	})
+func pauseResumeRetryPassValidation(t *testing.T, h *serverHarness) {
+	ctx, s, c := context.Background(), h.session, h.client
+	if err := s.setPaused(ctx, "web", true); err != nil {
+		t.Fatal(err)
+	}
+	if !getWeb(t, c).Spec.Paused() {
+		t.Error("not paused")
+	}
+	if err := s.setPaused(ctx, "web", false); err != nil {
+		t.Fatal(err)
+	}
+	if getWeb(t, c).Spec.Paused() {
+		t.Error("still paused")
+	}
+	if err := s.retry(ctx, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if got := getWeb(t, c).Annotations[appsv1alpha1.AnnotationRetry]; got != "2026-03-01T12:00:00Z" {
+		t.Errorf("retry annotation %q", got)
+	}
+}
 
-	t.Run("status waits while the operator has not seen the new spec", func(t *testing.T) {
-		out.Reset()
-		if err := s.status(ctx, "web", false, 0); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out.String(), "waiting for the operator to observe generation") {
-			t.Errorf("status: %s", out)
-		}
-	})
+func statusWaitsForObservedGeneration(t *testing.T, h *serverHarness) {
+	ctx, s, out := context.Background(), h.session, h.out
+	out.Reset()
+	if err := s.status(ctx, "web", false, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "waiting for the operator to observe generation") {
+		t.Errorf("status: %s", out)
+	}
+}
 
-	t.Run("the command line connects through a kubeconfig", func(t *testing.T) {
-		user, err := env.AddUser(envtest.User{Name: "dev", Groups: []string{"system:masters"}}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kubeconfig, err := user.KubeConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), "kubeconfig")
-		if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		streams, _, stdout, _ := genericiooptions.NewTestIOStreams()
-		cmd := newRootCommand(streams, connect)
-		cmd.SetArgs([]string{"--kubeconfig", path, "-n", "shop", "history", "web"})
-		if err := cmd.ExecuteContext(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(stdout.String(), "REVISION") || !strings.Contains(stdout.String(), "nginx:1.7.9") {
-			t.Errorf("history through the command line:\n%s", stdout)
-		}
-		// Without -n, the kubeconfig's namespace (here none, so default) is used, as kubectl does.
-		streams, _, _, _ = genericiooptions.NewTestIOStreams()
-		cmd = newRootCommand(streams, connect)
-		cmd.SetArgs([]string{"--kubeconfig", path, "history", "web"})
-		if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), `not found in namespace "default"`) {
-			t.Errorf("without -n: error %v", err)
-		}
-	})
+func commandLineUsesKubeconfig(t *testing.T, h *serverHarness) {
+	ctx, env := context.Background(), h.env
+	user, err := env.AddUser(envtest.User{Name: "dev", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	streams, _, stdout, _ := genericiooptions.NewTestIOStreams()
+	cmd := newRootCommand(streams, connect)
+	cmd.SetArgs([]string{"--kubeconfig", path, "-n", "shop", "history", "web"})
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "REVISION") || !strings.Contains(stdout.String(), "nginx:1.7.9") {
+		t.Errorf("history through the command line:\n%s", stdout)
+	}
+	// Without -n, the kubeconfig's namespace (here none, so default) is used, as kubectl does.
+	streams, _, _, _ = genericiooptions.NewTestIOStreams()
+	cmd = newRootCommand(streams, connect)
+	cmd.SetArgs([]string{"--kubeconfig", path, "history", "web"})
+	if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), `not found in namespace "default"`) {
+		t.Errorf("without -n: error %v", err)
+	}
+}
 
-	t.Run("get draws the tree without a workload yet", func(t *testing.T) {
-		out.Reset()
-		if err := s.tree(ctx, "web", out); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(out.String(), "Deployment/web") || !strings.Contains(out.String(), "Missing") {
-			t.Errorf("tree:\n%s", out)
-		}
-	})
+func getDrawsTreeWithoutWorkload(t *testing.T, h *serverHarness) {
+	ctx, s, out := context.Background(), h.session, h.out
+	out.Reset()
+	if err := s.tree(ctx, "web", out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "Deployment/web") || !strings.Contains(out.String(), "Missing") {
+		t.Errorf("tree:\n%s", out)
+	}
 }
