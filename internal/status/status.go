@@ -203,7 +203,9 @@ func progress(in Input, desired int32) (ready, reconciling, stalled condition) {
 		return conditionFalse(appsv1alpha1.ReasonObservingGeneration, msg), conditionTrue(appsv1alpha1.ReasonObservingGeneration, msg), notStalled
 	}
 	moving, why := inMotion(w, desired)
-	if !moving && r.OnUpdateRevision && w.Partition == 0 {
+	// A partition only holds pods back while some are on an older revision: when every replica is
+	// updated (a StatefulSet created with a partition, say), the spec's revision serves everywhere.
+	if !moving && r.OnUpdateRevision && (w.Partition == 0 || w.UpdatedReplicas >= desired) {
 		return conditionTrue(appsv1alpha1.ReasonRolloutComplete,
 				fmt.Sprintf("revision %d serves on %d of %d replicas", r.UpdateRevision, w.AvailableReplicas, desired)),
 			conditionFalse(appsv1alpha1.ReasonRolloutComplete, ""), notStalled
