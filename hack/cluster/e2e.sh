@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# e2e.sh runs the end-to-end suite (test/e2e) on a local cluster of its own (CLUSTER_NAME=e2e: its
+# own state dir and ports, so a running demo is left alone). It starts the cluster, runs the suite
+# (which installs the CRD and runs bin/manager as a local process), and stops everything whatever the
+# outcome; when the suite fails, the logs of the operator and of the cluster are printed.
+# `make test-e2e` builds bin/manager and the cluster's binaries, then runs this.
+#
+# Settings (environment): E2E_TIMEOUT (go test -timeout, default 25m); E2E_GINKGO_ARGS (extra
+# Ginkgo flags, e.g. "-ginkgo.focus=zone"); KEEP_CLUSTER=1 leaves the cluster running afterwards.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+export CLUSTER_NAME=${CLUSTER_NAME:-e2e}
+export CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/.cluster/$CLUSTER_NAME}
+CLUSTER=$ROOT/hack/cluster/cluster.sh
+
+finish() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if ((rc != 0)); then
+		echo "===== the e2e suite failed (exit $rc): logs of the operator and of the cluster =====" >&2
+		"$CLUSTER" logs 150 >&2 || true
+	fi
+	if [[ ${KEEP_CLUSTER:-} == 1 ]]; then
+		echo "KEEP_CLUSTER=1: the cluster is left running ($CLUSTER down stops it)" >&2
+	else
+		"$CLUSTER" down || true
+	fi
+	exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+"$CLUSTER" up >/dev/null
+export KUBECONFIG=$CLUSTER_DIR/kubeconfig
+cd "$ROOT"
+# shellcheck disable=SC2086
+go test -tags e2e ./test/e2e -count=1 -v -timeout "${E2E_TIMEOUT:-25m}" \
+	-args -ginkgo.v -ginkgo.no-color ${E2E_GINKGO_ARGS:-}
