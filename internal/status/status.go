@@ -286,8 +286,12 @@ func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready
 	}
 	switch {
 	case desired < 2:
+		asked := "1 replica"
+		if desired != 1 {
+			asked = fmt.Sprintf("%d replicas", desired)
+		}
 		return conditionFalse(appsv1alpha1.ReasonSingleReplica,
-			fmt.Sprintf("%d replica asked for: any disruption takes the app down; ask for at least 2", desired))
+			asked+" asked for: any disruption takes the app down; ask for at least 2")
 	case ready == 0:
 		return conditionFalse(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")
 	case nodes < 2:
