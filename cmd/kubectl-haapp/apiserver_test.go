@@ -30,10 +30,14 @@ func TestAgainstTheAPIServer(t *testing.T) {
 	h := startAPIServer(t)
 	t.Run("history lists the stored revisions", func(t *testing.T) { historyListsStoredRevisions(t, h) })
 	t.Run("undo goes back to the serving revision, spec.template only", func(t *testing.T) { undoGoesBackToServing(t, h) })
-	t.Run("undo to the revision the spec already asks for changes nothing", func(t *testing.T) { undoToCurrentChangesNothing(t, h) })
+	t.Run("undo to the revision the spec already asks for changes nothing", func(t *testing.T) {
+		undoToCurrentChangesNothing(t, h)
+	})
 	t.Run("undo does not overwrite a change made meanwhile", func(t *testing.T) { undoKeepsConcurrentChange(t, h) })
 	t.Run("pause, resume and retry pass the CRD's validation", func(t *testing.T) { pauseResumeRetryPassValidation(t, h) })
-	t.Run("status waits while the operator has not seen the new spec", func(t *testing.T) { statusWaitsForObservedGeneration(t, h) })
+	t.Run("status waits while the operator has not seen the new spec", func(t *testing.T) {
+		statusWaitsForObservedGeneration(t, h)
+	})
 	t.Run("the command line connects through a kubeconfig", func(t *testing.T) { commandLineUsesKubeconfig(t, h) })
 	t.Run("get draws the tree without a workload yet", func(t *testing.T) { getDrawsTreeWithoutWorkload(t, h) })
 }
@@ -72,14 +76,14 @@ func startAPIServer(t *testing.T) *serverHarness {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}); err != nil {
+	if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: testNamespace}}); err != nil {
 		t.Fatal(err)
 	}
 
 	// The app asks for nginx:1.91 (revision 3), which failed; revision 2 serves.
-	sent := userTemplate("nginx:1.91")
+	sent := userTemplate(imageBad)
 	app := &appsv1alpha1.HighlyAvailableApp{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop"},
+		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: testNamespace},
 		Spec: appsv1alpha1.HighlyAvailableAppSpec{
 			Type: appsv1alpha1.Stateless, Replicas: ptr.To[int32](3), Template: *sent.DeepCopy(),
 		},
@@ -100,9 +104,9 @@ func startAPIServer(t *testing.T) *serverHarness {
 		image   string
 		outcome rollout.Outcome
 	}{
-		{1, "nginx:1.7.9", rollout.OutcomeComplete},
-		{2, "nginx:1.9.1", rollout.OutcomeComplete},
-		{3, "nginx:1.91", rollout.OutcomeFailed},
+		{1, imageOld, rollout.OutcomeComplete},
+		{2, imageGood, rollout.OutcomeComplete},
+		{3, imageBad, rollout.OutcomeFailed},
 	} {
 		cr := revision(t, stored, r.number, r.image, r.outcome, "pod web-x container web: ImagePullBackOff: Back-off", 0)
 		cr.OwnerReferences = nil
@@ -126,17 +130,20 @@ func startAPIServer(t *testing.T) *serverHarness {
 	out := &bytes.Buffer{}
 	return &serverHarness{
 		env: env, client: c, out: out, generation: generation,
-		session: &session{client: c, namespace: "shop", out: out, now: func() time.Time { return now }, interval: time.Millisecond},
+		session: &session{
+			client: c, namespace: testNamespace, out: out,
+			now: func() time.Time { return now }, interval: time.Millisecond,
+		},
 	}
 }
 
 func historyListsStoredRevisions(t *testing.T, h *serverHarness) {
 	ctx, s, out := context.Background(), h.session, h.out
 	out.Reset()
-	if err := s.history(ctx, "web"); err != nil {
+	if err := s.history(ctx, appName); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Complete (serving)", "nginx:1.7.9", "revision 3 failed: pod web-x"} {
+	for _, want := range []string{"Complete (serving)", imageOld, "revision 3 failed: pod web-x"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("history lacks %q:\n%s", want, out)
 		}
@@ -146,11 +153,11 @@ func historyListsStoredRevisions(t *testing.T, h *serverHarness) {
 func undoGoesBackToServing(t *testing.T, h *serverHarness) {
 	ctx, s, out, c, generation := context.Background(), h.session, h.out, h.client, h.generation
 	out.Reset()
-	if err := s.undo(ctx, "web", 0); err != nil {
+	if err := s.undo(ctx, appName, 0); err != nil {
 		t.Fatal(err)
 	}
 	got := getWeb(t, c)
-	if img := got.Spec.Template.Spec.Containers[0].Image; img != "nginx:1.9.1" {
+	if img := got.Spec.Template.Spec.Containers[0].Image; img != imageGood {
 		t.Errorf("image %q after undo", img)
 	}
 	if got.Generation != generation+1 || got.Status.CurrentRevision != 2 || *got.Spec.Replicas != 3 {
@@ -163,7 +170,7 @@ func undoToCurrentChangesNothing(t *testing.T, h *serverHarness) {
 	ctx, s, out, c := context.Background(), h.session, h.out, h.client
 	out.Reset()
 	before := getWeb(t, c).ResourceVersion
-	if err := s.undo(ctx, "web", 2); err != nil {
+	if err := s.undo(ctx, appName, 2); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "skipped rollback") || getWeb(t, c).ResourceVersion != before {
@@ -176,7 +183,7 @@ func undoKeepsConcurrentChange(t *testing.T, h *serverHarness) {
 	racing := interceptor.NewClient(c, interceptor.Funcs{Patch: func(ctx context.Context, c client.WithWatch,
 		obj client.Object, p client.Patch, o ...client.PatchOption) error {
 		other := getWeb(t, c)
-		other.Spec.Template.Spec.Containers[0].Image = "nginx:1.27"
+		other.Spec.Template.Spec.Containers[0].Image = imageOther
 		if err := c.Update(ctx, other); err != nil {
 			return err
 		}
@@ -184,30 +191,30 @@ func undoKeepsConcurrentChange(t *testing.T, h *serverHarness) {
 	}})
 	racer := *s
 	racer.client = racing
-	err := racer.undo(ctx, "web", 1)
+	err := racer.undo(ctx, appName, 1)
 	if err == nil || !strings.Contains(err.Error(), "the app changed while undoing") {
 		t.Fatalf("error %v", err)
 	}
-	if img := getWeb(t, c).Spec.Template.Spec.Containers[0].Image; img != "nginx:1.27" {
+	if img := getWeb(t, c).Spec.Template.Spec.Containers[0].Image; img != imageOther {
 		t.Errorf("image %q: the other change was overwritten", img)
 	}
 }
 
 func pauseResumeRetryPassValidation(t *testing.T, h *serverHarness) {
 	ctx, s, c := context.Background(), h.session, h.client
-	if err := s.setPaused(ctx, "web", true); err != nil {
+	if err := s.setPaused(ctx, appName, true); err != nil {
 		t.Fatal(err)
 	}
 	if !getWeb(t, c).Spec.Paused() {
 		t.Error("not paused")
 	}
-	if err := s.setPaused(ctx, "web", false); err != nil {
+	if err := s.setPaused(ctx, appName, false); err != nil {
 		t.Fatal(err)
 	}
 	if getWeb(t, c).Spec.Paused() {
 		t.Error("still paused")
 	}
-	if err := s.retry(ctx, "web"); err != nil {
+	if err := s.retry(ctx, appName); err != nil {
 		t.Fatal(err)
 	}
 	if got := getWeb(t, c).Annotations[appsv1alpha1.AnnotationRetry]; got != "2026-03-01T12:00:00Z" {
@@ -218,7 +225,7 @@ func pauseResumeRetryPassValidation(t *testing.T, h *serverHarness) {
 func statusWaitsForObservedGeneration(t *testing.T, h *serverHarness) {
 	ctx, s, out := context.Background(), h.session, h.out
 	out.Reset()
-	if err := s.status(ctx, "web", false, 0); err != nil {
+	if err := s.status(ctx, appName, false, 0); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "waiting for the operator to observe generation") {
@@ -242,17 +249,17 @@ func commandLineUsesKubeconfig(t *testing.T, h *serverHarness) {
 	}
 	streams, _, stdout, _ := genericiooptions.NewTestIOStreams()
 	cmd := newRootCommand(streams, connect)
-	cmd.SetArgs([]string{"--kubeconfig", path, "-n", "shop", "history", "web"})
+	cmd.SetArgs([]string{"--kubeconfig", path, "-n", testNamespace, "history", appName})
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stdout.String(), "REVISION") || !strings.Contains(stdout.String(), "nginx:1.7.9") {
+	if !strings.Contains(stdout.String(), "REVISION") || !strings.Contains(stdout.String(), imageOld) {
 		t.Errorf("history through the command line:\n%s", stdout)
 	}
 	// Without -n, the kubeconfig's namespace (here none, so default) is used, as kubectl does.
 	streams, _, _, _ = genericiooptions.NewTestIOStreams()
 	cmd = newRootCommand(streams, connect)
-	cmd.SetArgs([]string{"--kubeconfig", path, "history", "web"})
+	cmd.SetArgs([]string{"--kubeconfig", path, "history", appName})
 	if err := cmd.ExecuteContext(ctx); err == nil || !strings.Contains(err.Error(), `not found in namespace "default"`) {
 		t.Errorf("without -n: error %v", err)
 	}
@@ -261,7 +268,7 @@ func commandLineUsesKubeconfig(t *testing.T, h *serverHarness) {
 func getDrawsTreeWithoutWorkload(t *testing.T, h *serverHarness) {
 	ctx, s, out := context.Background(), h.session, h.out
 	out.Reset()
-	if err := s.tree(ctx, "web", out); err != nil {
+	if err := s.tree(ctx, appName, out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "Deployment/web") || !strings.Contains(out.String(), "Missing") {

@@ -37,9 +37,12 @@ func (s *session) setPaused(ctx context.Context, name string, pause bool) error 
 	if err != nil {
 		return err
 	}
-	word := map[bool]string{true: "paused", false: "resumed"}[pause]
+	const paused = "paused"
+	word, state := "resumed", "not "+paused
+	if pause {
+		word, state = paused, paused
+	}
 	if app.Spec.Paused() == pause {
-		state := map[bool]string{true: "paused", false: "not paused"}[pause]
 		return s.printf("%s/%s is already %s\n", resourceName, app.Name, state)
 	}
 	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"rollout": map[string]any{"paused": pause}}})

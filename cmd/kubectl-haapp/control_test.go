@@ -14,7 +14,7 @@ import (
 func getWeb(t *testing.T, c client.Client) *appsv1alpha1.HighlyAvailableApp {
 	t.Helper()
 	app := &appsv1alpha1.HighlyAvailableApp{}
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "web"}, app); err != nil {
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: testNamespace, Name: appName}, app); err != nil {
 		t.Fatal(err)
 	}
 	return app
@@ -39,7 +39,7 @@ func TestPauseResume(t *testing.T) {
 			app.Spec.Rollout.Paused = tt.paused
 			s, out, c := newSession(t, nil, app)
 			before := getWeb(t, c)
-			if err := s.setPaused(context.Background(), "web", tt.pause); err != nil {
+			if err := s.setPaused(context.Background(), appName, tt.pause); err != nil {
 				t.Fatal(err)
 			}
 			if out.String() != tt.wantOut {
@@ -64,7 +64,7 @@ func TestPauseResume(t *testing.T) {
 func TestPauseWithoutRolloutSection(t *testing.T) {
 	app := webApp()
 	app.Spec.Rollout = nil
-	c, stdout, err := runPlugin(t, []client.Object{app}, "pause", "web", "-n", "shop")
+	c, stdout, err := runPlugin(t, []client.Object{app}, "pause", appName, "-n", testNamespace)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +87,10 @@ func TestRetry(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			app := webApp()
-			app.Annotations = map[string]string{"team": "shop", appsv1alpha1.AnnotationRetry: "2026-01-01T00:00:00Z"}
+			app.Annotations = map[string]string{"team": testNamespace, appsv1alpha1.AnnotationRetry: "2026-01-01T00:00:00Z"}
 			tt.mutate(app)
 			s, out, c := newSession(t, nil, app)
-			if err := s.retry(context.Background(), "web"); err != nil {
+			if err := s.retry(context.Background(), appName); err != nil {
 				t.Fatal(err)
 			}
 			if out.String() != tt.wantOut {
@@ -100,7 +100,7 @@ func TestRetry(t *testing.T) {
 			if got[appsv1alpha1.AnnotationRetry] != "2026-03-01T12:00:00Z" {
 				t.Errorf("retry annotation %q", got[appsv1alpha1.AnnotationRetry])
 			}
-			if got["team"] != "shop" {
+			if got["team"] != testNamespace {
 				t.Error("other annotations were lost")
 			}
 		})

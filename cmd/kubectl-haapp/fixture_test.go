@@ -18,6 +18,16 @@ import (
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
+// The names and images of the seed's story.
+const (
+	testNamespace = "shop"
+	appName       = "web"
+	imageOld      = "nginx:1.7.9"
+	imageGood     = "nginx:1.9.1"
+	imageBad      = "nginx:1.91"
+	imageOther    = "nginx:1.27"
+)
+
 // stuckPodFailure is the verdict on the failed revision's pod in the seed's story.
 const stuckPodFailure = `pod web-5d7b9-x2lzq container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`
 
@@ -30,7 +40,7 @@ func userTemplate(image string) corev1.PodTemplateSpec {
 	return corev1.PodTemplateSpec{
 		ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"tier": "frontend"}},
 		Spec: corev1.PodSpec{Containers: []corev1.Container{{
-			Name: "web", Image: image, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 80}},
+			Name: appName, Image: image, Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 80}},
 		}}},
 	}
 }
@@ -40,13 +50,13 @@ func userTemplate(image string) corev1.PodTemplateSpec {
 func webApp() *appsv1alpha1.HighlyAvailableApp {
 	return &appsv1alpha1.HighlyAvailableApp{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: "web", Namespace: "shop", UID: types.UID("app-uid"), Generation: 5,
+			Name: appName, Namespace: testNamespace, UID: types.UID("app-uid"), Generation: 5,
 			CreationTimestamp: ago(72 * time.Hour),
 		},
 		Spec: appsv1alpha1.HighlyAvailableAppSpec{
 			Type:     appsv1alpha1.Stateless,
 			Replicas: ptr.To[int32](3),
-			Template: userTemplate("nginx:1.91"),
+			Template: userTemplate(imageBad),
 			Rollout:  &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: ptr.To[int32](600)},
 		},
 		Status: appsv1alpha1.HighlyAvailableAppStatus{
@@ -61,7 +71,7 @@ func webApp() *appsv1alpha1.HighlyAvailableApp {
 				{Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionTrue,
 					Reason: appsv1alpha1.ReasonZoneRedundant},
 			},
-			Workload:           &appsv1alpha1.WorkloadReference{Kind: "Deployment", Name: "web"},
+			Workload:           &appsv1alpha1.WorkloadReference{Kind: "Deployment", Name: appName},
 			Replicas:           3,
 			ReadyReplicas:      3,
 			UpdatedReplicas:    0,
@@ -108,17 +118,17 @@ func revision(t *testing.T, app *appsv1alpha1.HighlyAvailableApp, number int64, 
 func appPod(name, hash, node string, created time.Duration, mutate ...func(*corev1.Pod)) *corev1.Pod {
 	p := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: "shop", CreationTimestamp: ago(created),
+			Name: name, Namespace: testNamespace, CreationTimestamp: ago(created),
 			Labels: map[string]string{
-				appsv1alpha1.LabelName: "web", appsv1alpha1.LabelInstance: "web", rollout.LabelRevisionHash: hash,
+				appsv1alpha1.LabelName: appName, appsv1alpha1.LabelInstance: appName, rollout.LabelRevisionHash: hash,
 			},
 		},
-		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: "web"}}},
+		Spec: corev1.PodSpec{NodeName: node, Containers: []corev1.Container{{Name: appName}}},
 		Status: corev1.PodStatus{
 			Phase:      corev1.PodRunning,
 			Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}},
 			ContainerStatuses: []corev1.ContainerStatus{{
-				Name: "web", Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
+				Name: appName, Ready: true, State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}},
 			}},
 		},
 	}
@@ -138,13 +148,15 @@ func zoneNode(name, zone string) *corev1.Node {
 // three ready pods over three zones, and the failed revision's pod stuck pulling its image.
 func world(t *testing.T) []client.Object {
 	app := webApp()
-	rev1 := revision(t, app, 1, "nginx:1.7.9", rollout.OutcomeComplete, "", 72*time.Hour)
-	rev2 := revision(t, app, 2, "nginx:1.9.1", rollout.OutcomeComplete, "", 2*time.Hour)
-	rev3 := revision(t, app, 3, "nginx:1.91", rollout.OutcomeFailed, stuckPodFailure, 5*time.Minute)
+	rev1 := revision(t, app, 1, imageOld, rollout.OutcomeComplete, "", 72*time.Hour)
+	rev2 := revision(t, app, 2, imageGood, rollout.OutcomeComplete, "", 2*time.Hour)
+	rev3 := revision(t, app, 3, imageBad, rollout.OutcomeFailed, stuckPodFailure, 5*time.Minute)
 	h2, h3 := rollout.RevisionHash(rev2), rollout.RevisionHash(rev3)
 	deploy := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Generation: 9, CreationTimestamp: ago(72 * time.Hour)},
-		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](3)},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: appName, Namespace: testNamespace, Generation: 9, CreationTimestamp: ago(72 * time.Hour),
+		},
+		Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3)},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 9, Replicas: 3, ReadyReplicas: 3, UpdatedReplicas: 3,
 			AvailableReplicas: 3},
 	}
@@ -180,7 +192,7 @@ func newSession(t *testing.T, funcs *interceptor.Funcs, objs ...client.Object) (
 	c := b.Build()
 	out := &bytes.Buffer{}
 	return &session{
-		client: c, namespace: "shop", out: out, width: 100,
+		client: c, namespace: testNamespace, out: out, width: 100,
 		now: func() time.Time { return now }, interval: time.Millisecond,
 	}, out, c
 }

@@ -18,6 +18,12 @@ import (
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
+// The kinds of workload an app runs on.
+const (
+	kindDeployment  = "Deployment"
+	kindStatefulSet = "StatefulSet"
+)
+
 // clearScreen moves the cursor home and clears a terminal, so --watch redraws in place.
 const clearScreen = "\033[H\033[2J"
 
@@ -131,16 +137,16 @@ func (s *session) read(ctx context.Context, name string) (*snapshot, error) {
 
 // workload is the app's Deployment or StatefulSet, nil when it does not exist (yet).
 func (s *session) workload(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (client.Object, error) {
-	kind, name := "Deployment", app.Name
+	kind, name := kindDeployment, app.Name
 	if app.Spec.AppType() == appsv1alpha1.Stateful {
-		kind = "StatefulSet"
+		kind = kindStatefulSet
 	}
 	if ref := app.Status.Workload; ref != nil {
 		kind, name = ref.Kind, ref.Name
 	}
 	var obj client.Object
 	switch kind {
-	case "StatefulSet":
+	case kindStatefulSet:
 		obj = &appsv1.StatefulSet{}
 	default:
 		obj = &appsv1.Deployment{}
@@ -176,9 +182,9 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 		root.children = append(root.children, wl)
 		parent = wl
 	} else {
-		kind := "Deployment"
+		kind := kindDeployment
 		if app.Spec.AppType() == appsv1alpha1.Stateful {
-			kind = "StatefulSet"
+			kind = kindStatefulSet
 		}
 		root.children = append(root.children, &treeNode{cells: []string{
 			kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet",

@@ -38,7 +38,7 @@ func TestGetTree(t *testing.T) {
 	for _, width := range []int{80, 100, 120} {
 		s, out, _ := newSession(t, nil, world(t)...)
 		s.width = width
-		if err := s.tree(context.Background(), "web", out); err != nil {
+		if err := s.tree(context.Background(), appName, out); err != nil {
 			t.Fatal(err)
 		}
 		for line := range strings.SplitSeq(out.String(), "\n") {
@@ -56,7 +56,7 @@ func TestGetTreeNotATerminal(t *testing.T) {
 	// Piped output is not cut: a script gets the whole message.
 	s, out, _ := newSession(t, nil, world(t)...)
 	s.width = 0
-	if err := s.tree(context.Background(), "web", out); err != nil {
+	if err := s.tree(context.Background(), appName, out); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), `ImagePullBackOff: Back-off pulling image "nginx:1.91"`) {
@@ -69,7 +69,7 @@ func TestGetTreeBeforeTheOperatorActs(t *testing.T) {
 	app.Generation = 1
 	app.Status = appsv1alpha1.HighlyAvailableAppStatus{}
 	s, out, _ := newSession(t, nil, app)
-	if err := s.tree(context.Background(), "web", out); err != nil {
+	if err := s.tree(context.Background(), appName, out); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "get-new.golden", out.String())
@@ -89,11 +89,11 @@ func TestGetWatchRedrawsOnlyOnChange(t *testing.T) {
 	s.interval = 5 * time.Millisecond
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
 	defer cancel()
-	if err := s.watchTree(ctx, "web"); err != nil {
+	if err := s.watchTree(ctx, appName); err != nil {
 		t.Fatal(err)
 	}
 	var once bytes.Buffer
-	if err := s.tree(context.Background(), "web", &once); err != nil {
+	if err := s.tree(context.Background(), appName, &once); err != nil {
 		t.Fatal(err)
 	}
 	if out.String() != once.String() {

@@ -13,7 +13,7 @@ import (
 func TestHistory(t *testing.T) {
 	s, out, _ := newSession(t, nil, world(t)...)
 	s.width = 0
-	if err := s.history(context.Background(), "web"); err != nil {
+	if err := s.history(context.Background(), appName); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "history-web.golden", out.String())
@@ -23,26 +23,27 @@ func TestHistoryOrderAndStates(t *testing.T) {
 	app := webApp()
 	app.Status.CurrentRevision, app.Status.UpdateRevision, app.Status.LastFailedRevision = 10, 12, 0
 	// Created out of order; numbers above 9 sort as numbers, not as text.
-	objs := []client.Object{
+	objs := make([]client.Object, 0, 6)
+	objs = append(objs,
 		app,
 		revision(t, app, 12, "nginx:1.27.2", rollout.OutcomeNone, "", time.Minute),
 		revision(t, app, 9, "nginx:1.26", rollout.OutcomeComplete, "", 3*time.Hour),
 		revision(t, app, 11, "nginx:1.27.1", rollout.OutcomeNone, "", 10*time.Minute),
-		revision(t, app, 10, "nginx:1.27", rollout.OutcomeComplete, "", 2*time.Hour),
-	}
+		revision(t, app, 10, imageOther, rollout.OutcomeComplete, "", 2*time.Hour),
+	)
 	// A revision of another app with the same labels but another owner is not listed.
 	other := webApp()
 	other.UID = "other-uid"
 	objs = append(objs, revision(t, other, 1, "httpd:2", rollout.OutcomeComplete, "", time.Hour))
 
 	s, out, _ := newSession(t, nil, objs...)
-	if err := s.history(context.Background(), "web"); err != nil {
+	if err := s.history(context.Background(), appName); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
 		"REVISION  HASH        OUTCOME             AGE   IMAGES\n" +
 		"9         " + hashOf("nginx:1.26") + "  Complete            3h    nginx:1.26\n" +
-		"10        " + hashOf("nginx:1.27") + "  Complete (serving)  120m  nginx:1.27\n" +
+		"10        " + hashOf(imageOther) + "  Complete (serving)  120m  nginx:1.27\n" +
 		"11        " + hashOf("nginx:1.27.1") + "  superseded          10m   nginx:1.27.1\n" +
 		"12        " + hashOf("nginx:1.27.2") + "  in progress         60s   nginx:1.27.2\n"
 	if out.String() != want {
@@ -57,7 +58,7 @@ func hashOf(image string) string {
 
 func TestHistoryEmpty(t *testing.T) {
 	s, out, _ := newSession(t, nil, webApp())
-	if err := s.history(context.Background(), "web"); err != nil {
+	if err := s.history(context.Background(), appName); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); got != "highlyavailableapp.apps.haoperator.dev/web has no revisions yet\n" {

@@ -40,7 +40,11 @@ func TestExitCode(t *testing.T) {
 }
 
 func TestWrongArguments(t *testing.T) {
-	for _, args := range [][]string{{"get"}, {"undo", "a", "b"}, {"undo", "web", "-n", "shop", "--to-revision", "-2"}} {
+	for _, args := range [][]string{
+		{"get"},
+		{"undo", "a", "b"},
+		{"undo", appName, "-n", testNamespace, "--to-revision", "-2"},
+	} {
 		_, _, err := runPlugin(t, world(t), args...)
 		if err == nil {
 			t.Errorf("%v: no error", args)

@@ -78,7 +78,7 @@ func TestStatusOnce(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s, out, _ := newSession(t, nil, tt.app)
-			err := s.status(context.Background(), "web", false, 0)
+			err := s.status(context.Background(), appName, false, 0)
 			if tt.wantCode < 0 {
 				if err != nil {
 					t.Fatalf("error %v", err)
@@ -116,7 +116,7 @@ func sequence(states ...*appsv1alpha1.HighlyAvailableApp) *interceptor.Funcs {
 
 func TestStatusWatchesUntilReady(t *testing.T) {
 	s, out, _ := newSession(t, sequence(laggingApp(), laggingApp(), rollingApp(), rollingApp(), readyApp()), readyApp())
-	if err := s.status(context.Background(), "web", true, time.Minute); err != nil {
+	if err := s.status(context.Background(), appName, true, time.Minute); err != nil {
 		t.Fatalf("error %v", err)
 	}
 	want := "" +
@@ -130,7 +130,7 @@ func TestStatusWatchesUntilReady(t *testing.T) {
 
 func TestStatusWatchesUntilStalled(t *testing.T) {
 	s, _, _ := newSession(t, sequence(rollingApp(), webApp()), readyApp())
-	err := s.status(context.Background(), "web", true, time.Minute)
+	err := s.status(context.Background(), appName, true, time.Minute)
 	var exit *exitError
 	if !errors.As(err, &exit) || exit.code != 1 || !strings.Contains(exit.msg, "ImagePullBackOff") {
 		t.Fatalf("error %v, want exit 1 naming the cause", err)
@@ -139,7 +139,7 @@ func TestStatusWatchesUntilStalled(t *testing.T) {
 
 func TestStatusTimesOutWhileGenerationLags(t *testing.T) {
 	s, out, _ := newSession(t, nil, laggingApp())
-	err := s.status(context.Background(), "web", true, 30*time.Millisecond)
+	err := s.status(context.Background(), appName, true, 30*time.Millisecond)
 	var exit *exitError
 	if !errors.As(err, &exit) || exit.code != 1 || !strings.Contains(exit.msg, "timed out after 30ms") {
 		t.Fatalf("error %v, want a timeout with exit code 1", err)
@@ -163,7 +163,7 @@ func TestStatusCommandLineExitCodes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"status", "web", "-n", "shop"}, tt.args...)
+			args := append([]string{"status", appName, "-n", testNamespace}, tt.args...)
 			_, _, err := runPlugin(t, []client.Object{tt.app}, args...)
 			code := 0
 			if err != nil {
@@ -178,7 +178,7 @@ func TestStatusCommandLineExitCodes(t *testing.T) {
 
 func TestStatusNotFound(t *testing.T) {
 	s, _, _ := newSession(t, nil)
-	err := s.status(context.Background(), "web", true, time.Second)
+	err := s.status(context.Background(), appName, true, time.Second)
 	if err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("error %v", err)
 	}

@@ -57,11 +57,11 @@ func TestWrap(t *testing.T) {
 }
 
 func TestImages(t *testing.T) {
-	one := userTemplate("nginx:1.9.1")
-	two := userTemplate("nginx:1.9.1")
+	one := userTemplate(imageGood)
+	two := userTemplate(imageGood)
 	two.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "migrate:2"}}
 	two.Spec.Containers = append(two.Spec.Containers, corev1.Container{Name: "proxy", Image: "envoy:1.30"})
-	if got := images(one); got != "nginx:1.9.1" {
+	if got := images(one); got != imageGood {
 		t.Errorf("one container: %q", got)
 	}
 	if got := images(two); got != "init:migrate=migrate:2,web=nginx:1.9.1,proxy=envoy:1.30" {

@@ -18,9 +18,9 @@ import (
 func TestUndoTarget(t *testing.T) {
 	app := webApp()
 	revs := []appsv1.ControllerRevision{
-		*revision(t, app, 3, "nginx:1.91", rollout.OutcomeFailed, "x", time.Minute),
-		*revision(t, app, 1, "nginx:1.7.9", rollout.OutcomeComplete, "", time.Hour),
-		*revision(t, app, 2, "nginx:1.9.1", rollout.OutcomeComplete, "", time.Hour),
+		*revision(t, app, 3, imageBad, rollout.OutcomeFailed, "x", time.Minute),
+		*revision(t, app, 1, imageOld, rollout.OutcomeComplete, "", time.Hour),
+		*revision(t, app, 2, imageGood, rollout.OutcomeComplete, "", time.Hour),
 	}
 	tests := []struct {
 		name             string
@@ -66,20 +66,20 @@ func TestUndoTarget(t *testing.T) {
 func TestUndoPatchesOnlyTheTemplate(t *testing.T) {
 	s, out, c := newSession(t, nil, world(t)...)
 	before := &appsv1alpha1.HighlyAvailableApp{}
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "web"}, before); err != nil {
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: testNamespace, Name: appName}, before); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.undo(context.Background(), "web", 0); err != nil {
+	if err := s.undo(context.Background(), appName, 0); err != nil {
 		t.Fatal(err)
 	}
 	if got := out.String(); got != "highlyavailableapp.apps.haoperator.dev/web rolled back to revision 2 (nginx:1.9.1)\n" {
 		t.Errorf("output %q", got)
 	}
 	after := &appsv1alpha1.HighlyAvailableApp{}
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "web"}, after); err != nil {
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: testNamespace, Name: appName}, after); err != nil {
 		t.Fatal(err)
 	}
-	want := userTemplate("nginx:1.9.1")
+	want := userTemplate(imageGood)
 	if !equality.Semantic.DeepEqual(after.Spec.Template, want) {
 		t.Errorf("spec.template = %+v, want revision 2's %+v", after.Spec.Template, want)
 	}
@@ -96,7 +96,7 @@ func TestUndoPatchesOnlyTheTemplate(t *testing.T) {
 }
 
 func TestUndoToRevisionThroughTheCommandLine(t *testing.T) {
-	c, stdout, err := runPlugin(t, world(t), "undo", "web", "-n", "shop", "--to-revision", "1")
+	c, stdout, err := runPlugin(t, world(t), "undo", appName, "-n", testNamespace, "--to-revision", "1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,10 +104,10 @@ func TestUndoToRevisionThroughTheCommandLine(t *testing.T) {
 		t.Errorf("output %q", stdout)
 	}
 	app := &appsv1alpha1.HighlyAvailableApp{}
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "web"}, app); err != nil {
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: testNamespace, Name: appName}, app); err != nil {
 		t.Fatal(err)
 	}
-	if img := app.Spec.Template.Spec.Containers[0].Image; img != "nginx:1.7.9" {
+	if img := app.Spec.Template.Spec.Containers[0].Image; img != imageOld {
 		t.Errorf("image %q after undo --to-revision 1", img)
 	}
 }
@@ -120,7 +120,7 @@ func TestUndoSkipsWhenTheSpecAlreadyMatches(t *testing.T) {
 		return c.Patch(ctx, obj, p, o...)
 	}}
 	s, out, _ := newSession(t, funcs, world(t)...)
-	if err := s.undo(context.Background(), "web", 3); err != nil {
+	if err := s.undo(context.Background(), appName, 3); err != nil {
 		t.Fatal(err)
 	}
 	if patched {
@@ -139,22 +139,22 @@ func TestUndoRefusesToOverwriteAConcurrentChange(t *testing.T) {
 		if err := c.Get(ctx, client.ObjectKeyFromObject(obj), app); err != nil {
 			return err
 		}
-		app.Spec.Template.Spec.Containers[0].Image = "nginx:1.27"
+		app.Spec.Template.Spec.Containers[0].Image = imageOther
 		if err := c.Update(ctx, app); err != nil {
 			return err
 		}
 		return c.Patch(ctx, obj, p, o...)
 	}}
 	s, _, c := newSession(t, funcs, world(t)...)
-	err := s.undo(context.Background(), "web", 0)
+	err := s.undo(context.Background(), appName, 0)
 	if err == nil || !strings.Contains(err.Error(), "the app changed while undoing") {
 		t.Fatalf("error %v", err)
 	}
 	app := &appsv1alpha1.HighlyAvailableApp{}
-	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "shop", Name: "web"}, app); err != nil {
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: testNamespace, Name: appName}, app); err != nil {
 		t.Fatal(err)
 	}
-	if img := app.Spec.Template.Spec.Containers[0].Image; img != "nginx:1.27" {
+	if img := app.Spec.Template.Spec.Containers[0].Image; img != imageOther {
 		t.Errorf("the other change was overwritten: image %q", img)
 	}
 }

@@ -16,14 +16,14 @@ const (
 	oldHash = "oldoldoldo"
 )
 
-// pod is a running, ready pod of revision hash with one container "web", created at t0.
+// pod is a running, ready pod of revision hash with one container webName, created at t0.
 func pod(name, hash string, mutate ...func(*corev1.Pod)) corev1.Pod {
 	p := corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: name, Namespace: "shop", CreationTimestamp: metav1.NewTime(t0),
+			Name: name, Namespace: testNamespace, CreationTimestamp: metav1.NewTime(t0),
 			Labels: map[string]string{LabelRevisionHash: hash},
 		},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "nginx:1.9.1"}}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: webName, Image: testImage}}},
 		Status: corev1.PodStatus{
 			Phase: corev1.PodRunning,
 			Conditions: []corev1.PodCondition{
@@ -31,7 +31,7 @@ func pod(name, hash string, mutate ...func(*corev1.Pod)) corev1.Pod {
 				{Type: corev1.PodReady, Status: corev1.ConditionTrue},
 			},
 			ContainerStatuses: []corev1.ContainerStatus{{
-				Name: "web", Ready: true,
+				Name: webName, Ready: true,
 				State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(t0)}},
 			}},
 		},
@@ -63,7 +63,7 @@ func oomKilled(restarts int32, current bool) func(*corev1.Pod) {
 		}
 		st.LastTerminationState = corev1.ContainerState{Terminated: term}
 		st.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
-			Reason: "CrashLoopBackOff", Message: "back-off 10s restarting failed container=web pod=" + p.Name,
+			Reason: string(ReasonCrashLoopBackOff), Message: "back-off 10s restarting failed container=web pod=" + p.Name,
 		}}
 	}
 }
@@ -99,7 +99,7 @@ func TestDetectFailure(t *testing.T) {
 	}{
 		{
 			name: "healthy pods",
-			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash), pod("web-old-1", oldHash)}},
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash), pod("web-old-1", oldHash)}},
 		},
 		{
 			name: "no pods yet",
@@ -107,112 +107,112 @@ func TestDetectFailure(t *testing.T) {
 		},
 		{
 			name: "pod still creating",
-			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("ContainerCreating", ""))}},
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, waiting("ContainerCreating", ""))}},
 		},
 		{
 			name: "ImagePullBackOff",
 			in: Input{Pods: []corev1.Pod{pod("web-7f9c-x2", newHash,
 				waiting("ImagePullBackOff", `Back-off pulling image "nginx:1.91"`))}},
-			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: "web",
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: webName,
 				Message: `Back-off pulling image "nginx:1.91"`},
 		},
 		{
-			name: "ErrImagePull",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
-				waiting("ErrImagePull", "manifest unknown"))}},
-			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: "web-new-1", Container: "web", Message: "manifest unknown"},
+			name: string(ReasonErrImagePull),
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
+				waiting(string(ReasonErrImagePull), "manifest unknown"))}},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName, Message: "manifest unknown"},
 		},
 		{
 			name: "ErrImageNeverPull",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
 				waiting("ErrImageNeverPull", "image is not present with pull policy of Never"))}},
-			want: Verdict{Failed: true, Reason: ReasonErrImageNeverPull, Pod: "web-new-1", Container: "web",
+			want: Verdict{Failed: true, Reason: ReasonErrImageNeverPull, Pod: newPod, Container: webName,
 				Message: "image is not present with pull policy of Never"},
 		},
 		{
 			name: "InvalidImageName",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
 				waiting("InvalidImageName", `Failed to apply default image tag "NGINX": invalid reference format`))}},
-			want: Verdict{Failed: true, Reason: ReasonInvalidImageName, Pod: "web-new-1", Container: "web",
+			want: Verdict{Failed: true, Reason: ReasonInvalidImageName, Pod: newPod, Container: webName,
 				Message: `Failed to apply default image tag "NGINX": invalid reference format`},
 		},
 		{
 			name: "CreateContainerConfigError",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
 				waiting("CreateContainerConfigError", `secret "db" not found`))}},
-			want: Verdict{Failed: true, Reason: ReasonCreateContainerConfigError, Pod: "web-new-1", Container: "web",
+			want: Verdict{Failed: true, Reason: ReasonCreateContainerConfigError, Pod: newPod, Container: webName,
 				Message: `secret "db" not found`},
 		},
 		{
 			name: "CreateContainerError",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
 				waiting("CreateContainerError", "context deadline exceeded"))}},
-			want: Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: "web-new-1", Container: "web",
+			want: Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: newPod, Container: webName,
 				Message: "context deadline exceeded"},
 		},
 		{
-			name: "CrashLoopBackOff",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash,
-				waiting("CrashLoopBackOff", "back-off 10s restarting failed container=web pod=web-new-1"))}},
-			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: "web-new-1", Container: "web",
+			name: string(ReasonCrashLoopBackOff),
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
+				waiting(string(ReasonCrashLoopBackOff), "back-off 10s restarting failed container=web pod=web-new-1"))}},
+			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: newPod, Container: webName,
 				Message: "back-off 10s restarting failed container=web pod=web-new-1"},
 		},
 		{
 			name: "failing init container",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, func(p *corev1.Pod) {
-				p.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "migrate:2"}}
-				p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "migrate",
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, func(p *corev1.Pod) {
+				p.Spec.InitContainers = []corev1.Container{{Name: initName, Image: "migrate:2"}}
+				p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: initName,
 					State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
-						Reason: "CrashLoopBackOff", Message: "back-off 20s restarting failed container=migrate"}}}}
+						Reason: string(ReasonCrashLoopBackOff), Message: "back-off 20s restarting failed container=migrate"}}}}
 				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}
 			})}},
-			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: "web-new-1", Container: "migrate",
+			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: newPod, Container: initName,
 				InitContainer: true, Message: "back-off 20s restarting failed container=migrate"},
 		},
 		{
 			name: "one OOM kill is tolerated, back-off included",
-			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(1, false))}},
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(1, false))}},
 		},
 		{
 			name: "repeated OOM kills",
-			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, memoryLimit("64Mi"), oomKilled(2, false))}},
-			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: "web-new-1", Container: "web",
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, memoryLimit("64Mi"), oomKilled(2, false))}},
+			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: newPod, Container: webName,
 				Message: "killed for running out of memory 2 times (memory limit 64Mi)"},
 		},
 		{
 			name: "OOM kill just now after an earlier one",
-			in:   Input{Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(1, true))}},
-			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: "web-new-1", Container: "web",
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(1, true))}},
+			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: newPod, Container: webName,
 				Message: "killed for running out of memory 2 times"},
 		},
 		{
 			name: "OOM threshold raised",
-			in:   Input{OOMKillThreshold: 3, Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(2, false))}},
+			in:   Input{OOMKillThreshold: 3, Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(2, false))}},
 		},
 		{
 			name: "OOM kill then running again, below threshold",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, oomKilled(1, false), func(p *corev1.Pod) {
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(1, false), func(p *corev1.Pod) {
 				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
 			})}},
 		},
 		{
 			name: "unschedulable within the grace period",
-			in:   Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-29*time.Second)))}},
+			in:   Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-29*time.Second)))}},
 		},
 		{
 			name: "unschedulable past the grace period",
-			in:   Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-31*time.Second)))}},
-			want: Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: "web-new-1",
+			in:   Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-31*time.Second)))}},
+			want: Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: newPod,
 				Message: "0/3 nodes are available: 3 Insufficient cpu."},
 		},
 		{
 			name: "unschedulable with a longer grace period",
 			in: Input{Now: now, UnschedulableGrace: time.Minute,
-				Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-31*time.Second)))}},
+				Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-31*time.Second)))}},
 		},
 		{
 			name: "scheduling gated is not unschedulable",
-			in: Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(t0), func(p *corev1.Pod) {
+			in: Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(t0), func(p *corev1.Pod) {
 				p.Status.Conditions[0].Reason = corev1.PodReasonSchedulingGated
 			})}},
 		},
@@ -220,48 +220,48 @@ func TestDetectFailure(t *testing.T) {
 			name: "pod of the old revision failing is ignored",
 			in: Input{Pods: []corev1.Pod{
 				pod("web-old-1", oldHash, waiting("ImagePullBackOff", "x")),
-				pod("web-new-1", newHash),
+				pod(newPod, newHash),
 			}},
 		},
 		{
 			name: "pod without the revision label is ignored",
-			in: Input{Pods: []corev1.Pod{pod("web-x", "", waiting("ImagePullBackOff", "x"), func(p *corev1.Pod) {
+			in: Input{Pods: []corev1.Pod{pod(revName2, "", waiting("ImagePullBackOff", "x"), func(p *corev1.Pod) {
 				p.Labels = nil
 			})}},
 		},
 		{
 			name: "terminating pod is ignored",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("CrashLoopBackOff", "x"), func(p *corev1.Pod) {
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonCrashLoopBackOff), "x"), func(p *corev1.Pod) {
 				p.DeletionTimestamp = &metav1.Time{Time: now}
 			})}},
 		},
 		{
 			name: "several failing pods: the oldest is reported",
 			in: Input{Pods: []corev1.Pod{
-				pod("web-new-a", newHash, createdAt(t0.Add(time.Second)), waiting("ErrImagePull", "a")),
+				pod("web-new-a", newHash, createdAt(t0.Add(time.Second)), waiting(string(ReasonErrImagePull), "a")),
 				pod("web-new-b", newHash, waiting("ImagePullBackOff", "b")),
-				pod("web-new-c", newHash, createdAt(t0.Add(2*time.Second)), waiting("CrashLoopBackOff", "c")),
+				pod("web-new-c", newHash, createdAt(t0.Add(2*time.Second)), waiting(string(ReasonCrashLoopBackOff), "c")),
 			}},
-			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-b", Container: "web", Message: "b"},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-b", Container: webName, Message: "b"},
 		},
 		{
 			name: "several failing pods of one age: name order",
 			in: Input{Pods: []corev1.Pod{
-				pod("web-new-z", newHash, waiting("ErrImagePull", "z")),
+				pod("web-new-z", newHash, waiting(string(ReasonErrImagePull), "z")),
 				pod("web-new-m", newHash, waiting("ImagePullBackOff", "m")),
 			}},
-			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-m", Container: "web", Message: "m"},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-m", Container: webName, Message: "m"},
 		},
 		{
 			name: "containers in spec order, whatever the status order",
-			in: Input{Pods: []corev1.Pod{pod("web-new-1", newHash, func(p *corev1.Pod) {
-				p.Spec.Containers = []corev1.Container{{Name: "web"}, {Name: "agent"}}
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, func(p *corev1.Pod) {
+				p.Spec.Containers = []corev1.Container{{Name: webName}, {Name: sidecarName}}
 				p.Status.ContainerStatuses = []corev1.ContainerStatus{
-					{Name: "agent", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "agent"}}},
-					{Name: "web", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "web"}}},
+					{Name: sidecarName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: string(ReasonErrImagePull), Message: sidecarName}}},
+					{Name: webName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: string(ReasonErrImagePull), Message: webName}}},
 				}
 			})}},
-			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: "web-new-1", Container: "web", Message: "web"},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName, Message: webName},
 		},
 		{
 			name: "deadline not yet passed",
@@ -276,8 +276,8 @@ func TestDetectFailure(t *testing.T) {
 		{
 			name: "a pod's reason wins over the deadline",
 			in: Input{Now: t0.Add(time.Hour), UpdateStarted: t0, ProgressDeadlineSeconds: 600,
-				Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("ErrImagePull", "denied"))}},
-			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: "web-new-1", Container: "web", Message: "denied"},
+				Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "denied"))}},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName, Message: "denied"},
 		},
 		{
 			name: "no start time: no deadline",
@@ -298,7 +298,7 @@ func TestDetectFailure(t *testing.T) {
 }
 
 func TestDetectFailureEmptyUpdateHashMatchesNoPod(t *testing.T) {
-	in := Input{Pods: []corev1.Pod{pod("web-x", "", waiting("ErrImagePull", "x"))}}
+	in := Input{Pods: []corev1.Pod{pod(revName2, "", waiting(string(ReasonErrImagePull), "x"))}}
 	if v := DetectFailure(in); v.Failed {
 		t.Errorf("verdict %+v for a pod without a revision", v)
 	}
@@ -310,14 +310,14 @@ func TestVerdictString(t *testing.T) {
 		want string
 	}{
 		{Verdict{}, ""},
-		{Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: "web",
+		{Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: webName,
 			Message: `Back-off pulling image "nginx:1.91"`},
 			`pod web-7f9c-x2 container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`},
-		{Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: "web-0", Container: "migrate", InitContainer: true,
+		{Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: statefulPod, Container: initName, InitContainer: true,
 			Message: "back-off"}, "pod web-0 init container migrate: CrashLoopBackOff: back-off"},
-		{Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: "web-0", Message: "0/3 nodes are available"},
+		{Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: statefulPod, Message: "0/3 nodes are available"},
 			"pod web-0: Unschedulable: 0/3 nodes are available"},
-		{Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: "web-0", Container: "web"},
+		{Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: statefulPod, Container: webName},
 			"pod web-0 container web: CreateContainerError"},
 		{Verdict{Failed: true, Reason: ReasonProgressDeadlineExceeded, Message: "too slow"},
 			"ProgressDeadlineExceeded: too slow"},
@@ -363,14 +363,14 @@ func TestRequeueAfter(t *testing.T) {
 		in   Input
 		want time.Duration
 	}{
-		{"nothing pending", Input{Now: now, Pods: []corev1.Pod{pod("web-new-1", newHash)}}, 0},
+		{"nothing pending", Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash)}}, 0},
 		{"deadline ahead", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600}, 591 * time.Second},
 		{"unschedulable grace ends first", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600,
-			Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(now.Add(-20*time.Second)))}}, 11 * time.Second},
+			Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-20*time.Second)))}}, 11 * time.Second},
 		{"old revision's unschedulable pod does not count", Input{Now: now,
 			Pods: []corev1.Pod{pod("web-old-1", oldHash, unschedulable(now))}}, 0},
 		{"already failed", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600,
-			Pods: []corev1.Pod{pod("web-new-1", newHash, waiting("ErrImagePull", "x"))}}, 0},
+			Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "x"))}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,7 +385,7 @@ func TestRequeueAfter(t *testing.T) {
 func TestRequeueAfterLeadsToAVerdict(t *testing.T) {
 	// Waking up when RequeueAfter says gives a verdict with no pod change.
 	in := Input{UpdateHash: newHash, Now: t0,
-		Pods: []corev1.Pod{pod("web-new-1", newHash, unschedulable(t0))}}
+		Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(t0))}}
 	if DetectFailure(in).Failed {
 		t.Fatal("failed before the grace period")
 	}

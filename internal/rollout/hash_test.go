@@ -13,12 +13,28 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
+// Names the tests share.
+const (
+	testNamespace = "shop"
+	webName       = "web" // the app and its container
+	someHash      = "bcdfghjklm"
+	testImage     = "nginx:1.9.1"
+	newPod        = "web-new-1"
+	statefulPod   = "web-0"
+	initName      = "migrate"
+	initName2     = "init"
+	sidecarName   = "agent"
+	tierLabel     = "tier"
+	revName       = "web-a"
+	revName2      = "web-x"
+)
+
 func baseTemplate() *corev1.PodTemplateSpec {
 	return &corev1.PodTemplateSpec{
 		Spec: corev1.PodSpec{
 			Containers: []corev1.Container{{
-				Name:  "web",
-				Image: "nginx:1.9.1",
+				Name:  webName,
+				Image: testImage,
 				Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 80}},
 			}},
 		},
@@ -77,9 +93,9 @@ func TestHashStableAcrossIrrelevantDifferences(t *testing.T) {
 		},
 		{
 			name: "revision hash label ignored",
-			a:    func(p *corev1.PodTemplateSpec) { p.Labels = map[string]string{"tier": "web"} },
+			a:    func(p *corev1.PodTemplateSpec) { p.Labels = map[string]string{tierLabel: webName} },
 			b: func(p *corev1.PodTemplateSpec) {
-				p.Labels = map[string]string{"tier": "web", LabelRevisionHash: "bcdfghjklm"}
+				p.Labels = map[string]string{tierLabel: webName, LabelRevisionHash: someHash}
 			},
 		},
 		{
@@ -90,10 +106,10 @@ func TestHashStableAcrossIrrelevantDifferences(t *testing.T) {
 		{
 			name: "init container port protocol defaulted to TCP",
 			a: func(p *corev1.PodTemplateSpec) {
-				p.Spec.InitContainers = []corev1.Container{{Name: "init", Ports: []corev1.ContainerPort{{ContainerPort: 9}}}}
+				p.Spec.InitContainers = []corev1.Container{{Name: initName2, Ports: []corev1.ContainerPort{{ContainerPort: 9}}}}
 			},
 			b: func(p *corev1.PodTemplateSpec) {
-				p.Spec.InitContainers = []corev1.Container{{Name: "init", Ports: []corev1.ContainerPort{
+				p.Spec.InitContainers = []corev1.Container{{Name: initName2, Ports: []corev1.ContainerPort{
 					{ContainerPort: 9, Protocol: corev1.ProtocolTCP},
 				}}}
 			},
@@ -153,7 +169,7 @@ func TestHashChangesWithWhatReachesThePods(t *testing.T) {
 		change func(*corev1.PodTemplateSpec)
 	}{
 		{"image", func(p *corev1.PodTemplateSpec) { p.Spec.Containers[0].Image = "nginx:1.91" }},
-		{"label", func(p *corev1.PodTemplateSpec) { p.Labels = map[string]string{"tier": "web"} }},
+		{"label", func(p *corev1.PodTemplateSpec) { p.Labels = map[string]string{tierLabel: webName} }},
 		{"annotation", func(p *corev1.PodTemplateSpec) {
 			p.Annotations = map[string]string{"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}
 		}},
@@ -171,7 +187,7 @@ func TestHashChangesWithWhatReachesThePods(t *testing.T) {
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: "side", Image: "envoy:1"})
 		}},
 		{"init container", func(p *corev1.PodTemplateSpec) {
-			p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "busybox"}}
+			p.Spec.InitContainers = []corev1.Container{{Name: initName2, Image: "busybox"}}
 		}},
 		{"grace period", func(p *corev1.PodTemplateSpec) { p.Spec.TerminationGracePeriodSeconds = new(int64(40)) }},
 	}

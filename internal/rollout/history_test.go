@@ -11,7 +11,7 @@ import (
 // rev is a revision for history tests: number, hash and outcome ("" in progress).
 func rev(number int64, hash string, outcome Outcome) appsv1.ControllerRevision {
 	cr := appsv1.ControllerRevision{
-		ObjectMeta: metav1.ObjectMeta{Name: RevisionName("web", hash), Labels: map[string]string{LabelRevisionHash: hash}},
+		ObjectMeta: metav1.ObjectMeta{Name: RevisionName(webName, hash), Labels: map[string]string{LabelRevisionHash: hash}},
 		Revision:   number,
 	}
 	if outcome != OutcomeNone {

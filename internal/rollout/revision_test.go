@@ -14,27 +14,27 @@ import (
 )
 
 func testApp(name string) *appsv1alpha1.HighlyAvailableApp {
-	return &appsv1alpha1.HighlyAvailableApp{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"}}
+	return &appsv1alpha1.HighlyAvailableApp{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: testNamespace}}
 }
 
 func TestNewRevision(t *testing.T) {
 	user := baseTemplate()
 	built := baseTemplate()
-	built.Labels = map[string]string{appsv1alpha1.LabelName: "web", LabelRevisionHash: "bcdfghjklm"}
+	built.Labels = map[string]string{appsv1alpha1.LabelName: webName, LabelRevisionHash: someHash}
 	data := RevisionData{Template: *user, PodTemplate: *built}
 
-	cr, err := NewRevision(testApp("web"), "bcdfghjklm", 3, data)
+	cr, err := NewRevision(testApp(webName), someHash, 3, data)
 	if err != nil {
 		t.Fatalf("NewRevision: %v", err)
 	}
-	if cr.Name != "web-bcdfghjklm" || cr.Namespace != "shop" || cr.Revision != 3 {
+	if cr.Name != "web-bcdfghjklm" || cr.Namespace != testNamespace || cr.Revision != 3 {
 		t.Errorf("got name %s/%s revision %d", cr.Namespace, cr.Name, cr.Revision)
 	}
 	wantLabels := map[string]string{
-		appsv1alpha1.LabelName:      "web",
-		appsv1alpha1.LabelInstance:  "web",
+		appsv1alpha1.LabelName:      webName,
+		appsv1alpha1.LabelInstance:  webName,
 		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue,
-		LabelRevisionHash:           "bcdfghjklm",
+		LabelRevisionHash:           someHash,
 	}
 	if !equality.Semantic.DeepEqual(cr.Labels, wantLabels) {
 		t.Errorf("labels %v, want %v", cr.Labels, wantLabels)
@@ -72,12 +72,12 @@ func TestNewRevisionRejectsBadInput(t *testing.T) {
 		number int64
 		want   string
 	}{
-		{"nil app", nil, "bcdfghjklm", 1, "app is nil"},
-		{"no name", testApp(""), "bcdfghjklm", 1, "metadata.name"},
-		{"no hash", testApp("web"), "", 1, "hash is empty"},
-		{"hash not a label value", testApp("web"), "a b", 1, "label value"},
-		{"number zero", testApp("web"), "bcdfghjklm", 0, "revision number 0"},
-		{"name too long", testApp(strings.Repeat("a", 250)), "bcdfghjklm", 1, "name"},
+		{"nil app", nil, someHash, 1, "app is nil"},
+		{"no name", testApp(""), someHash, 1, "metadata.name"},
+		{"no hash", testApp(webName), "", 1, "hash is empty"},
+		{"hash not a label value", testApp(webName), "a b", 1, "label value"},
+		{"number zero", testApp(webName), someHash, 0, "revision number 0"},
+		{"name too long", testApp(strings.Repeat("a", 250)), someHash, 1, "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -98,13 +98,13 @@ func TestDecodeRevision(t *testing.T) {
 		image   string
 	}{
 		{"nil", nil, "nil", ""},
-		{"empty data", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-x"}}, "web-x: data is empty", ""},
-		{"not JSON", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-x"},
+		{"empty data", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName2}}, "web-x: data is empty", ""},
+		{"not JSON", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName2},
 			Data: runtime.RawExtension{Raw: []byte("{")}}, "web-x: data", ""},
-		{"decoded object", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-x"},
+		{"decoded object", &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName2},
 			Data: runtime.RawExtension{Object: &runtime.Unknown{
 				Raw: mustJSON(t, RevisionData{Template: *tpl}), ContentType: runtime.ContentTypeJSON,
-			}}}, "", "nginx:1.9.1"},
+			}}}, "", testImage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,11 +135,11 @@ func mustJSON(t *testing.T, v any) []byte {
 }
 
 func TestOutcomeMarks(t *testing.T) {
-	inProgress := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-a"}}
-	failed := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-a", Annotations: map[string]string{
+	inProgress := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName}}
+	failed := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName, Annotations: map[string]string{
 		AnnotationOutcome: "Failed", AnnotationFailure: "pod web-a-1: Unschedulable: no nodes",
 	}}}
-	complete := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: "web-a", Annotations: map[string]string{
+	complete := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName, Annotations: map[string]string{
 		AnnotationOutcome: "Complete", "keep": "me",
 	}}}
 	tests := []struct {
