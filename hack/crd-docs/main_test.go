@@ -8,10 +8,25 @@ import (
 	"testing"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/utils/ptr"
 )
 
 const crdPath = "config/crd/bases/apps.haoperator.dev_highlyavailableapps.yaml"
+
+type props = apiextensionsv1.JSONSchemaProps
+
+// listOf is an array schema of items.
+func listOf(items props) props {
+	return props{Type: typeArray, Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &items}}
+}
+
+// enum is an enum of JSON strings.
+func enum(values ...string) []apiextensionsv1.JSON {
+	out := make([]apiextensionsv1.JSON, len(values))
+	for i, v := range values {
+		out[i] = apiextensionsv1.JSON{Raw: []byte(`"` + v + `"`)}
+	}
+	return out
+}
 
 // TestAPIDocIsCurrent keeps docs/api.md in step with the CRD the API server serves.
 func TestAPIDocIsCurrent(t *testing.T) {
@@ -31,7 +46,8 @@ func TestAPIDocIsCurrent(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Fatal("docs/api.md is out of date with the CRD: run make docs")
 	}
-	for _, field := range []string{"`replicas`", "`rollout.autoRollback`", "`storage[].size`", "`resilience`", "`spec.storage`"} {
+	fields := []string{"`replicas`", "`rollout.autoRollback`", "`storage[].size`", "`resilience`", "`spec.storage`"}
+	for _, field := range fields {
 		if !bytes.Contains(want, []byte(field)) {
 			t.Errorf("the reference does not document %s", field)
 		}
@@ -46,20 +62,20 @@ func TestRenderRefusesWhatIsNotACRD(t *testing.T) {
 }
 
 func TestTypeOf(t *testing.T) {
+	const str = "string"
 	cases := []struct {
 		name   string
 		path   string
-		schema apiextensionsv1.JSONSchemaProps
+		schema props
 		want   string
 	}{
-		{"embedded Kubernetes type", "spec.template", apiextensionsv1.JSONSchemaProps{Type: "object"}, "PodTemplateSpec (core/v1), as in a Deployment"},
-		{"quantity", "spec.storage[].size", apiextensionsv1.JSONSchemaProps{XIntOrString: true, Pattern: "^[0-9]+$"}, "quantity"},
-		{"int or percentage", "spec.rollout.maxSurge", apiextensionsv1.JSONSchemaProps{XIntOrString: true}, "integer or percentage"},
-		{"sized integer", "spec.replicas", apiextensionsv1.JSONSchemaProps{Type: "integer", Format: "int32"}, "integer (int32)"},
-		{"list of strings", "spec.x", apiextensionsv1.JSONSchemaProps{Type: "array", Items: &apiextensionsv1.JSONSchemaPropsOrArray{
-			Schema: &apiextensionsv1.JSONSchemaProps{Type: "string"}}}, "[]string"},
-		{"timestamp", "status.x", apiextensionsv1.JSONSchemaProps{Type: "string", Format: "date-time"}, "timestamp"},
-		{"plain", "spec.type", apiextensionsv1.JSONSchemaProps{Type: "string"}, "string"},
+		{"embedded Kubernetes type", "spec.template", props{Type: "object"}, "PodTemplateSpec (core/v1), as in a Deployment"},
+		{"quantity", "spec.storage[].size", props{XIntOrString: true, Pattern: "^[0-9]+$"}, "quantity"},
+		{"int or percentage", "spec.rollout.maxSurge", props{XIntOrString: true}, "integer or percentage"},
+		{"sized integer", "spec.replicas", props{Type: "integer", Format: "int32"}, "integer (int32)"},
+		{"list of strings", "spec.x", listOf(props{Type: str}), "[]string"},
+		{"timestamp", "status.x", props{Type: str, Format: "date-time"}, "timestamp"},
+		{"plain", "spec.type", props{Type: str}, str},
 	}
 	for _, tc := range cases {
 		if got := typeOf(tc.path, &tc.schema); got != tc.want {
@@ -69,22 +85,28 @@ func TestTypeOf(t *testing.T) {
 }
 
 func TestValidationOf(t *testing.T) {
+	const str = "string"
 	cases := []struct {
 		name     string
-		schema   apiextensionsv1.JSONSchemaProps
+		schema   props
 		required bool
 		want     string
 	}{
-		{"nothing", apiextensionsv1.JSONSchemaProps{Type: "string"}, false, ""},
-		{"required with bounds", apiextensionsv1.JSONSchemaProps{Type: "integer", Minimum: ptr.To(1.0), Maximum: ptr.To(300.0)}, true, "required; ≥ 1; ≤ 300"},
-		{"enum", apiextensionsv1.JSONSchemaProps{Type: "string", Enum: []apiextensionsv1.JSON{{Raw: []byte(`"Zone"`)}, {Raw: []byte(`"Node"`)}}}, false, "one of `Zone`, `Node`"},
-		{"name", apiextensionsv1.JSONSchemaProps{Type: "string", MinLength: ptr.To[int64](1), MaxLength: ptr.To[int64](63), Pattern: "^a|b$"}, false,
+		{"nothing", props{Type: str}, false, ""},
+		{"required with bounds", props{Type: "integer", Minimum: new(1.0), Maximum: new(300.0)}, true,
+			"required; ≥ 1; ≤ 300"},
+		{"enum", props{Type: str, Enum: enum("Zone", "Node")}, false, "one of `Zone`, `Node`"},
+		{"name", props{Type: str, MinLength: new(int64(1)), MaxLength: new(int64(63)), Pattern: "^a|b$"}, false,
 			"not empty; at most 63 characters; matches `^a\\|b$`"},
-		{"field rule stays out, own rule stays in", apiextensionsv1.JSONSchemaProps{Type: "object", XValidations: apiextensionsv1.ValidationRules{
-			{Rule: "self == oldSelf", Message: "type is immutable"}, {Rule: "x", Message: "elsewhere", FieldPath: ".a"}}}, false, "type is immutable"},
-		{"list items", apiextensionsv1.JSONSchemaProps{Type: "array", MaxItems: ptr.To[int64](4), Items: &apiextensionsv1.JSONSchemaPropsOrArray{
-			Schema: &apiextensionsv1.JSONSchemaProps{Type: "string", Enum: []apiextensionsv1.JSON{{Raw: []byte(`"ReadWriteOnce"`)}}}}}, false,
-			"at most 4 items; each: one of `ReadWriteOnce`"},
+		{"field rule stays out, own rule stays in", props{Type: "object", XValidations: apiextensionsv1.ValidationRules{
+			{Rule: "self == oldSelf", Message: "type is immutable"},
+			{Rule: "x", Message: "elsewhere", FieldPath: ".a"},
+		}}, false, "type is immutable"},
+		{"list items", func() props {
+			p := listOf(props{Type: str, Enum: enum("ReadWriteOnce")})
+			p.MaxItems = new(int64(4))
+			return p
+		}(), false, "at most 4 items; each: one of `ReadWriteOnce`"},
 	}
 	for _, tc := range cases {
 		if got := validationOf(&tc.schema, tc.required); got != tc.want {

@@ -22,6 +22,9 @@ const (
 	RollbackDurationMetric  = "haoperator_rollback_duration_seconds"
 )
 
+// namespaceLabel is the label of the counters that says which namespace the app is in.
+const namespaceLabel = "namespace"
+
 // unknownLabel stands for a phase or resilience the app does not report yet.
 const unknownLabel = "Unknown"
 
@@ -71,15 +74,15 @@ func newRecorder() *recorder {
 		rolloutsStarted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: RolloutsStartedMetric,
 			Help: "Rollouts started: the spec asked for a new revision and the operator began rolling it out.",
-		}, []string{"namespace"}),
+		}, []string{namespaceLabel}),
 		rolloutsCompleted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: RolloutsCompletedMetric,
 			Help: "Rollouts completed: every replica runs the new revision and is available.",
-		}, []string{"namespace"}),
+		}, []string{namespaceLabel}),
 		rollbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: RollbacksMetric,
 			Help: "Automatic rollbacks of a failed update to the last good revision, by failure reason.",
-		}, []string{"namespace", "reason"}),
+		}, []string{namespaceLabel, "reason"}),
 		failureDetection: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    FailureDetectionMetric,
 			Help:    "Seconds from the start of an update to the operator's verdict that it failed.",

@@ -9,6 +9,13 @@ import (
 	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
+const (
+	phaseReady    = "Ready"
+	zoneRedundant = "ZoneRedundant"
+	shop          = "shop"
+	web           = "web"
+)
+
 func TestAppsGauge(t *testing.T) {
 	type set struct{ namespace, name, phase, resilience string }
 	type forget struct{ namespace, name string }
@@ -19,14 +26,14 @@ func TestAppsGauge(t *testing.T) {
 	}{
 		{
 			name:  "one app counts once however often it is reported",
-			steps: []any{set{"shop", "web", "Ready", "ZoneRedundant"}, set{"shop", "web", "Ready", "ZoneRedundant"}},
+			steps: []any{set{shop, web, phaseReady, zoneRedundant}, set{shop, web, phaseReady, zoneRedundant}},
 			want:  `haoperator_apps{phase="Ready",resilience="ZoneRedundant"} 1`,
 		},
 		{
 			name: "an app moves to its new state and the old one drops to 0",
 			steps: []any{
-				set{"shop", "web", "Ready", "ZoneRedundant"},
-				set{"shop", "web", "Progressing", "ZoneRedundant"},
+				set{shop, web, phaseReady, zoneRedundant},
+				set{shop, web, "Progressing", zoneRedundant},
 			},
 			want: `haoperator_apps{phase="Progressing",resilience="ZoneRedundant"} 1
 haoperator_apps{phase="Ready",resilience="ZoneRedundant"} 0`,
@@ -34,8 +41,8 @@ haoperator_apps{phase="Ready",resilience="ZoneRedundant"} 0`,
 		{
 			name: "apps with the same name in two namespaces are two apps",
 			steps: []any{
-				set{"shop", "web", "Ready", "ZoneRedundant"},
-				set{"blog", "web", "Ready", "ZoneRedundant"},
+				set{shop, web, phaseReady, zoneRedundant},
+				set{"blog", web, phaseReady, zoneRedundant},
 				set{"blog", "db", "Stalled", "SinglePointOfFailure"},
 			},
 			want: `haoperator_apps{phase="Ready",resilience="ZoneRedundant"} 2
@@ -44,16 +51,16 @@ haoperator_apps{phase="Stalled",resilience="SinglePointOfFailure"} 1`,
 		{
 			name: "a deleted app is forgotten",
 			steps: []any{
-				set{"shop", "web", "Ready", "ZoneRedundant"},
-				set{"shop", "cart", "Ready", "ZoneRedundant"},
-				forget{"shop", "web"},
-				forget{"shop", "never-reported"},
+				set{shop, web, phaseReady, zoneRedundant},
+				set{shop, "cart", phaseReady, zoneRedundant},
+				forget{shop, web},
+				forget{shop, "never-reported"},
 			},
 			want: `haoperator_apps{phase="Ready",resilience="ZoneRedundant"} 1`,
 		},
 		{
 			name:  "an app without status yet counts as Unknown",
-			steps: []any{set{"shop", "web", "", ""}},
+			steps: []any{set{shop, web, "", ""}},
 			want:  `haoperator_apps{phase="Unknown",resilience="Unknown"} 1`,
 		},
 	}
@@ -79,13 +86,13 @@ haoperator_apps{phase="Stalled",resilience="SinglePointOfFailure"} 1`,
 
 func TestRolloutCounters(t *testing.T) {
 	r := newRecorder()
-	r.rolloutStarted("shop")
-	r.rolloutStarted("shop")
+	r.rolloutStarted(shop)
+	r.rolloutStarted(shop)
 	r.rolloutStarted("blog")
-	r.rolloutCompleted("shop")
-	r.rolledBack("shop", "ImagePullBackOff")
-	r.rolledBack("shop", "ImagePullBackOff")
-	r.rolledBack("shop", "a reason nobody planned for")
+	r.rolloutCompleted(shop)
+	r.rolledBack(shop, "ImagePullBackOff")
+	r.rolledBack(shop, "ImagePullBackOff")
+	r.rolledBack(shop, "a reason nobody planned for")
 
 	want := `# HELP haoperator_rollouts_started_total Rollouts started: the spec asked for a new revision and the operator began rolling it out.
 # TYPE haoperator_rollouts_started_total counter
@@ -168,11 +175,11 @@ func TestPackageFunctionsReachTheManagerRegistry(t *testing.T) {
 	rolledBackBefore := testutil.ToFloat64(defaultRecorder.rollbacks.WithLabelValues("registry-test", "ImagePullBackOff"))
 	otherBefore := testutil.ToFloat64(defaultRecorder.rollbacks.WithLabelValues("registry-test", OtherReason))
 
-	SetAppState("registry-test", "web", "Stalled", "ZoneRedundant")
-	RolloutStarted("registry-test", "web")
-	RolloutCompleted("registry-test", "web")
-	RolledBack("registry-test", "web", "ImagePullBackOff")
-	RolledBack("registry-test", "web", "something new")
+	SetAppState("registry-test", web, "Stalled", zoneRedundant)
+	RolloutStarted("registry-test", web)
+	RolloutCompleted("registry-test", web)
+	RolledBack("registry-test", web, "ImagePullBackOff")
+	RolledBack("registry-test", web, "something new")
 	ObserveFailureDetection(4)
 	ObserveRollback(9)
 
@@ -201,9 +208,9 @@ func TestPackageFunctionsReachTheManagerRegistry(t *testing.T) {
 		}
 	}
 
-	ForgetApp("registry-test", "web")
+	ForgetApp("registry-test", web)
 	defaultRecorder.apps.mu.Lock()
-	_, still := defaultRecorder.apps.apps[appKey("registry-test", "web")]
+	_, still := defaultRecorder.apps.apps[appKey("registry-test", web)]
 	defaultRecorder.apps.mu.Unlock()
 	if still {
 		t.Error("ForgetApp left the app counted")

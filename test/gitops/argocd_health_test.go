@@ -31,13 +31,14 @@ func cond(conditionType string, conditionStatus metav1.ConditionStatus, reason, 
 
 // sampleApp is a HighlyAvailableApp at the given generation whose status, when conditions is not
 // nil, the operator wrote at generation observed.
-func sampleApp(generation, observed int64, paused bool, conditions ...metav1.Condition) *appsv1alpha1.HighlyAvailableApp {
+func sampleApp(generation, observed int64, paused bool,
+	conditions ...metav1.Condition) *appsv1alpha1.HighlyAvailableApp {
 	app := &appsv1alpha1.HighlyAvailableApp{
 		TypeMeta:   metav1.TypeMeta{APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp"},
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Generation: generation},
+		ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: "shop", Generation: generation},
 		Spec: appsv1alpha1.HighlyAvailableAppSpec{
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				Containers: []corev1.Container{{Name: "web", Image: "nginx:1.27"}},
+				Containers: []corev1.Container{{Name: appName, Image: "nginx:1.27"}},
 			}},
 		},
 	}
@@ -60,8 +61,12 @@ func toUnstructured(t testing.TB, app *appsv1alpha1.HighlyAvailableApp) *unstruc
 }
 
 const (
-	rolledBackMessage = "revision 5 failed and was rolled back to revision 4: pod web-7f9c-x2k container web: ImagePullBackOff: Back-off pulling image \"nginx:1.91\""
-	rollingMessage    = "rolling out revision 5: 1 of 3 pods updated"
+	conflictMessage   = "Deployment web exists and is not owned by the app"
+	crashMessage      = "pod web-0 container web: CrashLoopBackOff"
+	rollingBackReason = "rolling back: 3 of 3 replicas updated, 2 ready"
+	rolledBackMessage = "revision 5 failed and was rolled back to revision 4: " +
+		"pod web-7f9c-x2k container web: ImagePullBackOff: Back-off pulling image \"nginx:1.91\""
+	rollingMessage = "rolling out revision 5: 1 of 3 pods updated"
 )
 
 // TestArgoCDHealth runs the shipped health script on the states an app goes through and checks what
@@ -87,12 +92,12 @@ func TestArgoCDHealth(t *testing.T) {
 		{
 			name: "just created, no status yet",
 			app:  sampleApp(1, 0, false),
-			want: argoHealth{"Progressing", "waiting for the operator to report status"},
+			want: argoHealth{progressing, "waiting for the operator to report status"},
 		},
 		{
 			name: "status without conditions",
 			app:  sampleApp(1, 1, false, []metav1.Condition{}...),
-			want: argoHealth{"Progressing", "waiting for the app to become ready"},
+			want: argoHealth{progressing, "waiting for the app to become ready"},
 		},
 		{
 			name: "workload being created",
@@ -100,7 +105,7 @@ func TestArgoCDHealth(t *testing.T) {
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonCreating, "creating Deployment web"),
 				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonCreating, "creating Deployment web"),
 				cond(appsv1alpha1.ConditionStalled, F, appsv1alpha1.ReasonCreating, "")),
-			want:    argoHealth{"Progressing", "creating Deployment web"},
+			want:    argoHealth{progressing, "creating Deployment web"},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -109,7 +114,7 @@ func TestArgoCDHealth(t *testing.T) {
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRollingOut, rollingMessage),
 				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRollingOut, rollingMessage),
 				cond(appsv1alpha1.ConditionStalled, F, appsv1alpha1.ReasonRollingOut, "")),
-			want:    argoHealth{"Progressing", rollingMessage},
+			want:    argoHealth{progressing, rollingMessage},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -117,7 +122,7 @@ func TestArgoCDHealth(t *testing.T) {
 			app: sampleApp(3, 3, false,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonScaling, ""),
 				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonScaling, "")),
-			want:    argoHealth{"Progressing", appsv1alpha1.ReasonScaling},
+			want:    argoHealth{progressing, appsv1alpha1.ReasonScaling},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -127,32 +132,32 @@ func TestArgoCDHealth(t *testing.T) {
 				cond(appsv1alpha1.ConditionReconciling, F, appsv1alpha1.ReasonRolloutComplete, ""),
 				cond(appsv1alpha1.ConditionStalled, F, appsv1alpha1.ReasonRolloutComplete, ""),
 				cond(appsv1alpha1.ConditionAvailable, T, appsv1alpha1.ReasonMinimumAvailable, "")),
-			want:    argoHealth{"Healthy", "3/3 pods ready on revision 2"},
+			want:    argoHealth{healthy, "3/3 pods ready on revision 2"},
 			kstatus: status.CurrentStatus,
 		},
 		{
 			name: "ready without a message",
 			app: sampleApp(2, 2, false,
 				cond(appsv1alpha1.ConditionReady, T, appsv1alpha1.ReasonRolloutComplete, "")),
-			want:    argoHealth{"Healthy", appsv1alpha1.ReasonRolloutComplete},
+			want:    argoHealth{healthy, appsv1alpha1.ReasonRolloutComplete},
 			kstatus: status.CurrentStatus,
 		},
 		{
 			name: "an object of the same name the app does not own",
 			app: sampleApp(1, 1, false,
-				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonConflict, "Deployment web exists and is not owned by the app"),
+				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonConflict, conflictMessage),
 				cond(appsv1alpha1.ConditionReconciling, F, appsv1alpha1.ReasonConflict, ""),
-				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonConflict, "Deployment web exists and is not owned by the app")),
-			want:    argoHealth{"Degraded", "Deployment web exists and is not owned by the app"},
+				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonConflict, conflictMessage)),
+			want:    argoHealth{degraded, conflictMessage},
 			kstatus: status.FailedStatus,
 		},
 		{
 			name: "rolling back: the old revision's pods are coming back",
 			app: sampleApp(5, 5, false,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolledBack, rolledBackMessage),
-				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRollingOut, "rolling back: 3 of 3 replicas updated, 2 ready"),
+				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRollingOut, rollingBackReason),
 				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolledBack, rolledBackMessage)),
-			want: argoHealth{"Degraded", rolledBackMessage},
+			want: argoHealth{degraded, rolledBackMessage},
 			// kstatus reads Reconciling before Stalled: InProgress until the rollback settles, Failed after.
 			kstatus: status.InProgressStatus,
 		},
@@ -162,15 +167,15 @@ func TestArgoCDHealth(t *testing.T) {
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolledBack, rolledBackMessage),
 				cond(appsv1alpha1.ConditionReconciling, F, appsv1alpha1.ReasonRolledBack, ""),
 				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolledBack, rolledBackMessage)),
-			want:    argoHealth{"Degraded", rolledBackMessage},
+			want:    argoHealth{degraded, rolledBackMessage},
 			kstatus: status.FailedStatus,
 		},
 		{
 			name: "first revision failed, nothing to roll back to",
 			app: sampleApp(1, 1, false,
-				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolloutFailed, "pod web-0 container web: CrashLoopBackOff"),
-				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolloutFailed, "pod web-0 container web: CrashLoopBackOff")),
-			want:    argoHealth{"Degraded", "pod web-0 container web: CrashLoopBackOff"},
+				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolloutFailed, crashMessage),
+				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolloutFailed, crashMessage)),
+			want:    argoHealth{degraded, crashMessage},
 			kstatus: status.FailedStatus,
 		},
 		{
@@ -178,14 +183,14 @@ func TestArgoCDHealth(t *testing.T) {
 			app: sampleApp(4, 4, false,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonProgressDeadlineExceeded, ""),
 				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonProgressDeadlineExceeded, "")),
-			want:    argoHealth{"Degraded", appsv1alpha1.ReasonProgressDeadlineExceeded},
+			want:    argoHealth{degraded, appsv1alpha1.ReasonProgressDeadlineExceeded},
 			kstatus: status.FailedStatus,
 		},
 		{
 			name: "new spec not yet observed by the operator",
 			app: sampleApp(3, 2, false,
 				cond(appsv1alpha1.ConditionReady, T, appsv1alpha1.ReasonRolloutComplete, "3/3 pods ready on revision 2")),
-			want:    argoHealth{"Progressing", "waiting for the operator to observe generation 3"},
+			want:    argoHealth{progressing, "waiting for the operator to observe generation 3"},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -193,7 +198,7 @@ func TestArgoCDHealth(t *testing.T) {
 			app: sampleApp(6, 5, false,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolledBack, rolledBackMessage),
 				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolledBack, rolledBackMessage)),
-			want:    argoHealth{"Progressing", "waiting for the operator to observe generation 6"},
+			want:    argoHealth{progressing, "waiting for the operator to observe generation 6"},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -201,7 +206,7 @@ func TestArgoCDHealth(t *testing.T) {
 			app: sampleApp(4, 4, true,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonPaused, "paused at 1 of 3 pods updated"),
 				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonPaused, "paused at 1 of 3 pods updated")),
-			want: argoHealth{"Suspended", "the rollout is paused (spec.rollout.paused)"},
+			want: argoHealth{suspended, "the rollout is paused (spec.rollout.paused)"},
 			// kstatus has no suspended state: a held update is still in progress for it.
 			kstatus: status.InProgressStatus,
 		},
@@ -209,7 +214,7 @@ func TestArgoCDHealth(t *testing.T) {
 			name: "paused, not yet observed",
 			app: sampleApp(5, 4, true,
 				cond(appsv1alpha1.ConditionReady, T, appsv1alpha1.ReasonRolloutComplete, "")),
-			want:    argoHealth{"Progressing", "waiting for the operator to observe generation 5"},
+			want:    argoHealth{progressing, "waiting for the operator to observe generation 5"},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -217,14 +222,14 @@ func TestArgoCDHealth(t *testing.T) {
 			app: sampleApp(5, 5, true,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonRolledBack, rolledBackMessage),
 				cond(appsv1alpha1.ConditionStalled, T, appsv1alpha1.ReasonRolledBack, rolledBackMessage)),
-			want:    argoHealth{"Degraded", rolledBackMessage},
+			want:    argoHealth{degraded, rolledBackMessage},
 			kstatus: status.FailedStatus,
 		},
 		{
 			name: "Ready=False alone: neither progress nor a terminal failure is reported",
 			app: sampleApp(1, 1, false,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonCreating, "creating Deployment web")),
-			want:    argoHealth{"Progressing", "creating Deployment web"},
+			want:    argoHealth{progressing, "creating Deployment web"},
 			kstatus: status.InProgressStatus,
 		},
 	}
@@ -271,7 +276,7 @@ func TestArgoCDHealthOnJSONNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := argoHealth{"Progressing", "waiting for the operator to observe generation 12"}
+	want := argoHealth{progressing, "waiting for the operator to observe generation 12"}
 	if got != want {
 		t.Errorf("Argo CD health = %+v, want %+v", got, want)
 	}
@@ -322,7 +327,8 @@ func TestArgoCDConfigMapPatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date with health.lua: run go test ./test/gitops -run TestArgoCDConfigMapPatch -update", argocdPatchPath)
+		t.Fatalf("%s is out of date with health.lua: run "+
+			"go test ./test/gitops -run TestArgoCDConfigMapPatch -update", argocdPatchPath)
 	}
 	var cm corev1.ConfigMap
 	if err := yaml.UnmarshalStrict(got, &cm); err != nil {

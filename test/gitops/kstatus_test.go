@@ -23,6 +23,9 @@ import (
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
+// appName names the apps, and their one container, in the tests.
+const appName = "web"
+
 // gitopsView is what the two GitOps tools read from one fetch of an app.
 type gitopsView struct {
 	KStatus    status.Status
@@ -84,10 +87,15 @@ func webApp(ns, name, image string) *appsv1alpha1.HighlyAvailableApp {
 		Spec: appsv1alpha1.HighlyAvailableAppSpec{
 			Replicas: ptr.To[int32](3),
 			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "web", Image: image, Ports: []corev1.ContainerPort{{ContainerPort: 80}},
+				Name: appName, Image: image, Ports: []corev1.ContainerPort{{ContainerPort: 80}},
 			}}}},
 		},
 	}
+}
+
+// setImage changes the app's image.
+func setImage(key client.ObjectKey, image string) {
+	updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Template.Spec.Containers[0].Image = image })
 }
 
 // updateApp changes the app's spec, retrying on conflicts.
@@ -144,18 +152,20 @@ func held(n int32) appsv1.DeploymentStatus {
 // failingPod creates a pod of the revision hash whose container cannot pull its image, as the kubelet
 // reports it.
 func failingPod(app client.ObjectKey, hash, image string) {
+	labels := map[string]string{
+		appsv1alpha1.LabelName: app.Name, appsv1alpha1.LabelInstance: app.Name,
+		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash,
+	}
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + rand.String(5), Namespace: app.Namespace, Labels: map[string]string{
-			appsv1alpha1.LabelName: app.Name, appsv1alpha1.LabelInstance: app.Name,
-			appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash,
-		}},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: image}}},
+		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + rand.String(5), Namespace: app.Namespace, Labels: labels},
+		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: image}}},
 	}
 	ExpectWithOffset(1, k8sClient.Create(ctx, p)).To(Succeed())
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending,
 		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}},
-		ContainerStatuses: []corev1.ContainerStatus{{Name: "web", Image: image, State: corev1.ContainerState{
-			Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff", Message: fmt.Sprintf("Back-off pulling image %q", image)},
+		ContainerStatuses: []corev1.ContainerStatus{{Name: appName, Image: image, State: corev1.ContainerState{
+			Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
+				Message: fmt.Sprintf("Back-off pulling image %q", image)},
 		}}}}
 	ExpectWithOffset(1, k8sClient.Status().Update(ctx, p)).To(Succeed())
 }
@@ -179,7 +189,7 @@ var _ = Describe("What GitOps tools read from a HighlyAvailableApp", Ordered, fu
 
 	BeforeAll(func() {
 		ns = newNamespace()
-		key = client.ObjectKey{Namespace: ns, Name: "web"}
+		key = client.ObjectKey{Namespace: ns, Name: appName}
 		if _, err := exec.LookPath("kubectl"); err == nil {
 			user, err := testEnv.AddUser(envtest.User{Name: "gitops", Groups: []string{"system:masters"}}, nil)
 			Expect(err).NotTo(HaveOccurred())
@@ -191,11 +201,11 @@ var _ = Describe("What GitOps tools read from a HighlyAvailableApp", Ordered, fu
 	})
 
 	It("is in progress while the workload is created, and current once it serves", func() {
-		Expect(k8sClient.Create(ctx, webApp(ns, "web", "nginx:1.7.9"))).To(Succeed())
-		expectView(key, status.InProgressStatus, "Progressing")
+		Expect(k8sClient.Create(ctx, webApp(ns, appName, "nginx:1.7.9"))).To(Succeed())
+		expectView(key, status.InProgressStatus, progressing)
 
 		deploymentStatus(key, "nginx:1.7.9", asIs, settled)
-		expectView(key, status.CurrentStatus, "Healthy")
+		expectView(key, status.CurrentStatus, healthy)
 		if kubeconfig == "" {
 			AddReportEntry("kubectl is not on PATH: kubectl wait was not checked")
 			return
@@ -209,19 +219,19 @@ var _ = Describe("What GitOps tools read from a HighlyAvailableApp", Ordered, fu
 		deploymentStatus(key, "nginx:1.7.9", scaled, func(n int32) appsv1.DeploymentStatus {
 			return appsv1.DeploymentStatus{Replicas: n, UpdatedReplicas: n, ReadyReplicas: 3, AvailableReplicas: 3}
 		})
-		expectView(key, status.InProgressStatus, "Progressing")
+		expectView(key, status.InProgressStatus, progressing)
 
 		deploymentStatus(key, "nginx:1.7.9", asIs, settled)
-		expectView(key, status.CurrentStatus, "Healthy")
+		expectView(key, status.CurrentStatus, healthy)
 	})
 
 	It("is in progress while rolling out a new image, and current when it serves everywhere", func() {
-		updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1" })
+		setImage(key, "nginx:1.9.1")
 		deploymentStatus(key, "nginx:1.9.1", asIs, rolling)
-		expectView(key, status.InProgressStatus, "Progressing")
+		expectView(key, status.InProgressStatus, progressing)
 
 		deploymentStatus(key, "nginx:1.9.1", asIs, settled)
-		expectView(key, status.CurrentStatus, "Healthy")
+		expectView(key, status.CurrentStatus, healthy)
 	})
 
 	It("is suspended for Argo CD and in progress for kstatus while an update is paused", func() {
@@ -231,26 +241,26 @@ var _ = Describe("What GitOps tools read from a HighlyAvailableApp", Ordered, fu
 		})
 		paused := func(d *appsv1.Deployment) bool { return d.Spec.Paused }
 		deploymentStatus(key, "nginx:1.10", paused, held)
-		expectView(key, status.InProgressStatus, "Suspended")
+		expectView(key, status.InProgressStatus, suspended)
 
 		updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Rollout.Paused = false })
 		deploymentStatus(key, "nginx:1.10", func(d *appsv1.Deployment) bool { return !d.Spec.Paused }, settled)
-		expectView(key, status.CurrentStatus, "Healthy")
+		expectView(key, status.CurrentStatus, healthy)
 	})
 
 	It("is failed (Degraded) after a failed update is rolled back, with the spec untouched", func() {
-		updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Template.Spec.Containers[0].Image = "nginx:1.91" })
+		setImage(key, "nginx:1.91")
 		badHash := deploymentStatus(key, "nginx:1.91", asIs, rolling)
 		failingPod(key, badHash, "nginx:1.91")
 
 		By("the operator puts the Deployment back on nginx:1.10; while its pods come back kstatus still sees progress")
 		deploymentStatus(key, "nginx:1.10", asIs, rolling)
-		v := expectView(key, status.InProgressStatus, "Degraded")
+		v := expectView(key, status.InProgressStatus, degraded)
 		Expect(v.Message).To(ContainSubstring("ImagePullBackOff"))
 
 		By("once the rollback has settled, kstatus reports the failure too")
 		deploymentStatus(key, "nginx:1.10", asIs, settled)
-		v = expectView(key, status.FailedStatus, "Degraded")
+		v = expectView(key, status.FailedStatus, degraded)
 		Expect(v.Message).To(ContainSubstring("rolled back"))
 
 		app := &appsv1alpha1.HighlyAvailableApp{}
@@ -268,20 +278,20 @@ var _ = Describe("What GitOps tools read from a HighlyAvailableApp", Ordered, fu
 			return appsv1.DeploymentStatus{Replicas: n, UpdatedReplicas: n}
 		})
 		failingPod(first, hash, "nginx:does-not-exist")
-		v := expectView(first, status.FailedStatus, "Degraded")
+		v := expectView(first, status.FailedStatus, degraded)
 		Expect(v.Message).To(ContainSubstring("nothing to roll back to"))
 	})
 
 	It("is in progress while the operator has not observed the latest generation", func() {
 		By("stopping the operator, as during an upgrade or an outage, and changing the spec")
 		stopOperator()
-		updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Template.Spec.Containers[0].Image = "nginx:1.11" })
+		setImage(key, "nginx:1.11")
 
 		v, err := view(key)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(v.Observed).To(BeNumerically("<", v.Generation))
 		Expect(v.KStatus).To(Equal(status.InProgressStatus), "kstatus")
-		Expect(v.ArgoCD).To(Equal("Progressing"), "Argo CD")
+		Expect(v.ArgoCD).To(Equal(progressing), "Argo CD")
 		Expect(v.Message).To(Equal(fmt.Sprintf("waiting for the operator to observe generation %d", v.Generation)))
 	})
 })

@@ -20,10 +20,18 @@ type argoHealth struct {
 	Message string
 }
 
+// The health statuses Argo CD shows.
+const (
+	healthy     = "Healthy"
+	progressing = "Progressing"
+	degraded    = "Degraded"
+	suspended   = "Suspended"
+)
+
 // argoHealthStatuses are the statuses Argo CD accepts from a health script; anything else shows as
 // Unknown.
 var argoHealthStatuses = map[string]bool{
-	"Healthy": true, "Progressing": true, "Degraded": true, "Suspended": true, "Missing": true, "Unknown": true,
+	healthy: true, progressing: true, degraded: true, suspended: true, "Missing": true, "Unknown": true,
 }
 
 // runHealthScript runs script on obj (an object as the API server returns it, decoded from JSON) in
