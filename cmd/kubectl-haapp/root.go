@@ -91,6 +91,8 @@ func newRootCommand(streams genericiooptions.IOStreams, connectTo connectFunc) *
   kubectl haapp pause|resume|retry web  hold an update, let it go on, or retry a rolled-back revision`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// Help shows the command as a person types it through kubectl.
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl haapp"},
 		CompletionOptions: cobra.CompletionOptions{
 			HiddenDefaultCmd: true,
 		},
