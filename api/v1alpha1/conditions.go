@@ -35,12 +35,11 @@ const (
 	// ReasonRolloutFailed: an update failed and was not rolled back (no good revision, or
 	// autoRollback is off).
 	ReasonRolloutFailed = "RolloutFailed"
-	// ReasonProgressDeadlineExceeded: the update took longer than progressDeadlineSeconds.
+	// ReasonProgressDeadlineExceeded: the update took longer than progressDeadlineSeconds and was not
+	// rolled back (autoRollback is off, or no earlier revision completed).
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonConflict: an object the app needs exists and is not owned by the app.
 	ReasonConflict = "Conflict"
-	// ReasonInvalidSpec: the spec passed the API server's checks but cannot be built.
-	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonStorageChangeRefused: a storage change the StatefulSet cannot take safely.
 	ReasonStorageChangeRefused = "StorageChangeRefused"
 	// ReasonStorageClassNotFound: a storage entry names a StorageClass that does not exist.
@@ -62,8 +61,6 @@ const (
 	ReasonSingleReplica = "SingleReplica"
 	// ReasonNoReadyPods: no pod is ready.
 	ReasonNoReadyPods = "NoReadyPods"
-	// ReasonAutoscaled: replicas are left to the HorizontalPodAutoscaler.
-	ReasonAutoscaled = "Autoscaled"
 )
 
 // Annotations the operator reads on a HighlyAvailableApp.

@@ -31,6 +31,9 @@ const (
 	// annotationRecovered marks a failed revision whose rollback has completed, so that the time it
 	// took is measured once.
 	annotationRecovered = "apps.haoperator.dev/rollback-complete"
+	// annotationFailureReason is the failure signal that failed the revision (ImagePullBackOff,
+	// ProgressDeadlineExceeded...).
+	annotationFailureReason = "apps.haoperator.dev/failure-reason"
 )
 
 // rolloutPlan is what the revision history decides for one reconcile.
@@ -108,6 +111,9 @@ func (r *HighlyAvailableAppReconciler) planRollout(ctx context.Context, app *app
 	if rollout.OutcomeOf(rev) == rollout.OutcomeFailed {
 		plan.status.Failure = rollout.FailureMessage(rev)
 		plan.status.FailureReason = appsv1alpha1.ReasonRolloutFailed
+		if rev.Annotations[annotationFailureReason] == string(rollout.ReasonProgressDeadlineExceeded) {
+			plan.status.FailureReason = appsv1alpha1.ReasonProgressDeadlineExceeded
+		}
 		if app.Spec.AutoRollback() {
 			if target := rollout.RollbackTarget(revs, hash); target != nil {
 				data, err := rollout.DecodeRevision(target)
@@ -299,6 +305,7 @@ func (r *HighlyAvailableAppReconciler) markFailed(ctx context.Context, app *apps
 	now := r.now()
 	patched.Annotations[annotationFailedAt] = now.UTC().Format(time.RFC3339)
 	patched.Annotations[annotationRetryToken] = app.Annotations[appsv1alpha1.AnnotationRetry]
+	patched.Annotations[annotationFailureReason] = string(verdict.Reason)
 	if err := r.Patch(ctx, patched, client.MergeFromWithOptions(rev, client.MergeFromWithOptimisticLock{})); err != nil {
 		return nil, fmt.Errorf("mark revision %d failed: %w", rev.Revision, err)
 	}
@@ -318,6 +325,7 @@ func (r *HighlyAvailableAppReconciler) retry(ctx context.Context, app *appsv1alp
 	delete(patched.Annotations, annotationFailedAt)
 	delete(patched.Annotations, annotationRetryToken)
 	delete(patched.Annotations, annotationRecovered)
+	delete(patched.Annotations, annotationFailureReason)
 	setStartedNow(patched, r.now())
 	if err := r.Patch(ctx, patched, client.MergeFromWithOptions(rev, client.MergeFromWithOptimisticLock{})); err != nil {
 		return nil, fmt.Errorf("retry revision %d: %w", rev.Revision, err)

@@ -158,6 +158,29 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 		}, timeout, poll).Should(Succeed())
 	})
 
+	It("leaves a failed update in place when autoRollback is off, and says the deadline passed", func() {
+		_, key, hash1 := runRevision1(ns)
+		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
+			a.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: ptr.To[int32](30), AutoRollback: ptr.To(false)}
+		})
+		var hash2 string
+		Eventually(func() string {
+			hash2 = templateHash(deployment(key).Spec.Template)
+			return hash2
+		}, timeout, poll).ShouldNot(Equal(hash1))
+		startRollout(key, 3)
+		advanceClock(time.Minute)
+		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) { a.Annotations = map[string]string{"nudge": "1"} })
+		Eventually(func(g Gomega) {
+			stalled := condition(getApp(key), appsv1alpha1.ConditionStalled)
+			g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(stalled.Reason).To(Equal(appsv1alpha1.ReasonProgressDeadlineExceeded))
+		}, timeout, poll).Should(Succeed())
+		Consistently(func() string { return templateHash(deployment(key).Spec.Template) }, time.Second, 100*time.Millisecond).
+			Should(Equal(hash2))
+	})
+
 	It("reports a first revision that fails as Stalled, with nothing to roll back to", func() {
 		app := nginx(ns, "web")
 		app.Spec.Template.Spec.Containers[0].Image = "nginx:1.91"
