@@ -23,15 +23,22 @@ var (
 )
 
 const (
+	appWeb          = "web"
+	dbClient        = "db-client"
+	kindDeployment  = "Deployment"
+	kindStatefulSet = "StatefulSet"
+	summary3of3     = "3/3"
+	summary0of3     = "0/3"
+
 	imagePull = "pod web-7f9 container web: ImagePullBackOff: Back-off pulling image \"nginx:1.91\""
 	conflict  = "Service web already exists and is not owned by this app; the operator leaves it untouched"
 )
 
 type appOption func(*appsv1alpha1.HighlyAvailableApp)
 
-// app is a Stateless app "web" (generation 4) with the API server's defaults unset.
+// app is a Stateless app appWeb (generation 4) with the API server's defaults unset.
 func app(opts ...appOption) *appsv1alpha1.HighlyAvailableApp {
-	a := &appsv1alpha1.HighlyAvailableApp{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Generation: 4}}
+	a := &appsv1alpha1.HighlyAvailableApp{ObjectMeta: metav1.ObjectMeta{Name: appWeb, Namespace: "shop", Generation: 4}}
 	for _, o := range opts {
 		o(a)
 	}
@@ -39,7 +46,7 @@ func app(opts ...appOption) *appsv1alpha1.HighlyAvailableApp {
 }
 
 func replicas(n int32) appOption {
-	return func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Replicas = ptr.To(n) }
+	return func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Replicas = new(n) }
 }
 
 func stateful(a *appsv1alpha1.HighlyAvailableApp) {
@@ -62,19 +69,19 @@ func minAvailable(v string) appOption {
 
 func autoscaling(minReplicas int32) appOption {
 	return func(a *appsv1alpha1.HighlyAvailableApp) {
-		a.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: ptr.To(minReplicas), MaxReplicas: 10}
+		a.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: new(minReplicas), MaxReplicas: 10}
 	}
 }
 
 // settled is a Deployment whose n replicas all run the update revision and are available.
 func settled(n int32) Workload {
-	return Workload{Kind: "Deployment", Name: "web", Found: true, Generation: 2, ObservedGeneration: 2,
+	return Workload{Kind: kindDeployment, Name: appWeb, Found: true, Generation: 2, ObservedGeneration: 2,
 		Desired: n, Replicas: n, ReadyReplicas: n, UpdatedReplicas: n, AvailableReplicas: n}
 }
 
-// figures sets the workload's desired, total, ready, updated and available counts.
-func figures(w Workload, desired, total, ready, updated, available int32) Workload {
-	w.Desired, w.Replicas, w.ReadyReplicas, w.UpdatedReplicas, w.AvailableReplicas = desired, total, ready, updated, available
+// figures sets the workload's total, ready, updated and available counts.
+func figures(w Workload, total, ready, updated, available int32) Workload {
+	w.Replicas, w.ReadyReplicas, w.UpdatedReplicas, w.AvailableReplicas = total, ready, updated, available
 	return w
 }
 
@@ -141,11 +148,11 @@ type figuresWant struct {
 }
 
 func TestCompute(t *testing.T) {
-	deployment := &appsv1alpha1.WorkloadReference{Kind: "Deployment", Name: "web"}
-	sts := &appsv1alpha1.WorkloadReference{Kind: "StatefulSet", Name: "db"}
+	deployment := &appsv1alpha1.WorkloadReference{Kind: kindDeployment, Name: appWeb}
+	sts := &appsv1alpha1.WorkloadReference{Kind: kindStatefulSet, Name: "db"}
 	threeZones := places("a/n1", "b/n2", "c/n3")
 	oneZone := places("a/n1", "a/n2", "a/n3")
-	stsWorkload := func(w Workload) Workload { w.Kind, w.Name = "StatefulSet", "db"; return w }
+	stsWorkload := func(w Workload) Workload { w.Kind, w.Name = kindStatefulSet, "db"; return w }
 	movingMsg := "1 of 3 replicas updated, 4 ready, 4 available, 4 in total"
 	rolledBack := "revision 5 failed and was rolled back to revision 4: " + imagePull
 
@@ -157,21 +164,21 @@ func TestCompute(t *testing.T) {
 	}{
 		{
 			name:    "three zones, settled",
-			in:      Input{App: app(), Workload: settled(3), Service: "web", ReadyPods: threeZones, Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			in:      Input{App: app(), Workload: settled(3), Service: appWeb, ReadyPods: threeZones, Rollout: onRevision(4)},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds:   conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2), ha3zones},
 		},
 		{
 			name:    "one zone, three nodes, zone spread asked for",
-			in:      Input{App: app(), Workload: settled(3), Service: "web", ReadyPods: oneZone, Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.NodeRedundant, 1, 3},
+			in:      Input{App: app(), Workload: settled(3), Service: appWeb, ReadyPods: oneZone, Rollout: onRevision(4)},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.NodeRedundant, 1, 3},
 			conds: conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2),
 				F(appsv1alpha1.ReasonSingleZone, "3 pods in 1 zone")},
 		},
 		{
 			name:    "one zone, three nodes, node spread asked for",
 			in:      Input{App: app(spread(appsv1alpha1.SpreadNode)), Workload: settled(3), ReadyPods: oneZone, Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.NodeRedundant, 1, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.NodeRedundant, 1, 3},
 			conds: conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2),
 				T(appsv1alpha1.ReasonNodeRedundant, "3 pods on 3 nodes")},
 		},
@@ -185,14 +192,14 @@ func TestCompute(t *testing.T) {
 		{
 			name:    "every pod on one node",
 			in:      Input{App: app(), Workload: settled(3), ReadyPods: places("a/n1", "a/n1", "a/n1"), Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.SinglePointOfFailure, 1, 1},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.SinglePointOfFailure, 1, 1},
 			conds: conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2),
 				F(appsv1alpha1.ReasonSingleNode, "3 pods on 1 node")},
 		},
 		{
 			name:    "no pod ready yet",
-			in:      Input{App: app(), Workload: figures(settled(3), 3, 3, 0, 3, 0), ReadyPods: nil, Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "0/3", appsv1alpha1.Unavailable, 0, 0},
+			in:      Input{App: app(), Workload: figures(settled(3), 3, 0, 3, 0), ReadyPods: nil, Rollout: onRevision(4)},
+			figures: figuresWant{deployment, 3, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 0 ready, 0 available, 3 in total"),
 				T(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 0 ready, 0 available, 3 in total"),
@@ -201,7 +208,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "one of three ready: below the budget's minimum",
-			in:      Input{App: app(), Workload: figures(settled(3), 3, 3, 1, 3, 1), ReadyPods: places("a/n1"), Rollout: onRevision(4)},
+			in:      Input{App: app(), Workload: figures(settled(3), 3, 1, 3, 1), ReadyPods: places("a/n1"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, "1/3", appsv1alpha1.SinglePointOfFailure, 1, 1},
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 1 ready, 1 available, 3 in total"),
@@ -211,7 +218,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "minAvailable 100%: two of three ready is not enough",
-			in:      Input{App: app(minAvailable("100%")), Workload: figures(settled(3), 3, 3, 2, 3, 2), ReadyPods: places("a/n1", "b/n2"), Rollout: onRevision(4)},
+			in:      Input{App: app(minAvailable("100%")), Workload: figures(settled(3), 3, 2, 3, 2), ReadyPods: places("a/n1", "b/n2"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, "2/3", appsv1alpha1.ZoneRedundant, 2, 2},
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
@@ -237,13 +244,13 @@ func TestCompute(t *testing.T) {
 			name: "settled on an older revision: the spec's has not reached the workload yet",
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5}},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{F(appsv1alpha1.ReasonRollingOut, "rolling out revision 5"), T(appsv1alpha1.ReasonRollingOut, "rolling out revision 5"),
 				complete, available(3, 3, 2), ha3zones},
 		},
 		{
 			name:    "scaling down from 5 to 3",
-			in:      Input{App: app(), Workload: figures(settled(3), 3, 5, 5, 5, 5), ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5"), Rollout: onRevision(4)},
+			in:      Input{App: app(), Workload: figures(settled(3), 5, 5, 5, 5), ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 5, "5/3", appsv1alpha1.ZoneRedundant, 3, 5},
 			conds: conds{
 				F(appsv1alpha1.ReasonScaling, "5 of 3 replicas updated, 5 ready, 5 available, 5 in total"),
@@ -253,7 +260,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "an autoscaler set 6 replicas: desired comes from the workload",
-			in: Input{App: app(autoscaling(2)), Workload: settled(6), Service: "web",
+			in: Input{App: app(autoscaling(2)), Workload: settled(6), Service: appWeb,
 				ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5", "c/n6"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 6, "6/6", appsv1alpha1.ZoneRedundant, 3, 6},
 			conds: conds{rolloutComplete(4, 6, 6), complete, complete, available(6, 6, 5),
@@ -261,15 +268,15 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "the workload is not created yet",
-			in:      Input{App: app(), Service: "web", Rollout: Rollout{UpdateRevision: 1}},
-			figures: figuresWant{nil, 0, "0/3", appsv1alpha1.Unavailable, 0, 0},
+			in:      Input{App: app(), Service: appWeb, Rollout: Rollout{UpdateRevision: 1}},
+			figures: figuresWant{nil, 0, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{F(appsv1alpha1.ReasonCreating, "creating Deployment web"), T(appsv1alpha1.ReasonCreating, "creating Deployment web"),
 				complete, below(0, 3, 2), F(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")},
 		},
 		{
 			name:    "the StatefulSet is not created yet",
-			in:      Input{App: app(stateful), Service: "db-client", Rollout: Rollout{UpdateRevision: 1}},
-			figures: figuresWant{nil, 0, "0/3", appsv1alpha1.Unavailable, 0, 0},
+			in:      Input{App: app(stateful), Service: dbClient, Rollout: Rollout{UpdateRevision: 1}},
+			figures: figuresWant{nil, 0, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{F(appsv1alpha1.ReasonCreating, "creating StatefulSet db"), T(appsv1alpha1.ReasonCreating, "creating StatefulSet db"),
 				complete, below(0, 3, 2), F(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")},
 		},
@@ -284,7 +291,7 @@ func TestCompute(t *testing.T) {
 			name: "the Deployment controller has not observed the latest generation",
 			in: Input{App: app(), Workload: func() Workload { w := settled(3); w.Generation = 3; return w }(),
 				ReadyPods: threeZones, Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonObservingGeneration, "waiting for the Deployment controller to observe generation 3"),
 				T(appsv1alpha1.ReasonObservingGeneration, "waiting for the Deployment controller to observe generation 3"),
@@ -293,7 +300,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "paused in the middle of an update",
-			in: Input{App: app(), Workload: figures(settled(3), 3, 4, 4, 1, 4), ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4"),
+			in: Input{App: app(), Workload: figures(settled(3), 4, 4, 1, 4), ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4"),
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true, Paused: true}},
 			figures: figuresWant{deployment, 4, "4/3", appsv1alpha1.ZoneRedundant, 3, 4},
 			conds: conds{
@@ -306,7 +313,7 @@ func TestCompute(t *testing.T) {
 			name: "paused before the update reached the workload",
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, Paused: true}},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonPaused, "update paused by spec.rollout.paused"),
 				T(appsv1alpha1.ReasonPaused, "update paused by spec.rollout.paused"),
@@ -316,17 +323,17 @@ func TestCompute(t *testing.T) {
 		{
 			name:    "paused with nothing to update is Ready",
 			in:      Input{App: app(), Workload: settled(3), ReadyPods: threeZones, Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 4, OnUpdateRevision: true, Paused: true}},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds:   conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2), ha3zones},
 		},
 		{
 			name: "a partition holds ordinals 0 and 1 on the previous revision",
 			in: Input{App: app(stateful), Workload: func() Workload {
-				w := stsWorkload(figures(settled(3), 3, 3, 3, 1, 3))
+				w := stsWorkload(figures(settled(3), 3, 3, 1, 3))
 				w.Partition = 2
 				return w
-			}(), Service: "db-client", ReadyPods: threeZones, Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true}},
-			figures: figuresWant{sts, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			}(), Service: dbClient, ReadyPods: threeZones, Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true}},
+			figures: figuresWant{sts, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "partition 2: ordinals below it keep the previous revision"),
 				T(appsv1alpha1.ReasonRollingOut, "partition 2: ordinals below it keep the previous revision"),
@@ -339,14 +346,14 @@ func TestCompute(t *testing.T) {
 				w := stsWorkload(settled(3))
 				w.Partition = 1
 				return w
-			}(), Service: "db-client", ReadyPods: threeZones, Rollout: onRevision(1)},
-			figures: figuresWant{sts, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			}(), Service: dbClient, ReadyPods: threeZones, Rollout: onRevision(1)},
+			figures: figuresWant{sts, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds:   conds{rolloutComplete(1, 3, 3), complete, complete, available(3, 3, 2), ha3zones},
 		},
 		{
 			name: "a partition still replacing the ordinals above it",
 			in: Input{App: app(stateful), Workload: func() Workload {
-				w := stsWorkload(figures(settled(3), 3, 3, 2, 1, 2))
+				w := stsWorkload(figures(settled(3), 3, 2, 1, 2))
 				w.Partition = 1
 				return w
 			}(), ReadyPods: places("a/n1", "b/n2"), Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true}},
@@ -359,10 +366,10 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "rolled back, the old pods still coming back",
-			in: Input{App: app(), Workload: figures(settled(3), 3, 4, 3, 3, 3), ReadyPods: threeZones,
+			in: Input{App: app(), Workload: figures(settled(3), 4, 3, 3, 3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5,
 					Failure: imagePull, FailureReason: appsv1alpha1.ReasonRolledBack}},
-			figures: figuresWant{deployment, 4, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 4, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonRolledBack, rolledBack),
 				T(appsv1alpha1.ReasonRollingOut, "rolling back: 3 of 3 replicas updated, 3 ready, 3 available, 4 in total"),
@@ -375,7 +382,7 @@ func TestCompute(t *testing.T) {
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5,
 					Failure: imagePull, FailureReason: appsv1alpha1.ReasonRolledBack}},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonRolledBack, rolledBack),
 				F(appsv1alpha1.ReasonRolledBack, ""),
@@ -385,10 +392,10 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "the first revision failed: nothing to roll back to",
-			in: Input{App: app(), Workload: figures(settled(3), 3, 3, 0, 3, 0),
+			in: Input{App: app(), Workload: figures(settled(3), 3, 0, 3, 0),
 				Rollout: Rollout{UpdateRevision: 1, LastFailedRevision: 1, OnUpdateRevision: true,
 					Failure: imagePull, FailureReason: appsv1alpha1.ReasonRolloutFailed}},
-			figures: figuresWant{deployment, 3, "0/3", appsv1alpha1.Unavailable, 0, 0},
+			figures: figuresWant{deployment, 3, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{
 				F(appsv1alpha1.ReasonRolloutFailed, "revision 1 failed: "+imagePull),
 				F(appsv1alpha1.ReasonRolloutFailed, ""),
@@ -398,9 +405,9 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "a failure without a reason counts as RolloutFailed",
-			in: Input{App: app(), Workload: figures(settled(3), 3, 4, 3, 1, 3), ReadyPods: threeZones,
+			in: Input{App: app(), Workload: figures(settled(3), 4, 3, 1, 3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5, OnUpdateRevision: true, Failure: imagePull}},
-			figures: figuresWant{deployment, 4, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 4, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonRolloutFailed, "revision 5 failed: "+imagePull),
 				F(appsv1alpha1.ReasonRolloutFailed, ""),
@@ -410,10 +417,10 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "the progress deadline passed",
-			in: Input{App: app(), Workload: figures(settled(3), 3, 4, 3, 1, 3), ReadyPods: threeZones,
+			in: Input{App: app(), Workload: figures(settled(3), 4, 3, 1, 3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5, OnUpdateRevision: true,
 					Failure: "no progress in 600s", FailureReason: appsv1alpha1.ReasonProgressDeadlineExceeded}},
-			figures: figuresWant{deployment, 4, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 4, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonProgressDeadlineExceeded, "revision 5 failed: no progress in 600s"),
 				F(appsv1alpha1.ReasonProgressDeadlineExceeded, ""),
@@ -425,7 +432,7 @@ func TestCompute(t *testing.T) {
 			name: "a Service of the same name that the app does not own",
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones, Rollout: onRevision(4),
 				Problem: &Problem{Reason: appsv1alpha1.ReasonConflict, Message: conflict}},
-			figures: figuresWant{deployment, 3, "3/3", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonConflict, conflict), F(appsv1alpha1.ReasonConflict, ""), T(appsv1alpha1.ReasonConflict, conflict),
 				available(3, 3, 2), ha3zones,
@@ -435,7 +442,7 @@ func TestCompute(t *testing.T) {
 			name: "a problem outranks a failed rollout and a missing workload",
 			in: Input{App: app(), Rollout: Rollout{UpdateRevision: 1, Failure: imagePull},
 				Problem: &Problem{Reason: appsv1alpha1.ReasonConflict, Message: conflict}},
-			figures: figuresWant{nil, 0, "0/3", appsv1alpha1.Unavailable, 0, 0},
+			figures: figuresWant{nil, 0, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{
 				F(appsv1alpha1.ReasonConflict, conflict), F(appsv1alpha1.ReasonConflict, ""), T(appsv1alpha1.ReasonConflict, conflict),
 				below(0, 3, 2), F(appsv1alpha1.ReasonNoReadyPods, "no pod is ready"),
@@ -482,7 +489,7 @@ func TestCompute(t *testing.T) {
 func TestComputeKeepsTransitionTimes(t *testing.T) {
 	threeZones := places("a/n1", "b/n2", "c/n3")
 	a := app()
-	in := Input{App: a, Workload: settled(3), Service: "web", ReadyPods: threeZones, Rollout: onRevision(4), Now: t0}
+	in := Input{App: a, Workload: settled(3), Service: appWeb, ReadyPods: threeZones, Rollout: onRevision(4), Now: t0}
 	first := Compute(in)
 
 	a.Status = first
@@ -497,7 +504,7 @@ func TestComputeKeepsTransitionTimes(t *testing.T) {
 	a.Status = again
 	a.Generation = 5
 	in.Now = t2
-	in.Workload = figures(settled(3), 3, 4, 3, 1, 3)
+	in.Workload = figures(settled(3), 4, 3, 1, 3)
 	in.ReadyPods = places("a/n1", "b/n2", "c/n3", "a/n4")
 	in.Workload.AvailableReplicas, in.Workload.ReadyReplicas = 4, 4
 	in.Rollout = Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true}
@@ -535,7 +542,7 @@ func TestComputeKeepsTransitionTimes(t *testing.T) {
 
 func TestFromWorkloads(t *testing.T) {
 	deploy := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "web", Generation: 7},
+		ObjectMeta: metav1.ObjectMeta{Name: appWeb, Generation: 7},
 		Spec:       appsv1.DeploymentSpec{Replicas: ptr.To[int32](5)},
 		Status: appsv1.DeploymentStatus{ObservedGeneration: 6, Replicas: 6, ReadyReplicas: 4,
 			UpdatedReplicas: 3, AvailableReplicas: 2},
@@ -552,15 +559,15 @@ func TestFromWorkloads(t *testing.T) {
 		got  Workload
 		want Workload
 	}{
-		{"a Deployment", FromDeployment(deploy), Workload{Kind: "Deployment", Name: "web", Found: true, Generation: 7,
+		{"a Deployment", FromDeployment(deploy), Workload{Kind: kindDeployment, Name: appWeb, Found: true, Generation: 7,
 			ObservedGeneration: 6, Desired: 5, Replicas: 6, ReadyReplicas: 4, UpdatedReplicas: 3, AvailableReplicas: 2}},
 		{"a Deployment without replicas (the API server's default is 1)", FromDeployment(&appsv1.Deployment{}),
-			Workload{Kind: "Deployment", Found: true, Desired: 1}},
-		{"a StatefulSet with a partition", FromStatefulSet(set), Workload{Kind: "StatefulSet", Name: "db", Found: true,
+			Workload{Kind: kindDeployment, Found: true, Desired: 1}},
+		{"a StatefulSet with a partition", FromStatefulSet(set), Workload{Kind: kindStatefulSet, Name: "db", Found: true,
 			Generation: 2, ObservedGeneration: 2, Desired: 1, Replicas: 1, ReadyReplicas: 1, UpdatedReplicas: 1,
 			AvailableReplicas: 1, Partition: 2}},
 		{"a StatefulSet with the OnDelete strategy", FromStatefulSet(&appsv1.StatefulSet{Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](3)}}),
-			Workload{Kind: "StatefulSet", Found: true, Desired: 3}},
+			Workload{Kind: kindStatefulSet, Found: true, Desired: 3}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -32,7 +32,7 @@ func loadApp(t *testing.T, name string) *appsv1alpha1.HighlyAvailableApp {
 // documents renders objects as one YAML stream, in the order given.
 func documents(t *testing.T, objs ...any) string {
 	t.Helper()
-	var parts []string
+	parts := make([]string, 0, len(objs))
 	for _, o := range objs {
 		data, err := yaml.Marshal(o)
 		if err != nil {

@@ -60,21 +60,21 @@ func TestBuildersDoNotMutateTheApp(t *testing.T) {
 			// Scribble over everything returned.
 			tpl.Labels["x"] = "y"
 			tpl.Spec.Containers[0].Env = append(tpl.Spec.Containers[0].Env[:0], corev1.EnvVar{Name: "Z"})
-			tpl.Spec.Containers[1].Env[0].Value = "changed"
+			tpl.Spec.Containers[1].Env[0].Value = changedValue
 			tpl.Spec.Containers[0].Ports[0].ContainerPort = 1
-			deploy.Spec.Template.Spec.Containers[0].Image = "changed"
+			deploy.Spec.Template.Spec.Containers[0].Image = changedValue
 			*deploy.Spec.Strategy.RollingUpdate.MaxSurge = intstr.FromInt32(99)
 			*deploy.Spec.Strategy.RollingUpdate.MaxUnavailable = intstr.FromInt32(99)
-			sts.Spec.Template.Spec.Containers[0].Image = "changed"
+			sts.Spec.Template.Spec.Containers[0].Image = changedValue
 			*sts.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable = intstr.FromInt32(99)
 			for i := range sts.Spec.VolumeClaimTemplates {
 				c := &sts.Spec.VolumeClaimTemplates[i]
 				c.Spec.AccessModes[0] = corev1.ReadOnlyMany
-				*c.Spec.StorageClassName = "changed"
+				*c.Spec.StorageClassName = changedValue
 				c.Spec.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("99Gi")
 			}
 			svc.Spec.Ports[0].Port = 1
-			headless.Spec.Ports[0].Name = "changed"
+			headless.Spec.Ports[0].Name = changedValue
 			ports[0].TargetPort = intstr.FromInt32(1)
 			*pdb.Spec.MinAvailable = intstr.FromInt32(99)
 			*hpa.Spec.MinReplicas = 99

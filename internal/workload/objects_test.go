@@ -17,12 +17,12 @@ import (
 func TestNames(t *testing.T) {
 	web, db := webApp(), dbApp()
 	for _, c := range []struct{ what, got, want string }{
-		{"Stateless workload", WorkloadName(web), "web"},
-		{"Stateless client Service", ServiceName(web), "web"},
+		{"Stateless workload", WorkloadName(web), webName},
+		{"Stateless client Service", ServiceName(web), webName},
 		{"Stateful workload", WorkloadName(db), "db"},
 		{"Stateful headless Service", HeadlessServiceName(db), "db"},
 		{"Stateful client Service", ServiceName(db), "db-client"},
-		{"claim of ordinal 2", ClaimName(db, "data", 2), "data-db-2"},
+		{"claim of ordinal 2", ClaimName(db, volData, 2), "data-db-2"},
 		{"selector", SelectorString(web), "app.kubernetes.io/instance=web,app.kubernetes.io/name=web"},
 	} {
 		if c.got != c.want {
@@ -86,12 +86,12 @@ func TestDeployment(t *testing.T) {
 					},
 				},
 				MinReadySeconds:         tc.minReady,
-				ProgressDeadlineSeconds: ptr.To(tc.deadline),
-				RevisionHistoryLimit:    ptr.To(tc.history),
+				ProgressDeadlineSeconds: new(tc.deadline),
+				RevisionHistoryLimit:    new(tc.history),
 				Paused:                  tc.paused,
 			}
 			assertEqual(t, "Deployment spec", d.Spec, want)
-			if d.Name != "web" || d.Namespace != "shop" || d.Kind != "Deployment" || d.APIVersion != "apps/v1" {
+			if d.Name != webName || d.Namespace != "shop" || d.Kind != kindDeployment || d.APIVersion != appsV1 {
 				t.Errorf("Deployment is %s %s %s/%s, want apps/v1 Deployment shop/web", d.APIVersion, d.Kind, d.Namespace, d.Name)
 			}
 			assertEqual(t, "Deployment labels", d.Labels, Labels(tc.app))
@@ -159,7 +159,7 @@ func TestStatefulSet(t *testing.T) {
 				UpdateStrategy: appsv1.StatefulSetUpdateStrategy{
 					Type: appsv1.RollingUpdateStatefulSetStrategyType,
 					RollingUpdate: &appsv1.RollingUpdateStatefulSetStrategy{
-						Partition: ptr.To(tc.partition), MaxUnavailable: tc.maxUnavailable,
+						Partition: new(tc.partition), MaxUnavailable: tc.maxUnavailable,
 					},
 				},
 				RevisionHistoryLimit: ptr.To[int32](10),
@@ -168,7 +168,7 @@ func TestStatefulSet(t *testing.T) {
 				},
 			}
 			assertEqual(t, "StatefulSet spec", s.Spec, want)
-			if s.Name != "db" || s.Namespace != "data" || s.Kind != "StatefulSet" || s.APIVersion != "apps/v1" {
+			if s.Name != "db" || s.Namespace != volData || s.Kind != "StatefulSet" || s.APIVersion != appsV1 {
 				t.Errorf("StatefulSet is %s %s %s/%s, want apps/v1 StatefulSet data/db", s.APIVersion, s.Kind, s.Namespace, s.Name)
 			}
 		})
@@ -186,12 +186,12 @@ func TestClaimTemplate(t *testing.T) {
 	}{
 		{
 			name:    "ReadWriteOnce and the cluster's default class unless given",
-			storage: appsv1alpha1.StorageSpec{Name: "data", MountPath: "/d", Size: resource.MustParse("1Gi")},
+			storage: appsv1alpha1.StorageSpec{Name: volData, MountPath: "/d", Size: resource.MustParse("1Gi")},
 			modes:   []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 		},
 		{
 			name: "the modes and class the entry asks for",
-			storage: appsv1alpha1.StorageSpec{Name: "data", MountPath: "/d", Size: resource.MustParse("500Mi"),
+			storage: appsv1alpha1.StorageSpec{Name: volData, MountPath: "/d", Size: resource.MustParse("500Mi"),
 				StorageClassName: &fast, AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod}},
 			modes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod},
 			class: &fast,
@@ -208,8 +208,8 @@ func TestClaimTemplate(t *testing.T) {
 				},
 			}
 			assertEqual(t, "claim spec", got.Spec, want)
-			if got.Name != "data" {
-				t.Errorf("claim template name = %q, want %q", got.Name, "data")
+			if got.Name != volData {
+				t.Errorf("claim template name = %q, want %q", got.Name, volData)
 			}
 			assertEqual(t, "claim labels", got.Labels, Labels(app))
 			if size := StorageSize(&got); size.Cmp(tc.storage.Size) != 0 {
@@ -244,7 +244,7 @@ func TestServicePorts(t *testing.T) {
 		{
 			name: "a named port keeps its name",
 			app:  webApp(),
-			want: []corev1.ServicePort{port("http", 80, tcp)},
+			want: []corev1.ServicePort{port(portHTTP, 80, tcp)},
 		},
 		{
 			name: "an unnamed port is named after protocol and number",
@@ -259,18 +259,18 @@ func TestServicePorts(t *testing.T) {
 		{
 			name: "every container's ports, in order; a port number seen before is skipped",
 			app: webApp(containers(
-				[]corev1.ContainerPort{{Name: "http", ContainerPort: 80}, {Name: "admin", ContainerPort: 9000}},
-				[]corev1.ContainerPort{{Name: "proxy", ContainerPort: 80}, {Name: "metrics", ContainerPort: 9090}},
+				[]corev1.ContainerPort{{Name: portHTTP, ContainerPort: 80}, {Name: "admin", ContainerPort: 9000}},
+				[]corev1.ContainerPort{{Name: "proxy", ContainerPort: 80}, {Name: containerMetrics, ContainerPort: 9090}},
 			)),
-			want: []corev1.ServicePort{port("http", 80, tcp), port("admin", 9000, tcp), port("metrics", 9090, tcp)},
+			want: []corev1.ServicePort{port(portHTTP, 80, tcp), port("admin", 9000, tcp), port(containerMetrics, 9090, tcp)},
 		},
 		{
 			name: "a name seen before falls back to protocol and number",
 			app: webApp(containers(
-				[]corev1.ContainerPort{{Name: "http", ContainerPort: 80}},
-				[]corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+				[]corev1.ContainerPort{{Name: portHTTP, ContainerPort: 80}},
+				[]corev1.ContainerPort{{Name: portHTTP, ContainerPort: 8080}},
 			)),
-			want: []corev1.ServicePort{port("http", 80, tcp), port("tcp-8080", 8080, tcp)},
+			want: []corev1.ServicePort{port(portHTTP, 80, tcp), port("tcp-8080", 8080, tcp)},
 		},
 		{
 			name: "a fallback name that a named port already took gets a unique one",
@@ -287,12 +287,12 @@ func TestServicePorts(t *testing.T) {
 		{
 			name: "given ports are used as they are, with TCP and the port as defaults",
 			app: webApp(given(
-				corev1.ServicePort{Name: "web", Port: 443, TargetPort: intstr.FromString("http")},
+				corev1.ServicePort{Name: webName, Port: 443, TargetPort: intstr.FromString(portHTTP)},
 				corev1.ServicePort{Name: "alt", Port: 8443},
 				corev1.ServicePort{Name: "syslog", Port: 514, TargetPort: intstr.FromInt32(5140), Protocol: udp, NodePort: 30514},
 			)),
 			want: []corev1.ServicePort{
-				{Name: "web", Port: 443, TargetPort: intstr.FromString("http"), Protocol: tcp},
+				{Name: webName, Port: 443, TargetPort: intstr.FromString(portHTTP), Protocol: tcp},
 				{Name: "alt", Port: 8443, TargetPort: intstr.FromInt32(8443), Protocol: tcp},
 				{Name: "syslog", Port: 514, TargetPort: intstr.FromInt32(5140), Protocol: udp, NodePort: 30514},
 			},
@@ -300,7 +300,7 @@ func TestServicePorts(t *testing.T) {
 		{
 			name: "an empty list of given ports derives them",
 			app:  webApp(given()),
-			want: []corev1.ServicePort{port("http", 80, tcp)},
+			want: []corev1.ServicePort{port(portHTTP, 80, tcp)},
 		},
 	}
 	for _, tc := range cases {
@@ -318,13 +318,13 @@ func TestService(t *testing.T) {
 		svcType corev1.ServiceType
 		nilSvc  bool
 	}{
-		{name: "Stateless: ClusterIP named after the app", app: webApp(), svcName: "web", svcType: corev1.ServiceTypeClusterIP},
+		{name: "Stateless: ClusterIP named after the app", app: webApp(), svcName: webName, svcType: corev1.ServiceTypeClusterIP},
 		{
 			name: "the type the app asks for",
 			app: webApp(func(a *appsv1alpha1.HighlyAvailableApp) {
 				a.Spec.Service = &appsv1alpha1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}
 			}),
-			svcName: "web", svcType: corev1.ServiceTypeLoadBalancer,
+			svcName: webName, svcType: corev1.ServiceTypeLoadBalancer,
 		},
 		{name: "Stateful: the client Service", app: dbApp(), svcName: "db-client", svcType: corev1.ServiceTypeClusterIP},
 		{
@@ -484,19 +484,19 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 		{
 			name: "defaults: the minimum is spec.replicas, the target 80%",
 			app:  webApp(withReplicas(4), withAutoscaling(appsv1alpha1.AutoscalingSpec{MaxReplicas: 10})),
-			kind: "Deployment", min: 4, max: 10, target: 80,
+			kind: kindDeployment, min: 4, max: 10, target: 80,
 		},
 		{
 			name: "the minimum and target the app asks for",
 			app: webApp(withAutoscaling(appsv1alpha1.AutoscalingSpec{
 				MinReplicas: ptr.To[int32](2), MaxReplicas: 6, TargetCPUUtilizationPercentage: ptr.To[int32](70),
 			})),
-			kind: "Deployment", min: 2, max: 6, target: 70,
+			kind: kindDeployment, min: 2, max: 6, target: 70,
 		},
 		{
 			name: "0 replicas: an autoscaler's minimum is at least 1",
 			app:  webApp(withReplicas(0), withAutoscaling(appsv1alpha1.AutoscalingSpec{MaxReplicas: 3})),
-			kind: "Deployment", min: 1, max: 3, target: 80,
+			kind: kindDeployment, min: 1, max: 3, target: 80,
 		},
 		{
 			name: "Stateful: it scales the StatefulSet",
@@ -517,15 +517,15 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 				t.Fatal("HorizontalPodAutoscaler = nil")
 			}
 			want := autoscalingv2.HorizontalPodAutoscalerSpec{
-				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: "apps/v1", Kind: tc.kind, Name: tc.app.Name},
-				MinReplicas:    ptr.To(tc.min),
+				ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{APIVersion: appsV1, Kind: tc.kind, Name: tc.app.Name},
+				MinReplicas:    new(tc.min),
 				MaxReplicas:    tc.max,
 				Metrics: []autoscalingv2.MetricSpec{{
 					Type: autoscalingv2.ResourceMetricSourceType,
 					Resource: &autoscalingv2.ResourceMetricSource{
 						Name: corev1.ResourceCPU,
 						Target: autoscalingv2.MetricTarget{
-							Type: autoscalingv2.UtilizationMetricType, AverageUtilization: ptr.To(tc.target),
+							Type: autoscalingv2.UtilizationMetricType, AverageUtilization: new(tc.target),
 						},
 					},
 				}},

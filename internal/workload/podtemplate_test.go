@@ -33,9 +33,9 @@ func TestPodTemplateLabels(t *testing.T) {
 	})
 	got := PodTemplate(app, Options{}).Labels
 	want := map[string]string{
-		"tier":                      "frontend",
-		appsv1alpha1.LabelName:      "web",
-		appsv1alpha1.LabelInstance:  "web",
+		labelTier:                   tierFrontend,
+		appsv1alpha1.LabelName:      webName,
+		appsv1alpha1.LabelInstance:  webName,
 		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue,
 	}
 	assertEqual(t, "pod labels", got, want)
@@ -44,7 +44,7 @@ func TestPodTemplateLabels(t *testing.T) {
 func TestPodTemplateSpread(t *testing.T) {
 	own := []corev1.TopologySpreadConstraint{{
 		MaxSkew: 2, TopologyKey: "rack", WhenUnsatisfiable: corev1.DoNotSchedule,
-		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "frontend"}},
+		LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{labelTier: tierFrontend}},
 	}}
 	cases := []struct {
 		name string
@@ -55,8 +55,8 @@ func TestPodTemplateSpread(t *testing.T) {
 			name: "default is zone, best effort, then node, strict",
 			app:  webApp(),
 			want: []corev1.TopologySpreadConstraint{
-				spreadOver("web", ZoneTopologyKey, "pod-template-hash", corev1.ScheduleAnyway),
-				spreadOver("web", NodeTopologyKey, "pod-template-hash", corev1.DoNotSchedule),
+				spreadOver(webName, ZoneTopologyKey, "pod-template-hash", corev1.ScheduleAnyway),
+				spreadOver(webName, NodeTopologyKey, "pod-template-hash", corev1.DoNotSchedule),
 			},
 		},
 		{
@@ -71,7 +71,7 @@ func TestPodTemplateSpread(t *testing.T) {
 			name: "Node spreads over nodes only",
 			app:  webApp(withAvailability(appsv1alpha1.AvailabilitySpec{Spread: appsv1alpha1.SpreadNode})),
 			want: []corev1.TopologySpreadConstraint{
-				spreadOver("web", NodeTopologyKey, "pod-template-hash", corev1.DoNotSchedule),
+				spreadOver(webName, NodeTopologyKey, "pod-template-hash", corev1.DoNotSchedule),
 			},
 		},
 		{
@@ -304,8 +304,8 @@ func TestPodTemplateStorageMounts(t *testing.T) {
 	containers := func(a *appsv1alpha1.HighlyAvailableApp) {
 		a.Spec.Template.Spec.Containers = []corev1.Container{
 			{Name: "db", Image: "postgres:17"},
-			{Name: "backup", Image: "backup:1"},
-			{Name: "metrics", Image: "exporter:1"},
+			{Name: containerBackup, Image: "backup:1"},
+			{Name: containerMetrics, Image: "exporter:1"},
 		}
 	}
 	mount := func(name, path string) corev1.VolumeMount { return corev1.VolumeMount{Name: name, MountPath: path} }
@@ -318,36 +318,36 @@ func TestPodTemplateStorageMounts(t *testing.T) {
 			name: "no containers named: every container",
 			app:  dbApp(containers),
 			want: map[string][]corev1.VolumeMount{
-				"db":      {mount("data", "/var/lib/db")},
-				"backup":  {mount("data", "/var/lib/db")},
-				"metrics": {mount("data", "/var/lib/db")},
+				"db":             {mount(volData, "/var/lib/db")},
+				containerBackup:  {mount(volData, "/var/lib/db")},
+				containerMetrics: {mount(volData, "/var/lib/db")},
 			},
 		},
 		{
 			name: "only the containers storage[].containers names",
 			app: dbApp(containers, func(a *appsv1alpha1.HighlyAvailableApp) {
-				a.Spec.Storage[0].Containers = []string{"db", "backup"}
+				a.Spec.Storage[0].Containers = []string{"db", containerBackup}
 				a.Spec.Storage = append(a.Spec.Storage, appsv1alpha1.StorageSpec{
 					Name: "wal", MountPath: "/wal", Size: a.Spec.Storage[0].Size, Containers: []string{"db"},
 				})
 			}),
 			want: map[string][]corev1.VolumeMount{
-				"db":      {mount("data", "/var/lib/db"), mount("wal", "/wal")},
-				"backup":  {mount("data", "/var/lib/db")},
-				"metrics": nil,
+				"db":             {mount(volData, "/var/lib/db"), mount("wal", "/wal")},
+				containerBackup:  {mount(volData, "/var/lib/db")},
+				containerMetrics: nil,
 			},
 		},
 		{
 			name: "a container's own mount of the same name is kept and not doubled",
 			app: dbApp(containers, func(a *appsv1alpha1.HighlyAvailableApp) {
 				a.Spec.Template.Spec.Containers[1].VolumeMounts = []corev1.VolumeMount{
-					{Name: "data", MountPath: "/backup/source", ReadOnly: true},
+					{Name: volData, MountPath: "/backup/source", ReadOnly: true},
 				}
 			}),
 			want: map[string][]corev1.VolumeMount{
-				"db":      {mount("data", "/var/lib/db")},
-				"backup":  {{Name: "data", MountPath: "/backup/source", ReadOnly: true}},
-				"metrics": {mount("data", "/var/lib/db")},
+				"db":             {mount(volData, "/var/lib/db")},
+				containerBackup:  {{Name: volData, MountPath: "/backup/source", ReadOnly: true}},
+				containerMetrics: {mount(volData, "/var/lib/db")},
 			},
 		},
 	}
