@@ -23,7 +23,7 @@ up() {
 	local i
 	for ((i = 0; i < 150; i++)); do
 		[[ $("$KUBECTL" get crd highlyavailableapps.apps.haoperator.dev \
-			-o jsonpath='{.status.conditions[?(@.type=="Established")].status}') == True ]] && break
+			-o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null) == True ]] && break
 		sleep 0.2
 	done
 	# A new bin/manager replaces the one a previous `make demo` left running.
