@@ -95,9 +95,10 @@ func settleDeployment(key client.ObjectKey) {
 	}, timeout, poll).Should(Succeed())
 }
 
-// startRollout plays the Deployment controller in the middle of an update: it has seen the new
-// template but no new pod is ready.
-func startRollout(key client.ObjectKey, oldReady int32) {
+// startRollout plays the Deployment controller in the middle of an update of three replicas: it has
+// seen the new template but no new pod is ready.
+func startRollout(key client.ObjectKey) {
+	const oldReady = 3
 	EventuallyWithOffset(1, func() error {
 		d := &appsv1.Deployment{}
 		if err := k8sClient.Get(ctx, key, d); err != nil {

@@ -231,13 +231,7 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 			g.Expect(condition(a, appsv1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
 		}, timeout, poll).Should(Succeed())
 		Eventually(func(g Gomega) {
-			events := &corev1.EventList{}
-			g.Expect(k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
-			var reasons []string
-			for _, e := range events.Items {
-				reasons = append(reasons, e.Reason)
-			}
-			g.Expect(reasons).To(ContainElement(ReasonConflict))
+			g.Expect(eventReasons(ns)).To(ContainElement(ReasonConflict))
 		}, timeout, poll).Should(Succeed())
 		after := &appsv1.Deployment{}
 		Expect(k8sClient.Get(ctx, key, after)).To(Succeed())

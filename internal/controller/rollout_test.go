@@ -25,7 +25,7 @@ func revisions(app *appsv1alpha1.HighlyAvailableApp) []appsv1.ControllerRevision
 func eventReasons(ns string) []string {
 	events := &corev1.EventList{}
 	ExpectWithOffset(1, k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
-	var reasons []string
+	reasons := make([]string, 0, len(events.Items))
 	for _, e := range events.Items {
 		reasons = append(reasons, e.Reason)
 	}
@@ -69,7 +69,7 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 			g.Expect(getApp(key).Status.UpdateRevision).To(Equal(int64(2)))
 		}, timeout, poll).Should(Succeed())
 		Expect(revisions(app)).To(HaveLen(2))
-		startRollout(key, 3)
+		startRollout(key)
 
 		By("a pod of revision 2 failing to pull its image")
 		pod(app, "web-new-1", hash2, "rollout-node-a", false, "ImagePullBackOff")
@@ -120,7 +120,7 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 			hash2 = templateHash(deployment(key).Spec.Template)
 			return hash2
 		}, timeout, poll).ShouldNot(Equal(hash1))
-		startRollout(key, 3)
+		startRollout(key)
 		pod(app, "web-new-1", hash2, "rollout-node-a", false, "ErrImagePull")
 		Eventually(func() string { return templateHash(deployment(key).Spec.Template) }, 5*time.Second, poll).Should(Equal(hash1))
 
@@ -144,7 +144,7 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 			a.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: ptr.To[int32](60)}
 		})
 		Eventually(func() string { return templateHash(deployment(key).Spec.Template) }, timeout, poll).ShouldNot(Equal(hash1))
-		startRollout(key, 3)
+		startRollout(key)
 		Consistently(func() string { return templateHash(deployment(key).Spec.Template) }, time.Second, 100*time.Millisecond).
 			ShouldNot(Equal(hash1))
 		advanceClock(2 * time.Minute)
@@ -162,14 +162,14 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 		_, key, hash1 := runRevision1(ns)
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
-			a.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: ptr.To[int32](30), AutoRollback: ptr.To(false)}
+			a.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: ptr.To[int32](30), AutoRollback: new(false)}
 		})
 		var hash2 string
 		Eventually(func() string {
 			hash2 = templateHash(deployment(key).Spec.Template)
 			return hash2
 		}, timeout, poll).ShouldNot(Equal(hash1))
-		startRollout(key, 3)
+		startRollout(key)
 		advanceClock(time.Minute)
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) { a.Annotations = map[string]string{"nudge": "1"} })
 		Eventually(func(g Gomega) {
@@ -236,8 +236,9 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 		// Three updates make revisions 2 to 4 (the history limit reaches no pod). Revision 1 still serves
 		// (nothing completed since), so it is kept beside the newest.
 		Eventually(func(g Gomega) {
-			var numbers []int64
-			for _, cr := range revisions(app) {
+			revs := revisions(app)
+			numbers := make([]int64, 0, len(revs))
+			for _, cr := range revs {
 				numbers = append(numbers, cr.Revision)
 			}
 			g.Expect(numbers).To(ConsistOf(int64(1), int64(4)))

@@ -19,42 +19,43 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-func envValue(c corev1.Container, name string) (corev1.EnvVar, bool) {
+func envValue(c corev1.Container, name string) corev1.EnvVar {
 	for _, e := range c.Env {
 		if e.Name == name {
-			return e, true
+			return e
 		}
 	}
-	return corev1.EnvVar{}, false
+	return corev1.EnvVar{}
 }
 
 func peers(key client.ObjectKey) []string {
-	v, _ := envValue(statefulSet(key).Spec.Template.Spec.Containers[0], "HA_PEERS")
+	v := envValue(statefulSet(key).Spec.Template.Spec.Containers[0], "HA_PEERS")
 	return strings.Split(v.Value, ",")
 }
 
 func storageClass(name string, expand bool) {
 	sc := &storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: name}, Provisioner: "example.com/fake",
-		AllowVolumeExpansion: ptr.To(expand)}
+		AllowVolumeExpansion: new(expand)}
 	if err := k8sClient.Create(ctx, sc); err != nil && !apierrors.IsAlreadyExists(err) {
 		Expect(err).NotTo(HaveOccurred())
 	}
 }
 
-// claimFor creates the claim the StatefulSet controller would create for an ordinal, bound.
-func claimFor(app *appsv1alpha1.HighlyAvailableApp, storage string, ordinal int, size string) *corev1.PersistentVolumeClaim {
+// claimFor creates the claim of the app's first storage entry that the StatefulSet controller would
+// create for an ordinal, bound.
+func claimFor(app *appsv1alpha1.HighlyAvailableApp, ordinal int) *corev1.PersistentVolumeClaim {
 	pvc := &corev1.PersistentVolumeClaim{
-		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%s-%d", storage, app.Name, ordinal), Namespace: app.Namespace,
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%s-%d", app.Spec.Storage[0].Name, app.Name, ordinal), Namespace: app.Namespace,
 			Labels: map[string]string{appsv1alpha1.LabelName: app.Name, appsv1alpha1.LabelInstance: app.Name,
 				appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue}},
 		Spec: corev1.PersistentVolumeClaimSpec{AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 			StorageClassName: app.Spec.Storage[0].StorageClassName,
-			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resourceMust(size)}}},
+			Resources:        corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resourceMust("1Gi")}}},
 	}
 	ExpectWithOffset(1, k8sClient.Create(ctx, pvc)).To(Succeed())
 	// Only a bound claim may grow: play the volume controller and bind it.
 	pvc.Status = corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimBound,
-		Capacity: corev1.ResourceList{corev1.ResourceStorage: resourceMust(size)}}
+		Capacity: corev1.ResourceList{corev1.ResourceStorage: resourceMust("1Gi")}}
 	ExpectWithOffset(1, k8sClient.Status().Update(ctx, pvc)).To(Succeed())
 	return pvc
 }
@@ -93,7 +94,7 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 		Eventually(func() error {
 			return k8sClient.Get(ctx, client.ObjectKey{Namespace: ns, Name: "cassandra-client"}, clientSvc)
 		}, timeout, poll).Should(Succeed())
-		var ports []int32
+		ports := make([]int32, 0, len(clientSvc.Spec.Ports))
 		for _, p := range clientSvc.Spec.Ports {
 			ports = append(ports, p.Port)
 		}
@@ -101,11 +102,11 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 		Eventually(func() string { return getApp(key).Status.Service }, timeout, poll).Should(Equal("cassandra-client"))
 
 		By("giving every container its identity and its peers, keeping what the user set")
-		name, _ := envValue(c, "POD_NAME")
+		name := envValue(c, "POD_NAME")
 		Expect(name.ValueFrom.FieldRef.FieldPath).To(Equal("metadata.name"))
-		namespace, _ := envValue(c, "POD_NAMESPACE")
+		namespace := envValue(c, "POD_NAMESPACE")
 		Expect(namespace.ValueFrom.FieldRef.FieldPath).To(Equal("metadata.namespace"))
-		podIP, _ := envValue(c, "POD_IP")
+		podIP := envValue(c, "POD_IP")
 		Expect(podIP.Value).To(Equal("set-by-user"))
 		Expect(peers(key)).To(Equal([]string{
 			"cassandra-0.cassandra." + ns + ".svc.cluster.local",
@@ -119,7 +120,7 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 		Expect(*statefulSet(key).Spec.Replicas).To(Equal(int32(5)))
 
 		By("deleting nothing itself when the app goes: the garbage collector follows owner references, claims are retained")
-		pvc := claimFor(app, "cassandra-data", 0, "1Gi")
+		pvc := claimFor(app, 0)
 		before := writes.Load()
 		Expect(k8sClient.Delete(ctx, getApp(key))).To(Succeed())
 		Eventually(func() bool { return apierrors.IsNotFound(k8sClient.Get(ctx, key, &appsv1alpha1.HighlyAvailableApp{})) },
@@ -146,7 +147,7 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 
 	It("waits for a StorageClass that does not exist, and says so", func() {
 		app := cassandra(ns, "missing")
-		app.Spec.Storage[0].StorageClassName = ptr.To("no-such-class")
+		app.Spec.Storage[0].StorageClassName = new("no-such-class")
 		key := client.ObjectKeyFromObject(app)
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 		Eventually(func(g Gomega) {
@@ -166,7 +167,7 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 	It("refuses storage changes the StatefulSet cannot take, keeping the app as it runs", func() {
 		storageClass("fixed-size", false)
 		app := cassandra(ns, "store")
-		app.Spec.Storage[0].StorageClassName = ptr.To("fixed-size")
+		app.Spec.Storage[0].StorageClassName = new("fixed-size")
 		key := client.ObjectKeyFromObject(app)
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 		statefulSet(key)
@@ -179,7 +180,7 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 				`does not allow volume expansion`},
 			{func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Storage[0].Size = resourceMust("500Mi") },
 				`volumes cannot shrink`},
-			{func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Storage[0].StorageClassName = ptr.To("other") },
+			{func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Storage[0].StorageClassName = new("other") },
 				`the StorageClass of existing claims cannot change`},
 			{func(a *appsv1alpha1.HighlyAvailableApp) {
 				a.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "other-data", MountPath: "/other", Size: resourceMust("1Gi")}}
@@ -211,13 +212,13 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 	It("grows claims on a class that expands, re-creating the StatefulSet with its pods and claims kept", func() {
 		storageClass("expandable", true)
 		app := cassandra(ns, "grow")
-		app.Spec.Storage[0].StorageClassName = ptr.To("expandable")
+		app.Spec.Storage[0].StorageClassName = new("expandable")
 		key := client.ObjectKeyFromObject(app)
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 		app = getApp(key)
 		old := statefulSet(key)
 		claims := []*corev1.PersistentVolumeClaim{
-			claimFor(app, "cassandra-data", 0, "1Gi"), claimFor(app, "cassandra-data", 1, "1Gi"), claimFor(app, "cassandra-data", 2, "1Gi"),
+			claimFor(app, 0), claimFor(app, 1), claimFor(app, 2),
 		}
 
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Storage[0].Size = resourceMust("2Gi") })

@@ -222,7 +222,10 @@ func progress(in Input, desired int32) (ready, reconciling, stalled condition) {
 		return conditionFalse(appsv1alpha1.ReasonRollingOut, msg), conditionTrue(appsv1alpha1.ReasonRollingOut, msg), notStalled
 	}
 	reason := appsv1alpha1.ReasonRollingOut
-	if w.UpdatedReplicas >= desired && w.Replicas != desired {
+	// The template is not changing (the serving revision is the one asked for): pods come and go
+	// because the replica count changed.
+	sameRevision := r.OnUpdateRevision && r.CurrentRevision != 0 && r.CurrentRevision == r.UpdateRevision
+	if w.Replicas != desired && (sameRevision || w.UpdatedReplicas >= desired) {
 		reason = appsv1alpha1.ReasonScaling
 	}
 	if why == "" {

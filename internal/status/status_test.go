@@ -259,6 +259,16 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
+			name:    "scaling up from 3 to 5 on the same revision",
+			in:      Input{App: app(), Workload: figures(settled(5), 4, 3, 4, 3), ReadyPods: places("a/n1", "b/n2", "c/n3"), Rollout: onRevision(4)},
+			figures: figuresWant{deployment, 4, "3/5", appsv1alpha1.ZoneRedundant, 3, 3},
+			conds: conds{
+				F(appsv1alpha1.ReasonScaling, "4 of 5 replicas updated, 3 ready, 3 available, 4 in total"),
+				T(appsv1alpha1.ReasonScaling, "4 of 5 replicas updated, 3 ready, 3 available, 4 in total"),
+				complete, below(3, 5, 4), T(appsv1alpha1.ReasonZoneRedundant, "3 pods in 3 zones on 3 nodes"),
+			},
+		},
+		{
 			name: "an autoscaler set 6 replicas: desired comes from the workload",
 			in: Input{App: app(autoscaling(2)), Workload: settled(6), Service: appWeb,
 				ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5", "c/n6"), Rollout: onRevision(4)},

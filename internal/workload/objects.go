@@ -12,7 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"k8s.io/utils/ptr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
@@ -54,7 +53,7 @@ func replicas(app *appsv1alpha1.HighlyAvailableApp) *int32 {
 	if app.Spec.Autoscaling != nil {
 		return nil
 	}
-	return ptr.To(app.Spec.DesiredReplicas())
+	return new(app.Spec.DesiredReplicas())
 }
 
 // Deployment runs a Stateless app's pods with the given template (see PodTemplate), rolling updates
@@ -74,8 +73,8 @@ func Deployment(app *appsv1alpha1.HighlyAvailableApp, template corev1.PodTemplat
 				RollingUpdate: &appsv1.RollingUpdateDeployment{MaxSurge: &maxSurge, MaxUnavailable: &maxUnavailable},
 			},
 			MinReadySeconds:         spec.MinReadySeconds(),
-			ProgressDeadlineSeconds: ptr.To(spec.ProgressDeadlineSeconds()),
-			RevisionHistoryLimit:    ptr.To(spec.RevisionHistoryLimit()),
+			ProgressDeadlineSeconds: new(spec.ProgressDeadlineSeconds()),
+			RevisionHistoryLimit:    new(spec.RevisionHistoryLimit()),
 			Paused:                  spec.Paused(),
 		},
 	}
@@ -91,11 +90,11 @@ func StatefulSet(app *appsv1alpha1.HighlyAvailableApp, template corev1.PodTempla
 	if spec.PodManagementPolicy != nil {
 		policy = appsv1.PodManagementPolicyType(*spec.PodManagementPolicy)
 	}
-	rolling := &appsv1.RollingUpdateStatefulSetStrategy{Partition: ptr.To(partition)}
+	rolling := &appsv1.RollingUpdateStatefulSetStrategy{Partition: new(partition)}
 	if spec.Rollout != nil && spec.Rollout.MaxUnavailable != nil {
 		// Set only when asked for: clusters without the MaxUnavailableStatefulSet feature drop the
 		// field, and the default of one pod at a time is what it would say anyway.
-		rolling.MaxUnavailable = ptr.To(spec.RolloutMaxUnavailable())
+		rolling.MaxUnavailable = new(spec.RolloutMaxUnavailable())
 	}
 	claims := make([]corev1.PersistentVolumeClaim, 0, len(spec.Storage))
 	for _, st := range spec.Storage {
@@ -116,7 +115,7 @@ func StatefulSet(app *appsv1alpha1.HighlyAvailableApp, template corev1.PodTempla
 				RollingUpdate: rolling,
 			},
 			MinReadySeconds:      spec.MinReadySeconds(),
-			RevisionHistoryLimit: ptr.To(spec.RevisionHistoryLimit()),
+			RevisionHistoryLimit: new(spec.RevisionHistoryLimit()),
 			PersistentVolumeClaimRetentionPolicy: &appsv1.StatefulSetPersistentVolumeClaimRetentionPolicy{
 				WhenDeleted: appsv1.PersistentVolumeClaimRetentionPolicyType(whenDeleted),
 				WhenScaled:  appsv1.PersistentVolumeClaimRetentionPolicyType(whenScaled),
@@ -134,7 +133,7 @@ func ClaimTemplate(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.Storage
 	}
 	var class *string
 	if st.StorageClassName != nil {
-		class = ptr.To(*st.StorageClassName)
+		class = new(*st.StorageClassName)
 	}
 	return corev1.PersistentVolumeClaim{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
@@ -255,10 +254,10 @@ func PodDisruptionBudget(app *appsv1alpha1.HighlyAvailableApp) *policyv1.PodDisr
 	// DisruptionBudget returns the app's own values: copy them, so that whoever changes the budget
 	// does not change the app's spec with it.
 	if minAvailable != nil {
-		minAvailable = ptr.To(*minAvailable)
+		minAvailable = new(*minAvailable)
 	}
 	if maxUnavailable != nil {
-		maxUnavailable = ptr.To(*maxUnavailable)
+		maxUnavailable = new(*maxUnavailable)
 	}
 	policy := policyv1.AlwaysAllow
 	return &policyv1.PodDisruptionBudget{
@@ -326,7 +325,7 @@ func HorizontalPodAutoscaler(app *appsv1alpha1.HighlyAvailableApp) *autoscalingv
 			ScaleTargetRef: autoscalingv2.CrossVersionObjectReference{
 				APIVersion: appsv1.SchemeGroupVersion.String(), Kind: kind, Name: WorkloadName(app),
 			},
-			MinReplicas: ptr.To(autoscalerMin(app)),
+			MinReplicas: new(autoscalerMin(app)),
 			MaxReplicas: as.MaxReplicas,
 			Metrics: []autoscalingv2.MetricSpec{{
 				Type: autoscalingv2.ResourceMetricSourceType,

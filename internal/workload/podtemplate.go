@@ -175,11 +175,13 @@ func addStorageMounts(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodSpec
 	}
 }
 
-// addPeerEnv adds the peer-discovery variables the container does not set itself.
+// addPeerEnv adds the peer-discovery variables the container does not set itself. They come first,
+// so that the user's own variables can refer to them: CASSANDRA_SEEDS: $(HA_PEERS).
 func addPeerEnv(c *corev1.Container, peers string) {
 	field := func(path string) *corev1.EnvVarSource {
 		return &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: path}}
 	}
+	var env []corev1.EnvVar
 	for _, v := range []corev1.EnvVar{
 		{Name: EnvPodName, ValueFrom: field("metadata.name")},
 		{Name: EnvPodNamespace, ValueFrom: field("metadata.namespace")},
@@ -187,9 +189,10 @@ func addPeerEnv(c *corev1.Container, peers string) {
 		{Name: EnvPeers, Value: peers},
 	} {
 		if !hasEnv(c, v.Name) {
-			c.Env = append(c.Env, v)
+			env = append(env, v)
 		}
 	}
+	c.Env = append(env, c.Env...)
 }
 
 func hasEnv(c *corev1.Container, name string) bool {

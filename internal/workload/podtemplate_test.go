@@ -209,16 +209,16 @@ func TestPodTemplatePeerEnv(t *testing.T) {
 		wantInit []corev1.EnvVar // of the init container, when there is one
 	}{
 		{
-			name: "all four variables are added, after the user's",
+			name: "all four variables are added, before the user's so that they can refer to them",
 			app: dbApp(func(a *appsv1alpha1.HighlyAvailableApp) {
-				a.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "PGDATA", Value: "/var/lib/db/pg"}}
+				a.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "SEEDS", Value: "$(HA_PEERS)"}}
 			}),
 			wantEnv: []corev1.EnvVar{
-				{Name: "PGDATA", Value: "/var/lib/db/pg"},
 				fieldEnv(EnvPodName, "metadata.name"),
 				fieldEnv(EnvPodNamespace, "metadata.namespace"),
 				fieldEnv(EnvPodIP, "status.podIP"),
 				{Name: EnvPeers, Value: peers3},
+				{Name: "SEEDS", Value: "$(HA_PEERS)"},
 			},
 		},
 		{
@@ -227,10 +227,10 @@ func TestPodTemplatePeerEnv(t *testing.T) {
 				a.Spec.Template.Spec.Containers[0].Env = []corev1.EnvVar{ownIP, {Name: EnvPeers, Value: "seed-0"}}
 			}),
 			wantEnv: []corev1.EnvVar{
-				ownIP,
-				{Name: EnvPeers, Value: "seed-0"},
 				fieldEnv(EnvPodName, "metadata.name"),
 				fieldEnv(EnvPodNamespace, "metadata.namespace"),
+				ownIP,
+				{Name: EnvPeers, Value: "seed-0"},
 			},
 		},
 		{
