@@ -193,6 +193,9 @@ generate_pki() {
 	issue controller-manager "/CN=system:kube-controller-manager" "$client"
 	issue scheduler "/CN=system:kube-scheduler" "$client"
 	issue kwok "/O=system:masters/CN=kwok" "$client"
+	# The front proxy's identity: with it, components that delegate authentication find the
+	# request-header CA they look for (and do not log its absence).
+	issue front-proxy-client "/CN=front-proxy-client" "$client"
 	openssl genrsa -out "$PKI/service-account.key" 2048 2>/dev/null
 	openssl rsa -in "$PKI/service-account.key" -pubout -out "$PKI/service-account.pub" 2>/dev/null
 	for user in admin controller-manager scheduler kwok; do
@@ -261,6 +264,13 @@ start_apiserver() {
 		--profiling=false \
 		--default-not-ready-toleration-seconds "$POD_TOLERATION_SECONDS" \
 		--default-unreachable-toleration-seconds "$POD_TOLERATION_SECONDS" \
+		--requestheader-client-ca-file "$PKI/ca.crt" \
+		--requestheader-allowed-names front-proxy-client \
+		--requestheader-username-headers X-Remote-User \
+		--requestheader-group-headers X-Remote-Group \
+		--requestheader-extra-headers-prefix X-Remote-Extra- \
+		--proxy-client-cert-file "$PKI/front-proxy-client.crt" \
+		--proxy-client-key-file "$PKI/front-proxy-client.key" \
 		--cert-dir "$PKI"
 	wait_process kube-apiserver 60 kubectl_ get --raw /readyz
 }

@@ -96,6 +96,7 @@ var _ = Describe("A stateless app, the seed's nginx", Label("stateless"), func()
 
 			ready := startSampling(100*time.Millisecond, sampleServing(key))
 			broken := updateApp(key, breakUpdate)
+			updated := time.Now()
 			written := broken.Spec.DeepCopy()
 
 			By("waiting for the rollback: Stalled with the failing pod's reason, revision 1 serving again")
@@ -114,6 +115,8 @@ var _ = Describe("A stateless app, the seed's nginx", Label("stateless"), func()
 				g.Expect(app.Status.LastFailedRevision).To(BeEquivalentTo(2))
 				g.Expect(app.Status.CurrentRevision).To(BeEquivalentTo(1))
 			}).Should(Succeed())
+			// For the record (not a pass mark): how long the update took to be seen failing and undone.
+			AddReportEntry("from the update to the rollback", time.Since(updated).Round(100*time.Millisecond).String())
 
 			By("checking that the workload and its pods are back on revision 1")
 			deployment := &appsv1.Deployment{}
