@@ -21,7 +21,7 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -34,7 +34,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -102,7 +101,7 @@ func statelessApp(ns, name, image string, replicas int32) *appsv1alpha1.HighlyAv
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 		Spec: appsv1alpha1.HighlyAvailableAppSpec{
 			Type:     appsv1alpha1.Stateless,
-			Replicas: ptr.To(replicas),
+			Replicas: new(replicas),
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{
@@ -168,7 +167,9 @@ func waitSettled(key types.NamespacedName) *appsv1alpha1.HighlyAvailableApp {
 }
 
 // updateApp changes the app's spec with a merge patch, as `kubectl patch` does.
-func updateApp(key types.NamespacedName, change func(*appsv1alpha1.HighlyAvailableApp)) *appsv1alpha1.HighlyAvailableApp {
+func updateApp(
+	key types.NamespacedName, change func(*appsv1alpha1.HighlyAvailableApp),
+) *appsv1alpha1.HighlyAvailableApp {
 	GinkgoHelper()
 	app := getApp(key)
 	base := app.DeepCopy()
@@ -235,7 +236,7 @@ func images(pods []corev1.Pod) []string {
 	for image := range set {
 		out = append(out, image)
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 

@@ -19,7 +19,7 @@ limitations under the License.
 package e2e
 
 import (
-	"sort"
+	"slices"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -30,7 +30,6 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -44,7 +43,7 @@ func ownedBy(app *appsv1alpha1.HighlyAvailableApp, objects []client.Object) []st
 			names = append(names, o.GetName())
 		}
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names
 }
 
@@ -75,10 +74,10 @@ var _ = Describe("The operator", Label("operator-restart"), Serial, func() {
 		DeferCleanup(clusterSh, "operator-start")
 
 		By("scaling the app to 4 while the operator is down")
-		scaled := updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Replicas = ptr.To[int32](4) })
+		scaled := updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) { app.Spec.Replicas = new(int32(4)) })
 		deployment := &appsv1.Deployment{}
 		Expect(k8s.Get(ctx, key, deployment)).To(Succeed())
-		Expect(deployment.Spec.Replicas).To(Equal(ptr.To[int32](3)), "nobody applied the scale: the operator is down")
+		Expect(deployment.Spec.Replicas).To(Equal(new(int32(3))), "nobody applied the scale: the operator is down")
 
 		By("restarting the operator: it finishes the job from what it observes")
 		clusterSh("operator-start")
@@ -111,7 +110,7 @@ var _ = Describe("The operator", Label("operator-restart"), Serial, func() {
 				numbers = append(numbers, r.Revision)
 			}
 		}
-		sort.Slice(numbers, func(i, j int) bool { return numbers[i] < numbers[j] })
+		slices.Sort(numbers)
 		Expect(numbers).To(Equal([]int64{1, 2}), "one ControllerRevision per revision")
 	})
 })

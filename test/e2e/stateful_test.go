@@ -39,6 +39,8 @@ import (
 const (
 	databaseImage       = "cassandra:4.1"
 	brokenDatabaseImage = "cassandra:does-not-exist"
+	// databaseReplicas is the size of the stateful app of these drills.
+	databaseReplicas = 3
 )
 
 // claimIdentity is what makes a claim the same claim: its UID and the volume bound to it.
@@ -47,12 +49,12 @@ type claimIdentity struct {
 	Volume string
 }
 
-// boundClaims waits until the app's claims data-NAME-0..n-1 are Bound and returns their identity.
-func boundClaims(key types.NamespacedName, replicas int) map[string]claimIdentity {
+// boundClaims waits until the app's claims data-NAME-0..2 are Bound and returns their identity.
+func boundClaims(key types.NamespacedName) map[string]claimIdentity {
 	GinkgoHelper()
 	claims := map[string]claimIdentity{}
 	Eventually(func(g Gomega) {
-		for i := range replicas {
+		for i := range databaseReplicas {
 			name := fmt.Sprintf("data-%s-%d", key.Name, i)
 			pvc := &corev1.PersistentVolumeClaim{}
 			g.Expect(k8s.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: name}, pvc)).To(Succeed())
@@ -65,9 +67,9 @@ func boundClaims(key types.NamespacedName, replicas int) map[string]claimIdentit
 }
 
 // expectPodsUseClaims checks that pod NAME-i mounts the claim data-NAME-i.
-func expectPodsUseClaims(key types.NamespacedName, replicas int) {
+func expectPodsUseClaims(key types.NamespacedName) {
 	GinkgoHelper()
-	for i := range replicas {
+	for i := range databaseReplicas {
 		pod := &corev1.Pod{}
 		name := fmt.Sprintf("%s-%d", key.Name, i)
 		Expect(k8s.Get(ctx, types.NamespacedName{Namespace: key.Namespace, Name: name}, pod)).To(Succeed())
@@ -77,7 +79,7 @@ func expectPodsUseClaims(key types.NamespacedName, replicas int) {
 }
 
 // sampleOrderedStart checks every snapshot of the pods: pod N exists only if pod N-1 is Ready.
-func sampleOrderedStart(key types.NamespacedName, replicas int) func(context.Context) (int, string, error) {
+func sampleOrderedStart(key types.NamespacedName) func(context.Context) (int, string, error) {
 	return func(ctx context.Context) (int, string, error) {
 		pods, err := appPods(ctx, key)
 		if err != nil {
@@ -87,7 +89,7 @@ func sampleOrderedStart(key types.NamespacedName, replicas int) func(context.Con
 		for i := range pods {
 			byName[pods[i].Name] = &pods[i]
 		}
-		for i := 1; i < replicas; i++ {
+		for i := 1; i < databaseReplicas; i++ {
 			if _, exists := byName[fmt.Sprintf("%s-%d", key.Name, i)]; !exists {
 				continue
 			}
@@ -108,14 +110,14 @@ var _ = Describe("A stateful app", Label("stateful"), func() {
 	})
 
 	It("starts its pods in order with bound claims, and keeps the claims when deleted and re-created", func() {
-		ordered := startSampling(100*time.Millisecond, sampleOrderedStart(key, 3))
-		app := createApp(statefulApp(key.Namespace, key.Name, databaseImage, 3))
+		ordered := startSampling(100*time.Millisecond, sampleOrderedStart(key))
+		app := createApp(statefulApp(key.Namespace, key.Name, databaseImage, databaseReplicas))
 		minimum, samples, violation := ordered.stop()
 		Expect(samples).To(BeNumerically(">=", 5))
 		Expect(minimum).To(Equal(1), "start-up out of order: %s", violation)
 
-		claims := boundClaims(key, 3)
-		expectPodsUseClaims(key, 3)
+		claims := boundClaims(key)
+		expectPodsUseClaims(key)
 		sts := &appsv1.StatefulSet{}
 		Expect(k8s.Get(ctx, key, sts)).To(Succeed())
 		Expect(metav1.IsControlledBy(sts, app)).To(BeTrue(), "the StatefulSet is owned by the app")
@@ -125,6 +127,8 @@ var _ = Describe("A stateful app", Label("stateful"), func() {
 
 		By("deleting the app: the garbage collector removes the StatefulSet, its pods and the Services")
 		Expect(k8s.Delete(ctx, app)).To(Succeed())
+		// The garbage collector learns of a newly installed CRD at its next discovery sync (every
+		// 30 s): when this spec runs first, the StatefulSet may outlive the app by that long.
 		Eventually(func(g Gomega) {
 			g.Expect(apierrors.IsNotFound(k8s.Get(ctx, key, &appsv1alpha1.HighlyAvailableApp{}))).To(BeTrue(), "app")
 			g.Expect(apierrors.IsNotFound(k8s.Get(ctx, key, &appsv1.StatefulSet{}))).To(BeTrue(), "StatefulSet")
@@ -135,17 +139,17 @@ var _ = Describe("A stateful app", Label("stateful"), func() {
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(pods).To(BeEmpty())
 		}).Should(Succeed())
-		Expect(boundClaims(key, 3)).To(Equal(claims), "the claims outlive the app")
+		Expect(boundClaims(key)).To(Equal(claims), "the claims outlive the app")
 
 		By("re-creating the app: its pods get the same claims")
-		createApp(statefulApp(key.Namespace, key.Name, databaseImage, 3))
-		Expect(boundClaims(key, 3)).To(Equal(claims))
-		expectPodsUseClaims(key, 3)
+		createApp(statefulApp(key.Namespace, key.Name, databaseImage, databaseReplicas))
+		Expect(boundClaims(key)).To(Equal(claims))
+		expectPodsUseClaims(key)
 	})
 
 	It("rolls a broken image back and replaces the stuck pod, claims intact", func() {
-		createApp(statefulApp(key.Namespace, key.Name, databaseImage, 3))
-		claims := boundClaims(key, 3)
+		createApp(statefulApp(key.Namespace, key.Name, databaseImage, databaseReplicas))
+		claims := boundClaims(key)
 
 		broken := setImage(key, brokenDatabaseImage)
 		Eventually(func(g Gomega) {
@@ -168,6 +172,6 @@ var _ = Describe("A stateful app", Label("stateful"), func() {
 		}).Should(Succeed())
 		Expect(getApp(key).Spec.Template.Spec.Containers[0].Image).To(Equal(brokenDatabaseImage),
 			"the spec still asks for the failed revision")
-		Expect(boundClaims(key, 3)).To(Equal(claims), "the claims are untouched")
+		Expect(boundClaims(key)).To(Equal(claims), "the claims are untouched")
 	})
 })
