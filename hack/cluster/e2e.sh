@@ -25,6 +25,10 @@ finish() {
 		echo "KEEP_CLUSTER=1: the cluster is left running ($CLUSTER down stops it)" >&2
 	else
 		"$CLUSTER" down || true
+		if pgrep -af -- "$CLUSTER_DIR" >&2; then
+			echo "processes of $CLUSTER_DIR survived the teardown (listed above)" >&2
+			rc=1
+		fi
 	fi
 	exit "$rc"
 }
