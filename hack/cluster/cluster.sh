@@ -32,6 +32,12 @@ KUBECTL=${KUBECTL:-kubectl}
 
 CLUSTER_NAME=${CLUSTER_NAME:-demo}
 CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/.cluster/$CLUSTER_NAME}
+# The shape `up` started the cluster with; every later command works on that cluster.
+SETTINGS=$CLUSTER_DIR/settings
+if [[ ${1:-} != up && -f $SETTINGS ]]; then
+	# shellcheck source=/dev/null
+	source "$SETTINGS"
+fi
 case $CLUSTER_NAME in
 demo) default_port_base=16400 ;;
 e2e) default_port_base=17400 ;;
@@ -421,6 +427,8 @@ default_service_account() { kubectl_ -n default get serviceaccount default; }
 cmd_up() {
 	if pid_of kube-apiserver >/dev/null; then
 		log "already running; kubeconfig: $KUBECONFIG_FILE"
+		# shellcheck source=/dev/null
+		[[ -f $SETTINGS ]] && source "$SETTINGS"
 		cmd_status
 		return
 	fi
@@ -432,6 +440,9 @@ cmd_up() {
 	stop_all
 	rm -rf "$CLUSTER_DIR"
 	mkdir -p "$LOGS" "$PIDS"
+	for setting in CLUSTER_PORT_BASE CLUSTER_ZONES CLUSTER_NODES_PER_ZONE CLUSTER_MISSING_IMAGES; do
+		printf '%s=%q\n' "$setting" "${!setting}"
+	done >"$SETTINGS"
 	generate_pki
 	render_stages
 	log "starting etcd, kube-apiserver (https://127.0.0.1:$APISERVER_PORT)..."
