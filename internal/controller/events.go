@@ -50,16 +50,21 @@ func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha
 		return
 	}
 	before := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionHighlyAvailable)
-	if before != nil && before.Status == now.Status {
-		return
-	}
-	if now.Status == metav1.ConditionTrue {
-		if before != nil {
-			r.event(app, corev1.EventTypeNormal, ReasonHighlyAvailable, "Observe", "%s", now.Message)
+	switch {
+	case now.Reason == appsv1alpha1.ReasonSingleReplica:
+		// A replica count that can never be highly available is worth a warning as soon as it is asked
+		// for.
+		if before == nil || before.Reason != now.Reason {
+			r.event(app, corev1.EventTypeWarning, ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
 		}
-		return
+	case before == nil || before.Status == now.Status:
+		// A new app has no ready pod yet: that is starting up, not a loss.
+	case now.Status == metav1.ConditionTrue:
+		r.event(app, corev1.EventTypeNormal, ReasonHighlyAvailable, "Observe", "%s", now.Message)
+	default:
+		// It was highly available and no longer is: a lost node or zone.
+		r.event(app, corev1.EventTypeWarning, ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
 	}
-	r.event(app, corev1.EventTypeWarning, ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
 }
 
 // phase summarizes the app's conditions for the haoperator_apps metric.

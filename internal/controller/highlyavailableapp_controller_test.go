@@ -121,6 +121,10 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 			g.Expect(a.Status.CurrentRevision).To(Equal(int64(1)))
 		}, timeout, poll).Should(Succeed())
 
+		By("announcing high availability once reached, without a warning while the pods were starting")
+		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(ReasonHighlyAvailable))
+		Expect(eventReasons(ns)).NotTo(ContainElement(ReasonNotHighlyAvailable))
+
 		By("writing nothing once settled")
 		before := writesSettle()
 		// A change that asks nothing of the operator still wakes it up.
