@@ -42,6 +42,8 @@ const (
 	ReasonConflict = "Conflict"
 	// ReasonStorageChangeRefused: a storage change the StatefulSet cannot take safely.
 	ReasonStorageChangeRefused = "StorageChangeRefused"
+	// ReasonInvalidStorage: a storage entry asks for a size of zero or less.
+	ReasonInvalidStorage = "InvalidStorage"
 	// ReasonStorageClassNotFound: a storage entry names a StorageClass that does not exist.
 	ReasonStorageClassNotFound = "StorageClassNotFound"
 	// ReasonMinimumAvailable: at least the disruption budget's minimum of pods is ready.

@@ -158,7 +158,8 @@ type StorageSpec struct {
 	// +kubebuilder:validation:MaxLength=4096
 	MountPath string `json:"mountPath"`
 
-	// size is the requested capacity, as a quantity (1Gi, 500Mi).
+	// size is the requested capacity, as a quantity (1Gi, 500Mi), greater than zero (the operator
+	// reports a size of zero or less with reason InvalidStorage).
 	Size resource.Quantity `json:"size"`
 
 	// storageClassName names the StorageClass; empty uses the cluster's default class.

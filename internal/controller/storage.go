@@ -45,6 +45,12 @@ const (
 //     deleted: the app keeps running as it was until the spec is put back.
 func (r *HighlyAvailableAppReconciler) checkStorage(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, current client.Object) (storageStep, *status.Problem, error) {
 	for _, st := range app.Spec.Storage {
+		if st.Size.Sign() <= 0 {
+			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonInvalidStorage,
+				"storage %q: size %s must be greater than zero; correct spec.storage[].size", st.Name, st.Size.String()), nil
+		}
+	}
+	for _, st := range app.Spec.Storage {
 		if st.StorageClassName == nil || *st.StorageClassName == "" {
 			continue
 		}

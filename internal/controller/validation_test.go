@@ -4,7 +4,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -97,6 +100,20 @@ var _ = Describe("Bad HighlyAvailableApps", func() {
 		err := k8sClient.Create(ctx, app)
 		Expect(err).To(HaveOccurred())
 		Expect(err.Error()).To(ContainSubstring("spec.storage[0].size"))
+	})
+
+	It("reports a size of zero, which the schema cannot refuse cheaply, as a condition", func() {
+		app := cassandra(ns, "zero")
+		app.Spec.Storage[0].Size = resourceMust("0")
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+		key := client.ObjectKeyFromObject(app)
+		Eventually(func(g Gomega) {
+			stalled := condition(getApp(key), appsv1alpha1.ConditionStalled)
+			g.Expect(stalled.Status).To(Equal(metav1.ConditionTrue))
+			g.Expect(stalled.Reason).To(Equal(appsv1alpha1.ReasonInvalidStorage))
+			g.Expect(stalled.Message).To(ContainSubstring(`storage "cassandra-data": size 0 must be greater than zero`))
+		}, timeout, poll).Should(Succeed())
+		Expect(apierrors.IsNotFound(k8sClient.Get(ctx, key, &appsv1.StatefulSet{}))).To(BeTrue())
 	})
 
 	It("refuses a change of type, naming the field", func() {
