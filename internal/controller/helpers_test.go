@@ -16,6 +16,7 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/testenv"
 )
 
 const (
@@ -171,15 +172,7 @@ func advanceClock(d time.Duration) {
 	clock.Store(&t)
 }
 
-// updateApp changes the app's spec or metadata as a user would, retrying on conflicts with the
-// operator's status writes.
+// updateApp changes the app's spec or metadata as a user would.
 func updateApp(key client.ObjectKey, change func(*appsv1alpha1.HighlyAvailableApp)) {
-	EventuallyWithOffset(1, func() error {
-		app := &appsv1alpha1.HighlyAvailableApp{}
-		if err := k8sClient.Get(ctx, key, app); err != nil {
-			return err
-		}
-		change(app)
-		return k8sClient.Update(ctx, app)
-	}, timeout, poll).Should(Succeed())
+	ExpectWithOffset(1, testenv.UpdateApp(ctx, k8sClient, key, change)).To(Succeed())
 }

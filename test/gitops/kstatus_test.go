@@ -21,6 +21,7 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/testenv"
 )
 
 // appName names the apps, and their one container, in the tests.
@@ -100,14 +101,7 @@ func setImage(key client.ObjectKey, image string) {
 
 // updateApp changes the app's spec, retrying on conflicts.
 func updateApp(key client.ObjectKey, change func(*appsv1alpha1.HighlyAvailableApp)) {
-	EventuallyWithOffset(1, func() error {
-		app := &appsv1alpha1.HighlyAvailableApp{}
-		if err := k8sClient.Get(ctx, key, app); err != nil {
-			return err
-		}
-		change(app)
-		return k8sClient.Update(ctx, app)
-	}, timeout, poll).Should(Succeed())
+	ExpectWithOffset(1, testenv.UpdateApp(ctx, k8sClient, key, change)).To(Succeed())
 }
 
 // deploymentStatus plays the Deployment controller: once the operator has given the Deployment what

@@ -10,18 +10,15 @@ import (
 	. "github.com/onsi/gomega"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/controller"
+	"github.com/haoperator/ha-operator/internal/testenv"
 )
 
 // The suite runs the real reconciler against a real kube-apiserver and etcd (KUBEBUILDER_ASSETS) and
@@ -30,10 +27,10 @@ import (
 var (
 	ctx       context.Context
 	cancel    context.CancelFunc
-	testEnv   *envtest.Environment
+	testEnv   *testenv.Env
 	cfg       *rest.Config
 	k8sClient client.Client
-	scheme    = runtime.NewScheme()
+	scheme    *runtime.Scheme
 
 	// stopOperator stops the manager and returns once it has stopped, so that a test can change an
 	// app the operator will not see.
@@ -53,19 +50,12 @@ func TestGitOps(t *testing.T) {
 var _ = BeforeSuite(func() {
 	logf.SetLogger(zap.New(zap.WriteTo(GinkgoWriter), zap.UseDevMode(true)))
 	ctx, cancel = context.WithCancel(context.Background())
-	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
-	utilruntime.Must(appsv1alpha1.AddToScheme(scheme))
 
 	By("starting kube-apiserver and etcd")
-	testEnv = &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
 	var err error
-	cfg, err = testEnv.Start()
+	testEnv, err = testenv.Start(filepath.Join("..", ".."))
 	Expect(err).NotTo(HaveOccurred())
-	k8sClient, err = client.New(cfg, client.Options{Scheme: scheme})
-	Expect(err).NotTo(HaveOccurred())
+	cfg, k8sClient, scheme = testEnv.Config, testEnv.Client, testEnv.Scheme
 
 	By("starting the operator, wired as cmd/main.go wires it")
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
