@@ -10,6 +10,7 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/metrics"
+	"github.com/haoperator/ha-operator/internal/status"
 )
 
 // Event reasons, one per thing a person watching `kubectl describe` may need to know.
@@ -17,7 +18,6 @@ const (
 	ReasonCreated         = "Created"
 	ReasonUpdated         = "Updated"
 	ReasonDeleted         = "Deleted"
-	ReasonConflict        = "Conflict"
 	ReasonRolloutStarted  = "RolloutStarted"
 	ReasonRolloutComplete = "RolloutComplete"
 	ReasonRolloutFailed   = "RolloutFailed"
@@ -40,6 +40,19 @@ func (r *HighlyAvailableAppReconciler) event(app *appsv1alpha1.HighlyAvailableAp
 		return
 	}
 	r.Recorder.Eventf(app, nil, eventType, reason, action, format, args...)
+}
+
+// reportProblem records a Warning Event for a problem that blocks the app (a conflict, a refused
+// storage change) when it is new: not on every reconcile while it lasts.
+func (r *HighlyAvailableAppReconciler) reportProblem(app *appsv1alpha1.HighlyAvailableApp, problem *status.Problem) {
+	if problem == nil {
+		return
+	}
+	if before := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionStalled); before != nil &&
+		before.Status == metav1.ConditionTrue && before.Reason == problem.Reason && before.Message == problem.Message {
+		return
+	}
+	r.event(app, corev1.EventTypeWarning, problem.Reason, "Reconcile", "%s", problem.Message)
 }
 
 // reportAvailabilityChange records an Event when the HighlyAvailable condition changes status, so

@@ -122,6 +122,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		in.Service = svc.Name
 	}
 	next := status.Compute(in)
+	r.reportProblem(app, problem)
 	r.reportAvailabilityChange(app, next)
 	if err := r.patchStatus(ctx, app, next); err != nil {
 		return ctrl.Result{}, err
@@ -182,7 +183,6 @@ func (r *HighlyAvailableAppReconciler) applyObjects(ctx context.Context, app *ap
 			if problem == nil {
 				problem = &status.Problem{Reason: appsv1alpha1.ReasonConflict, Message: conflict.Error()}
 			}
-			r.event(app, corev1.EventTypeWarning, ReasonConflict, "Apply", "%s", conflict.Error())
 		case err != nil:
 			return nil, err
 		case res == created:

@@ -235,7 +235,7 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 			g.Expect(condition(a, appsv1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionTrue))
 		}, timeout, poll).Should(Succeed())
 		Eventually(func(g Gomega) {
-			g.Expect(eventReasons(ns)).To(ContainElement(ReasonConflict))
+			g.Expect(eventReasons(ns)).To(ContainElement(appsv1alpha1.ReasonConflict))
 		}, timeout, poll).Should(Succeed())
 		after := &appsv1.Deployment{}
 		Expect(k8sClient.Get(ctx, key, after)).To(Succeed())

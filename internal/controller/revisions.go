@@ -256,9 +256,10 @@ func (r *HighlyAvailableAppReconciler) ensureRevision(ctx context.Context, app *
 		if existing.Revision == next-1 {
 			return existing, nil
 		}
-		patched, _ := rollout.ClearOutcome(existing)
-		if rollout.OutcomeOf(existing) == rollout.OutcomeComplete {
-			patched, _ = rollout.MarkComplete(existing)
+		// A revision that completed stays a good one to roll back to; any other gets a fresh try.
+		patched := existing.DeepCopy()
+		if rollout.OutcomeOf(existing) != rollout.OutcomeComplete {
+			patched, _ = rollout.ClearOutcome(existing)
 		}
 		patched.Revision = next
 		setStartedNow(patched, r.now())

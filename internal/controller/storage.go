@@ -46,7 +46,7 @@ const (
 func (r *HighlyAvailableAppReconciler) checkStorage(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, current client.Object) (storageStep, *status.Problem, error) {
 	for _, st := range app.Spec.Storage {
 		if st.Size.Sign() <= 0 {
-			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonInvalidStorage,
+			return storageRefused, storageProblem(appsv1alpha1.ReasonInvalidStorage,
 				"storage %q: size %s must be greater than zero; correct spec.storage[].size", st.Name, st.Size.String()), nil
 		}
 	}
@@ -60,7 +60,7 @@ func (r *HighlyAvailableAppReconciler) checkStorage(ctx context.Context, app *ap
 			return storageApply, nil, fmt.Errorf("get storage class %s: %w", *st.StorageClassName, err)
 		}
 		if err != nil {
-			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonStorageClassNotFound,
+			return storageRefused, storageProblem(appsv1alpha1.ReasonStorageClassNotFound,
 				"storage %q: StorageClass %q does not exist; create it or correct spec.storage[].storageClassName",
 				st.Name, *st.StorageClassName), nil
 		}
@@ -88,19 +88,19 @@ func (r *HighlyAvailableAppReconciler) checkStorage(ctx context.Context, app *ap
 		}
 		desired := workload.ClaimTemplate(app, st)
 		if !apiequality.Semantic.DeepEqual(old.Spec.AccessModes, desired.Spec.AccessModes) {
-			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonStorageChangeRefused,
+			return storageRefused, storageProblem(appsv1alpha1.ReasonStorageChangeRefused,
 				"storage %q: the access modes of existing claims cannot change; put back %v or use a new storage name",
 				st.Name, old.Spec.AccessModes), nil
 		}
 		if className(old.Spec.StorageClassName) != className(desired.Spec.StorageClassName) {
-			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonStorageChangeRefused,
+			return storageRefused, storageProblem(appsv1alpha1.ReasonStorageChangeRefused,
 				"storage %q: the StorageClass of existing claims cannot change (from %q to %q): the data would have to move; put back %q",
 				st.Name, className(old.Spec.StorageClassName), className(desired.Spec.StorageClassName), className(old.Spec.StorageClassName)), nil
 		}
 		oldSize := old.Spec.Resources.Requests[corev1.ResourceStorage]
 		switch oldSize.Cmp(st.Size) {
 		case 1:
-			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonStorageChangeRefused,
+			return storageRefused, storageProblem(appsv1alpha1.ReasonStorageChangeRefused,
 				"storage %q: volumes cannot shrink (from %s to %s); put back %s or more", st.Name, oldSize.String(), st.Size.String(), oldSize.String()), nil
 		case -1:
 			expandable, err := r.classExpands(ctx, old.Spec.StorageClassName)
@@ -108,7 +108,7 @@ func (r *HighlyAvailableAppReconciler) checkStorage(ctx context.Context, app *ap
 				return storageApply, nil, err
 			}
 			if !expandable {
-				return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonStorageChangeRefused,
+				return storageRefused, storageProblem(appsv1alpha1.ReasonStorageChangeRefused,
 					"storage %q: cannot grow from %s to %s: StorageClass %q does not allow volume expansion", st.Name,
 					oldSize.String(), st.Size.String(), className(old.Spec.StorageClassName)), nil
 			}
@@ -118,7 +118,7 @@ func (r *HighlyAvailableAppReconciler) checkStorage(ctx context.Context, app *ap
 	}
 	for name := range have {
 		if !want[name] {
-			return storageRefused, r.storageProblem(app, appsv1alpha1.ReasonStorageChangeRefused,
+			return storageRefused, storageProblem(appsv1alpha1.ReasonStorageChangeRefused,
 				"storage %q was removed from the spec: a StatefulSet cannot drop a claim template and the operator deletes no data; put it back (to remove it, delete and re-create the app: claims are retained)", name), nil
 		}
 	}
@@ -181,10 +181,9 @@ func (r *HighlyAvailableAppReconciler) classExpands(ctx context.Context, name *s
 	return false, nil
 }
 
-func (r *HighlyAvailableAppReconciler) storageProblem(app *appsv1alpha1.HighlyAvailableApp, reason, format string, args ...any) *status.Problem {
-	msg := fmt.Sprintf(format, args...)
-	r.event(app, corev1.EventTypeWarning, reason, "Refuse", "%s", msg)
-	return &status.Problem{Reason: reason, Message: msg}
+// storageProblem is a storage problem to report; its Event is recorded by reportProblem.
+func storageProblem(reason, format string, args ...any) *status.Problem {
+	return &status.Problem{Reason: reason, Message: fmt.Sprintf(format, args...)}
 }
 
 func className(name *string) string {
