@@ -141,3 +141,35 @@ func (s *HighlyAvailableAppSpec) ClaimRetention() (whenDeleted, whenScaled Claim
 	}
 	return whenDeleted, whenScaled
 }
+
+// Defaults of the rollout's tolerances for transient failure signals.
+const (
+	DefaultFailureGraceSeconds       int32 = 30
+	DefaultCrashLoopRestarts         int32 = 3
+	DefaultUnschedulableGraceSeconds int32 = 120
+)
+
+// FailureGraceSeconds is spec.rollout.failureGraceSeconds, DefaultFailureGraceSeconds when unset.
+func (s *HighlyAvailableAppSpec) FailureGraceSeconds() int32 {
+	if s.Rollout == nil || s.Rollout.FailureGraceSeconds == nil {
+		return DefaultFailureGraceSeconds
+	}
+	return *s.Rollout.FailureGraceSeconds
+}
+
+// CrashLoopRestarts is spec.rollout.crashLoopRestarts, DefaultCrashLoopRestarts when unset.
+func (s *HighlyAvailableAppSpec) CrashLoopRestarts() int32 {
+	if s.Rollout == nil || s.Rollout.CrashLoopRestarts == nil {
+		return DefaultCrashLoopRestarts
+	}
+	return *s.Rollout.CrashLoopRestarts
+}
+
+// UnschedulableGraceSeconds is spec.rollout.unschedulableGraceSeconds, DefaultUnschedulableGraceSeconds
+// when unset.
+func (s *HighlyAvailableAppSpec) UnschedulableGraceSeconds() int32 {
+	if s.Rollout == nil || s.Rollout.UnschedulableGraceSeconds == nil {
+		return DefaultUnschedulableGraceSeconds
+	}
+	return *s.Rollout.UnschedulableGraceSeconds
+}

@@ -291,9 +291,33 @@ type RolloutSpec struct {
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
 
 	// paused freezes an update where it is: the Deployment is paused, the StatefulSet's partition is
-	// held at its current point.
+	// held at its current point. Time spent paused does not count against progressDeadlineSeconds.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
+
+	// failureGraceSeconds is how long a transient failure signal of a pod of the update revision may
+	// last before it fails the update: a pull refused with a retryable error (429, a timeout), a
+	// Secret or ConfigMap that is not there yet (CreateContainerConfigError). Permanent signals (an
+	// image that does not exist, an invalid image name) fail the update at once. Default 30.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	FailureGraceSeconds *int32 `json:"failureGraceSeconds,omitempty"`
+
+	// crashLoopRestarts is how many restarts of one container of the update revision fail the update
+	// (CrashLoopBackOff, or repeated OOM kills). One crash at boot is tolerated. Default 3.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=100
+	// +optional
+	CrashLoopRestarts *int32 `json:"crashLoopRestarts,omitempty"`
+
+	// unschedulableGraceSeconds is how long a pod of the update revision may wait for a node (for a
+	// cluster autoscaler to add one, or for old pods to free room) before it fails the update.
+	// Default 120.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	UnschedulableGraceSeconds *int32 `json:"unschedulableGraceSeconds,omitempty"`
 }
 
 // AutoscalingSpec adds a HorizontalPodAutoscaler on CPU utilization.
