@@ -19,6 +19,8 @@ import (
 type Options struct {
 	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
 	ClusterDomain string
+	// AllowedServiceTypes are the Service types apps may ask for; empty allows every type.
+	AllowedServiceTypes []corev1.ServiceType
 }
 
 // DefaultClusterDomain is the cluster domain of most clusters.
