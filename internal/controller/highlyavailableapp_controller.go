@@ -190,6 +190,9 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&appsv1.ControllerRevision{}).
 		Watches(&corev1.Pod{}, podToApp).
+		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
+		// after the pod's.
+		Watches(&appsv1.ReplicaSet{}, podToApp).
 		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(predicate.Funcs{
 			UpdateFunc: func(event.UpdateEvent) bool { return false },
 		})).

@@ -174,9 +174,9 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Expect(hpa.Spec.ScaleTargetRef.Name).To(Equal("web"))
 		Expect(hpa.Spec.MaxReplicas).To(Equal(int32(10)))
 		Expect(*hpa.Spec.Metrics[0].Resource.Target.AverageUtilization).To(Equal(int32(80)))
-		// The operator applies no replica count: the API server's default stands until the autoscaler
-		// sets one.
-		Expect(deployment(key).Spec.Replicas).To(Equal(ptr.To[int32](1)))
+		// The workload starts at the autoscaler's minimum, a count handed over to another field
+		// manager: the operator's own apply leaves replicas to the autoscaler.
+		Expect(deployment(key).Spec.Replicas).To(Equal(ptr.To[int32](3)))
 
 		By("removing the autoscaler and going to one replica")
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {

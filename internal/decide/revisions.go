@@ -289,4 +289,3 @@ const (
 	ReasonPodReplaced     = "PodReplaced"
 	ReasonStorageChanged  = "StorageChanged"
 )
-
