@@ -77,6 +77,7 @@ type HighlyAvailableAppReconciler struct {
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 
 // Reconcile brings one app's objects to what its spec asks for and reports what it observes, in four
 // steps: observe (reads only), decide (pure: the whole plan), act (writes, decides nothing), report

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -55,6 +56,9 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 		}
 	}
 	if err := r.observeStorage(ctx, app, &in); err != nil {
+		return in, err
+	}
+	if err := r.observeFailedCreate(ctx, app, &in); err != nil {
 		return in, err
 	}
 	in.NodeZones = map[string]string{}
@@ -123,4 +127,22 @@ func (r *HighlyAvailableAppReconciler) read(ctx context.Context, obj client.Obje
 		return nil, err
 	}
 	return obj, nil
+}
+
+// observeFailedCreate reads why a StatefulSet that has fewer pods than it wants cannot create them: the
+// StatefulSet controller says so only in FailedCreate Events (a Deployment says it in a condition). The
+// Events are read only while pods are missing, so a settled app costs no request.
+func (r *HighlyAvailableAppReconciler) observeFailedCreate(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	sts, ok := in.Objects[decide.Ref{Kind: decide.KindStatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet)
+	if !ok || !decide.IsControlledBy(sts, app) || sts.Spec.Replicas == nil || sts.Status.Replicas >= *sts.Spec.Replicas || r.APIReader == nil {
+		return nil
+	}
+	events := &corev1.EventList{}
+	err := r.APIReader.List(ctx, events, client.InNamespace(app.Namespace), client.MatchingFieldsSelector{
+		Selector: fields.SelectorFromSet(fields.Set{"involvedObject.uid": string(sts.UID), "reason": "FailedCreate"})})
+	if err != nil {
+		return fmt.Errorf("list events of StatefulSet %s: %w", sts.Name, err)
+	}
+	in.FailedCreate = decide.LatestFailedCreate(events.Items, sts, in.Now)
+	return nil
 }

@@ -44,6 +44,9 @@ type Input struct {
 	StorageClasses []storagev1.StorageClass
 	// NodeZones maps a node name to its zone label ("" when it has none).
 	NodeZones map[string]string
+	// FailedCreate is the message of the StatefulSet controller's latest FailedCreate Event, while the
+	// StatefulSet has fewer pods than it wants; "" otherwise.
+	FailedCreate string
 	// IssuedRevision is the highest revision number this operator has issued for the app, which the
 	// cache may not show yet; new numbers are above it, so that they never repeat.
 	IssuedRevision int64
@@ -156,6 +159,9 @@ func Decide(in Input) Plan {
 	p.observeWorkload()
 	p.ownedPods()
 	p.plan.Workload = observedWorkload(p.workload)
+	if p.plan.Workload.ReplicaFailure == "" {
+		p.plan.Workload.ReplicaFailure = in.FailedCreate
+	}
 	p.plan.ReadyPods = p.readyPods()
 	if svc := workload.Service(app); svc != nil {
 		p.plan.Service = svc.Name
@@ -353,4 +359,37 @@ func sortedRevisions(revs []appsv1.ControllerRevision) []appsv1.ControllerRevisi
 		return 0
 	})
 	return out
+}
+
+// FailedCreateWindow is how recent a FailedCreate Event must be to count: the StatefulSet controller
+// repeats it (with back-off) while it keeps failing, so an older one is about a cause that went away.
+const FailedCreateWindow = 2 * time.Minute
+
+// LatestFailedCreate is the message of the newest FailedCreate Event of the StatefulSet seen within
+// FailedCreateWindow before now, "" when there is none.
+func LatestFailedCreate(events []corev1.Event, sts *appsv1.StatefulSet, now time.Time) string {
+	var latest *corev1.Event
+	for i := range events {
+		e := &events[i]
+		if e.Reason != "FailedCreate" || e.InvolvedObject.UID != sts.UID || now.Sub(eventTime(e)) > FailedCreateWindow {
+			continue
+		}
+		if latest == nil || eventTime(e).After(eventTime(latest)) {
+			latest = e
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return latest.Message
+}
+
+func eventTime(e *corev1.Event) time.Time {
+	if !e.LastTimestamp.IsZero() {
+		return e.LastTimestamp.Time
+	}
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
 }

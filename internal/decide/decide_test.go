@@ -629,3 +629,28 @@ func contains(list []string, s string) bool {
 }
 
 var _ = intstr.FromInt32
+
+func TestLatestFailedCreate(t *testing.T) {
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{UID: "sts"}}
+	ev := func(uid types.UID, reason, msg string, at time.Time) corev1.Event {
+		return corev1.Event{InvolvedObject: corev1.ObjectReference{UID: uid}, Reason: reason, Message: msg, LastTimestamp: metav1.NewTime(at)}
+	}
+	events := []corev1.Event{
+		ev("sts", "FailedCreate", "old quota", t0.Add(-10*time.Minute)),
+		ev("sts", "FailedCreate", `pods "web-3" is forbidden: exceeded quota`, t0.Add(-10*time.Second)),
+		ev("other", "FailedCreate", "another StatefulSet", t0),
+		ev("sts", "SuccessfulCreate", "created", t0),
+	}
+	if got := LatestFailedCreate(events, sts, t0); got != `pods "web-3" is forbidden: exceeded quota` {
+		t.Errorf("got %q", got)
+	}
+	if got := LatestFailedCreate(events[:1], sts, t0); got != "" {
+		t.Errorf("a stale event counted: %q", got)
+	}
+	w := newWorld(newApp(appsv1alpha1.Stateful, "db:1"))
+	in := w.input()
+	in.FailedCreate = "exceeded quota"
+	if p := Decide(in); p.Workload.ReplicaFailure != "exceeded quota" {
+		t.Errorf("ReplicaFailure %q", p.Workload.ReplicaFailure)
+	}
+}
