@@ -328,7 +328,7 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&appsv1.ControllerRevision{}).
-		Watches(&corev1.Pod{}, podToApp).
+		Watches(&corev1.Pod{}, podToApp, builder.WithPredicates(PodChangesThatMatter())).
 		Named("highlyavailableapp").
 		Complete(r)
 }
