@@ -185,7 +185,7 @@ func tableRows(r results) []row {
 
 // notes says how the figures were taken, under the table.
 func notes(r results, b *bench) string {
-	return fmt.Sprintf(`Floor: the same Deployments, Services and PDBs created by a plain client (100 requests/s); it
+	return fmt.Sprintf(`Floor: the same Deployments, Services and PDBs created by a plain client (no rate limit); it
 has no catch-up of its own, so its catch-up and end-to-end figures are one run. The operator's catch-up
 counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
 Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on

@@ -73,11 +73,11 @@ func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return t.next.RoundTrip(req)
 }
 
-// newClient is a plain client with the rate limits of the cluster's own controllers (100 requests a
-// second, bursts of 200), counting its requests.
+// newClient is a plain client without a client-side rate limit, as the operator's (controller-runtime
+// leaves the limit to the API server's priority and fairness), counting its requests.
 func newClient(cfg *rest.Config) (countingClient, error) {
 	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 100, 200
+	cfg.QPS = -1
 	requests := &atomic.Int64{}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return countingTransport{next: rt, requests: requests} })
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
