@@ -199,6 +199,19 @@ test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (t
 	go build -o "$(LOCALBIN)/manager" ./cmd
 	CLUSTER_NAME=e2e "$(CURDIR)/hack/cluster/e2e.sh"
 
+# make bench N=200: the apps; BENCH_MANAGER: the operator binary to measure (default bin/manager, built
+# here); BENCH_ARGS: more flags (go run ./test/bench -h). The figures go to bench.json.
+N ?= 200
+BENCH_MANAGER ?=
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: manifests controlplane $(LOCALBIN)/kwok ## Measure the operator against the floor, each phase on a fresh local cluster (N=200 apps).
+ifeq ($(BENCH_MANAGER),)
+	go build -o "$(LOCALBIN)/manager" ./cmd
+endif
+	go run ./test/bench -n $(N) -manager "$(or $(BENCH_MANAGER),$(LOCALBIN)/manager)" -out bench.json $(BENCH_ARGS)
+
 ##@ Dependencies
 
 ## Location to install dependencies to

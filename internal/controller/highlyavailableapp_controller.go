@@ -153,6 +153,13 @@ func (r *HighlyAvailableAppReconciler) now() time.Time {
 	return time.Now()
 }
 
+// onlyCreates lets through only the arrival of an object.
+var onlyCreates = predicate.Funcs{
+	UpdateFunc:  func(event.UpdateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+}
+
 // SetupWithManager watches the apps and everything they own. Pods are owned by ReplicaSets or
 // StatefulSets, not by the app, so they are mapped to their app through its instance label; a
 // StorageClass is mapped to the apps that name it, so that an app waiting for its class goes on by
@@ -190,13 +197,11 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&appsv1.ControllerRevision{}).
-		Watches(&corev1.Pod{}, podToApp).
+		Watches(&corev1.Pod{}, podToApp, builder.WithPredicates(PodChangesThatMatter())).
 		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
-		// after the pod's.
-		Watches(&appsv1.ReplicaSet{}, podToApp).
-		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(predicate.Funcs{
-			UpdateFunc: func(event.UpdateEvent) bool { return false },
-		})).
+		// after the pod's. Only its arrival matters.
+		Watches(&appsv1.ReplicaSet{}, podToApp, builder.WithPredicates(onlyCreates)).
+		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(onlyCreates)).
 		Named("highlyavailableapp").
 		Complete(r)
 }
