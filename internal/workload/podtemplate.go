@@ -19,6 +19,9 @@ import (
 type Options struct {
 	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
 	ClusterDomain string
+	// AllowedServiceTypes are the Service types apps may ask for in spec.service.type; empty allows
+	// every type. See ServiceTypeAllowed.
+	AllowedServiceTypes []corev1.ServiceType
 }
 
 // DefaultClusterDomain is the cluster domain of most clusters.
