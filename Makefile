@@ -185,10 +185,13 @@ cluster-up: controlplane $(LOCALBIN)/kwok ## Start the local cluster: 6 kwok nod
 cluster-down: ## Stop the local cluster (CLUSTER_NAME=demo by default) and the operator running against it.
 	"$(CLUSTER_SH)" down
 
+# The manager binary the local cluster runs; MANAGER_BIN=<path> builds and runs another copy.
+MANAGER_BIN ?= $(LOCALBIN)/manager
+
 .PHONY: demo
 demo: manifests controlplane $(LOCALBIN)/kwok ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
-	go build -o "$(LOCALBIN)/manager" ./cmd
-	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" up
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME=demo MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/demo.sh" up
 
 .PHONY: demo-down
 demo-down: ## Stop everything that make demo started.
@@ -196,8 +199,8 @@ demo-down: ## Stop everything that make demo started.
 
 .PHONY: test-e2e
 test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
-	go build -o "$(LOCALBIN)/manager" ./cmd
-	CLUSTER_NAME=e2e "$(CURDIR)/hack/cluster/e2e.sh"
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME=$${CLUSTER_NAME:-e2e} MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
 
 ##@ Dependencies
 
