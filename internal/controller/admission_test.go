@@ -147,6 +147,12 @@ var _ = Describe("Admission", func() {
 			a.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: ptr.To[int32](4), MaxReplicas: 10}
 			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{MinAvailable: fromInt(4)}
 		}, "spec.availability.minAvailable", "must be less than spec.replicas"),
+		Entry("a minAvailable percentage that rounds up to every replica", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{MinAvailable: fromString("67%")}
+		}, "spec.availability.minAvailable", "rounded up, keeps every pod"),
+		Entry("autoscaling.maxReplicas below replicas without minReplicas", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MaxReplicas: 2}
+		}, "spec.autoscaling.maxReplicas", "must not be below spec.replicas"),
 		Entry("minAvailable 100%", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{MinAvailable: fromString("100%")}
 		}, "spec.availability.minAvailable", "must be below 100%"),
@@ -220,6 +226,9 @@ var _ = Describe("Admission", func() {
 		}),
 		Entry("minAvailable one below replicas", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{MinAvailable: fromInt(2)}
+		}),
+		Entry("a minAvailable percentage that leaves one of three replicas free", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{MinAvailable: fromString("66%")}
 		}),
 		Entry("minAvailable 1 on a single replica, which gets no budget", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Replicas = ptr.To[int32](1)
