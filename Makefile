@@ -64,11 +64,26 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit test-e2e ## Run every test: unit and envtest suites, then the end-to-end suite on a local cluster.
+test: test-unit fuzz test-e2e ## Run every test: unit and envtest suites, the fuzz targets briefly, then the end-to-end suite on a local cluster.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+
+# Each fuzz target of these packages runs for FUZZTIME; FUZZFLAGS adds go test flags (-parallel 1).
+FUZZ_PACKAGES ?= ./internal/workload
+FUZZTIME ?= 10s
+FUZZFLAGS ?=
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target (func FuzzXxx) of FUZZ_PACKAGES for FUZZTIME (10s); a failing input is saved under the package's testdata/fuzz.
+	@for pkg in $(FUZZ_PACKAGES); do \
+		targets=$$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz') || { echo "no fuzz target in $$pkg" >&2; exit 1; }; \
+		for target in $$targets; do \
+			echo "fuzzing $$pkg $$target for $(FUZZTIME)"; \
+			go test "$$pkg" -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) || exit 1; \
+		done; \
+	done
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint linter
