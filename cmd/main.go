@@ -20,6 +20,8 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"runtime/debug"
+	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
@@ -59,6 +61,9 @@ func main() {
 	var metricsCertPath, metricsCertName, metricsCertKey string
 	var clusterDomain string
 	var enableLeaderElection bool
+	var leaderElectionNamespace string
+	var gracefulShutdownTimeout, reconcileTimeout time.Duration
+	var allowedServiceTypes string
 	var probeAddr string
 	var secureMetrics bool
 	var enableHTTP2 bool
@@ -70,6 +75,18 @@ func main() {
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager. "+
 			"Enabling this will ensure there is only one active controller manager.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease. Empty: the namespace the manager runs in, which a manager "+
+			"running outside the cluster does not have, so it must set this.")
+	flag.DurationVar(&gracefulShutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
+		"How long the manager waits on shutdown for running reconciles to finish before it exits. Keep it "+
+			"below the pod's terminationGracePeriodSeconds.")
+	flag.DurationVar(&reconcileTimeout, "reconcile-timeout", 2*time.Minute,
+		"The longest one reconcile may take: its requests are cancelled after that and the app is retried, "+
+			"so that a hung API call cannot hold a worker for ever.")
+	flag.StringVar(&allowedServiceTypes, "allowed-service-types", "ClusterIP,NodePort,LoadBalancer",
+		"Comma-separated Service types apps may ask for in spec.service.type (ClusterIP, NodePort, LoadBalancer); "+
+			"an app asking for another type is refused, naming spec.service.type.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true,
 		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
 	flag.StringVar(&clusterDomain, "cluster-domain", workload.DefaultClusterDomain,
@@ -89,6 +106,26 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+
+	serviceTypes, err := workload.ParseServiceTypes(allowedServiceTypes)
+	if err != nil {
+		setupLog.Error(err, "Invalid --allowed-service-types")
+		os.Exit(1)
+	}
+	if gracefulShutdownTimeout < 0 || reconcileTimeout <= 0 {
+		setupLog.Error(nil, "--graceful-shutdown-timeout must not be negative and --reconcile-timeout must be positive",
+			"graceful-shutdown-timeout", gracefulShutdownTimeout, "reconcile-timeout", reconcileTimeout)
+		os.Exit(1)
+	}
+	memLimit, setMemLimit, err := softMemoryLimit(os.Getenv("GOMEMLIMIT"), os.Getenv(envMemoryLimit))
+	if err != nil {
+		setupLog.Error(err, "Invalid memory limit")
+		os.Exit(1)
+	}
+	if setMemLimit {
+		debug.SetMemoryLimit(memLimit)
+		setupLog.Info("Set the Go runtime's soft memory limit to 90% of the container's", "bytes", memLimit)
+	}
 
 	// if the enable-http2 flag is false (the default), http/2 should be disabled
 	// due to its vulnerabilities. More specifically, disabling http/2 will
@@ -146,31 +183,28 @@ func main() {
 	cacheOptions.DefaultTransform = stripForCache
 
 	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsServerOptions,
-		Cache:                  cacheOptions,
-		Controller:             config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles},
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "9a46c84c.haoperator.dev",
-		// LeaderElectionReleaseOnCancel defines if the leader should step down voluntarily
-		// when the Manager ends. This requires the binary to immediately end when the
-		// Manager is stopped, otherwise, this setting is unsafe. Setting this significantly
-		// speeds up voluntary leader transitions as the new leader don't have to wait
-		// LeaseDuration time first.
-		//
-		// In the default scaffold provided, the program ends immediately after
-		// the manager stops, so would be fine to enable this option. However,
-		// if you are doing or is intended to do any operation such as perform cleanups
-		// after the manager stops then its usage might be unsafe.
-		// LeaderElectionReleaseOnCancel: true,
+		Scheme:                  scheme,
+		Metrics:                 metricsServerOptions,
+		Cache:                   cacheOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        "9a46c84c.haoperator.dev",
+		LeaderElectionNamespace: leaderElectionNamespace,
+		// The leader steps down as it stops, so that the other replica takes over at once instead of
+		// after the lease expires. Safe because the program ends as soon as the manager returns.
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &gracefulShutdownTimeout,
+		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles,
+			ReconciliationTimeout: reconcileTimeout},
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to start manager")
 		os.Exit(1)
 	}
 
-	if err := controller.NewReconciler(mgr, clusterDomain).SetupWithManager(mgr); err != nil {
+	reconciler := controller.NewReconciler(mgr, clusterDomain)
+	reconciler.Options.AllowedServiceTypes = serviceTypes
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "highlyavailableapp")
 		os.Exit(1)
 	}
