@@ -182,7 +182,11 @@ func main() {
 	cacheOptions := controller.CacheOptions()
 	cacheOptions.DefaultTransform = stripForCache
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+	restConfig := ctrl.GetConfigOrDie()
+	// The API server's warnings about the operator's writes (Pod Security, deprecations) become Events
+	// on the app they concern.
+	restConfig.WarningHandlerWithContext = controller.WarningHandler{}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsServerOptions,
 		Cache:                   cacheOptions,

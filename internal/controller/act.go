@@ -39,8 +39,13 @@ func (e *applyError) Unwrap() error { return e.err }
 // that the history is written before the workload changes), then claims, the StatefulSet being
 // re-created, the objects, the deletes, stuck pods and, last, pruning. It returns the Events of what
 // it did, to be emitted after the status.
-func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) ([]decide.Event, error) {
-	var events []decide.Event
+func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) (events []decide.Event, err error) {
+	ctx, warned := collectWarnings(ctx)
+	defer func() {
+		for _, text := range warned.all() {
+			events = append(events, decide.Event{Type: corev1.EventTypeWarning, Reason: ReasonAPIWarning, Action: "Apply", Message: text})
+		}
+	}()
 	note := func(reason, action, format string, args ...any) {
 		events = append(events, decide.Event{Type: corev1.EventTypeNormal, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
 	}

@@ -654,3 +654,35 @@ func TestLatestFailedCreate(t *testing.T) {
 		t.Errorf("ReplicaFailure %q", p.Workload.ReplicaFailure)
 	}
 }
+
+func TestResizeFailuresReachTheStatus(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+	for _, tt := range []struct {
+		name string
+		cond corev1.PersistentVolumeClaimCondition
+		want bool
+	}{
+		{"controller resize error", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimControllerResizeError,
+			Status: corev1.ConditionTrue, Message: "quota"}, true},
+		{"file system pending a moment", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Minute))}, false},
+		{"file system pending too long", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Hour))}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(app.DeepCopy())
+			for ord := range int32(3) {
+				name := workload.ClaimName(app, "data", ord)
+				w.claims[name] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: workload.Labels(app)}}
+			}
+			w.claims["data-web-1"].Status.Conditions = []corev1.PersistentVolumeClaimCondition{tt.cond}
+			p := Decide(w.input())
+			got := p.Problem != nil && p.Problem.Reason == appsv1alpha1.ReasonStorageResizeFailed &&
+				strings.Contains(p.Problem.Message, "data-web-1")
+			if got != tt.want {
+				t.Errorf("reported %v (%+v), want %v", got, p.Problem, tt.want)
+			}
+		})
+	}
+}
