@@ -1,6 +1,7 @@
 package decide
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -59,6 +60,9 @@ func (p *planner) objects() {
 			}
 			if !same {
 				p.plan.Apply = append(p.plan.Apply, d)
+				if existing != nil && c.Ref == p.workloadRef() {
+					p.changingWorkload(want)
+				}
 			}
 		}
 	}
@@ -158,5 +162,23 @@ func (p *planner) stuckPods() {
 			Type: corev1.EventTypeNormal, Reason: ReasonPodReplaced, Action: "Delete",
 			Message: "deleted pod " + pod.Name + ": " + why + "; it comes back on the workload's template, its volumes are kept",
 		}})
+	}
+}
+
+// changingWorkload makes the status see the workload as its controller will: a new generation it has
+// not observed yet, with the replica count just asked for. Without it, the status computed from the
+// workload read before the change would call the app settled on a spec its workload has not taken.
+func (p *planner) changingWorkload(want client.Object) {
+	w := &p.plan.Workload
+	w.Generation++
+	switch o := want.(type) {
+	case *appsv1.Deployment:
+		if o.Spec.Replicas != nil {
+			w.Desired = *o.Spec.Replicas
+		}
+	case *appsv1.StatefulSet:
+		if o.Spec.Replicas != nil {
+			w.Desired = *o.Spec.Replicas
+		}
 	}
 }

@@ -686,3 +686,16 @@ func TestResizeFailuresReachTheStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Replicas = new(int32(4))
+	w.app.Generation++
+	p := Decide(w.input())
+	if p.Workload.ObservedGeneration >= p.Workload.Generation || p.Workload.Desired != 4 {
+		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
+	}
+}
