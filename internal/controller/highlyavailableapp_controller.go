@@ -26,6 +26,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -86,6 +87,12 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		// Owner references let the garbage collector remove what the app owns; claims stay unless
 		// the StatefulSet's retention policy says otherwise.
 		return ctrl.Result{}, nil
+	}
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Daemon:
+		return r.reconcileDaemon(ctx, app)
+	case appsv1alpha1.Job:
+		return r.reconcileJob(ctx, app)
 	}
 
 	pods, err := r.listPods(ctx, app)
@@ -305,6 +312,12 @@ func kindOf(obj client.Object) string {
 		return "PodDisruptionBudget"
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		return "HorizontalPodAutoscaler"
+	case *appsv1.DaemonSet:
+		return "DaemonSet"
+	case *batchv1.Job:
+		return "Job"
+	case *batchv1.CronJob:
+		return "CronJob"
 	}
 	return obj.GetObjectKind().GroupVersionKind().Kind
 }
@@ -328,6 +341,9 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&appsv1.ControllerRevision{}).
+		Owns(&appsv1.DaemonSet{}).
+		Owns(&batchv1.Job{}).
+		Owns(&batchv1.CronJob{}).
 		Watches(&corev1.Pod{}, podToApp).
 		Named("highlyavailableapp").
 		Complete(r)

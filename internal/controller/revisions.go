@@ -228,6 +228,8 @@ func workloadRevision(obj client.Object) (hash string, settled bool) {
 		s := w.Status
 		return w.Spec.Template.Labels[rollout.LabelRevisionHash], s.ObservedGeneration >= w.Generation &&
 			s.UpdateRevision == s.CurrentRevision && s.UpdatedReplicas == want && s.Replicas == want && s.AvailableReplicas == want
+	case *appsv1.DaemonSet:
+		return daemonSetRevision(w)
 	}
 	return "", false
 }
