@@ -187,17 +187,17 @@ cluster-down: ## Stop the local cluster (CLUSTER_NAME=demo by default) and the o
 
 .PHONY: demo
 demo: manifests controlplane $(LOCALBIN)/kwok ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
-	go build -o "$(LOCALBIN)/manager" ./cmd
-	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" up
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME=demo MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/demo.sh" up
 
 .PHONY: demo-down
 demo-down: ## Stop everything that make demo started.
 	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" down
 
 .PHONY: test-e2e
-test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
-	go build -o "$(LOCALBIN)/manager" ./cmd
-	CLUSTER_NAME=e2e "$(CURDIR)/hack/cluster/e2e.sh"
+test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster (CLUSTER_NAME, default e2e), started and stopped around it.
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME="$${CLUSTER_NAME:-e2e}" MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
 
 ##@ Dependencies
 
@@ -207,6 +207,8 @@ $(LOCALBIN):
 	mkdir -p "$(LOCALBIN)"
 
 ## Tool Binaries
+# MANAGER_BIN is where demo and test-e2e build the operator that the local cluster runs.
+MANAGER_BIN ?= $(LOCALBIN)/manager
 KUBECTL ?= kubectl
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen
