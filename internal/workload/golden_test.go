@@ -96,8 +96,9 @@ func TestGoldenCassandra(t *testing.T) {
 	golden(t, "cassandra.golden.yaml", documents(t, sts, headless, client, pdb))
 }
 
-// The seed's weave-net example becomes a DaemonSet whose update surges one pod per node, and nothing
-// else: its containers declare no ports (so no Service) and a Daemon gets no PodDisruptionBudget.
+// The seed's weave-net example becomes a DaemonSet that updates one node at a time (a host-network
+// agent cannot run twice on a node), and nothing else: its containers declare no ports (so no
+// Service) and a Daemon gets no PodDisruptionBudget.
 func TestGoldenWeaveNet(t *testing.T) {
 	app := loadApp(t, "weave-net.app.yaml")
 	ds := DaemonSet(app, PodTemplate(app, Options{}))
