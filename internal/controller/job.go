@@ -111,13 +111,15 @@ func (r *HighlyAvailableAppReconciler) reconcileRun(ctx context.Context, app *ap
 
 	problem := cronProblem
 	if decision.create {
-		_, err := r.apply(ctx, app, workload.Job(app, desired, run))
+		res, err := r.apply(ctx, app, workload.Job(app, desired, run))
 		if conflict, ok := asConflict(err); ok {
 			problem = &status.Problem{Reason: appsv1alpha1.ReasonConflict, Message: conflict.Error()}
 		} else if err != nil {
 			return ctrl.Result{}, err
 		} else {
-			r.event(app, corev1.EventTypeNormal, ReasonCreated, "Create", "started run %d: created Job %s", run, name)
+			if res == created {
+				r.event(app, corev1.EventTypeNormal, ReasonCreated, "Create", "started run %d: created Job %s", run, name)
+			}
 			patched := rev.DeepCopy()
 			patched.Annotations[annotationRunStarted] = strconv.FormatInt(run, 10)
 			if err := r.Patch(ctx, patched, client.MergeFrom(rev)); err != nil {
@@ -138,6 +140,14 @@ func (r *HighlyAvailableAppReconciler) reconcileRun(ctx context.Context, app *ap
 		Problem: problem, Now: metav1.NewTime(r.now())}
 	if i := slices.IndexFunc(jobs, func(j batchv1.Job) bool { return j.Name == name }); i >= 0 {
 		in.Job = &jobs[i]
+	} else if started {
+		// The cache may not have the Job that was just created: ask the API server before saying
+		// that it is gone.
+		if in.Job, err = r.freshRun(ctx, app, name); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if in.Job != nil {
 		in.Pods, err = r.runPods(ctx, app, name)
 		if err != nil {
 			return ctrl.Result{}, err
@@ -221,6 +231,22 @@ func (r *HighlyAvailableAppReconciler) listRuns(ctx context.Context, app *appsv1
 		}
 	}
 	return out, nil
+}
+
+// freshRun reads a run's Job from the API server; nil when it does not exist or is not the app's.
+func (r *HighlyAvailableAppReconciler) freshRun(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, name string) (*batchv1.Job, error) {
+	if r.APIReader == nil {
+		return nil, nil
+	}
+	job := &batchv1.Job{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, job)
+	if client.IgnoreNotFound(err) != nil {
+		return nil, fmt.Errorf("get Job %s: %w", name, err)
+	}
+	if err != nil || !isControlledBy(job, app) {
+		return nil, nil
+	}
+	return job, nil
 }
 
 // runPods are the pods of one run's Job.
