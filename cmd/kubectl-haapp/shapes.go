@@ -22,6 +22,12 @@ import (
 const (
 	kindDaemonSet = "DaemonSet"
 	kindCronJob   = "CronJob"
+	// rowMissing and rowAvailable are the STATUS of an object that is not there yet, and of a
+	// workload that is done rolling.
+	rowMissing   = "Missing"
+	rowAvailable = "Available"
+	// notCreatedYet is the INFO of a missing object.
+	notCreatedYet = "not created yet"
 )
 
 // readRuns reads what a Job app runs: its CronJob, when scheduled, and the Jobs of its runs (its own,
@@ -40,7 +46,8 @@ func (s *session) readRuns(ctx context.Context, snap *snapshot) error {
 		}
 	}
 	list := &batchv1.JobList{}
-	if err := s.client.List(ctx, list, client.InNamespace(app.Namespace), client.MatchingLabels(workload.SelectorLabels(app))); err != nil {
+	err := s.client.List(ctx, list, client.InNamespace(app.Namespace), client.MatchingLabels(workload.SelectorLabels(app)))
+	if err != nil {
 		return fmt.Errorf("list jobs of %q: %w", app.Name, err)
 	}
 	for _, j := range list.Items {
@@ -64,7 +71,7 @@ func runNodes(snap *snapshot, now time.Time) []*treeNode {
 		}
 		return strings.Compare(b.Name, a.Name)
 	})
-	var runs []*treeNode
+	runs := make([]*treeNode, 0, len(jobs))
 	for i := range jobs {
 		j := &jobs[i]
 		n := jobNode(j, podsOf[j.Name], now)
@@ -78,12 +85,13 @@ func runNodes(snap *snapshot, now time.Time) []*treeNode {
 	if app.Spec.JobSchedule() == "" {
 		if len(runs) == 0 {
 			return []*treeNode{{cells: []string{"Job/" + workload.RunName(app, max(app.Status.UpdateRevision, 1)),
-				"Missing", "", "", "", "", "not created yet"}}}
+				rowMissing, "", "", "", "", notCreatedYet}}}
 		}
 		return runs
 	}
 	if snap.cronJob == nil {
-		return []*treeNode{{cells: []string{"CronJob/" + workload.CronJobName(app), "Missing", "", "", "", "", "not created yet"}}}
+		return []*treeNode{{cells: []string{
+			kindCronJob + "/" + workload.CronJobName(app), rowMissing, "", "", "", "", notCreatedYet}}}
 	}
 	cj := snap.cronJob
 	info := fmt.Sprintf("schedule %q, %s", cj.Spec.Schedule, cj.Spec.ConcurrencyPolicy)
@@ -94,7 +102,8 @@ func runNodes(snap *snapshot, now time.Time) []*treeNode {
 	if cj.Spec.Suspend != nil && *cj.Spec.Suspend {
 		state = "Suspended"
 	}
-	return []*treeNode{{cells: []string{"CronJob/" + cj.Name, state, fmt.Sprintf("%d active", len(cj.Status.Active)),
+	return []*treeNode{{cells: []string{kindCronJob + "/" + cj.Name, state,
+		fmt.Sprintf("%d active", len(cj.Status.Active)),
 		"", "", age(now, cj.CreationTimestamp), info}, children: runs}}
 }
 
@@ -115,17 +124,18 @@ func jobNode(j *batchv1.Job, pods []corev1.Pod, now time.Time) *treeNode {
 // daemonSetNode is the DaemonSet's row: its eligible nodes and how many run the update.
 func daemonSetNode(ds *appsv1.DaemonSet, now time.Time) *treeNode {
 	st := ds.Status
-	state := "Progressing"
+	state := string(phaseProgressing)
 	if st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled == st.DesiredNumberScheduled &&
 		st.NumberAvailable == st.DesiredNumberScheduled {
-		state = "Available"
+		state = rowAvailable
 	}
-	info := fmt.Sprintf("%d nodes, updated %d, available %d", st.DesiredNumberScheduled, st.UpdatedNumberScheduled, st.NumberAvailable)
+	info := fmt.Sprintf("%d nodes, updated %d, available %d",
+		st.DesiredNumberScheduled, st.UpdatedNumberScheduled, st.NumberAvailable)
 	if st.NumberMisscheduled > 0 {
 		info += fmt.Sprintf(", misscheduled %d", st.NumberMisscheduled)
 	}
-	return &treeNode{cells: []string{"DaemonSet/" + ds.Name, state, fmt.Sprintf("%d/%d", st.NumberReady, st.DesiredNumberScheduled),
-		"", "", age(now, ds.CreationTimestamp), info}}
+	return &treeNode{cells: []string{kindDaemonSet + "/" + ds.Name, state,
+		fmt.Sprintf("%d/%d", st.NumberReady, st.DesiredNumberScheduled), "", "", age(now, ds.CreationTimestamp), info}}
 }
 
 // sortByNode orders pod rows by node, then name: a daemon's tree reads node by node.

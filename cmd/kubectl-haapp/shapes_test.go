@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -18,7 +19,9 @@ import (
 )
 
 func ownedBy(owner client.Object, kind string) []metav1.OwnerReference {
-	return []metav1.OwnerReference{{APIVersion: "v1", Kind: kind, Name: owner.GetName(), UID: owner.GetUID(), Controller: new(true)}}
+	return []metav1.OwnerReference{{
+		APIVersion: "v1", Kind: kind, Name: owner.GetName(), UID: owner.GetUID(), Controller: new(true),
+	}}
 }
 
 // A Daemon app's tree: the DaemonSet, its revisions, and their pods node by node.
@@ -27,17 +30,20 @@ func TestGetTreeDaemon(t *testing.T) {
 	app.Spec.Type, app.Spec.Replicas = appsv1alpha1.Daemon, nil
 	app.Spec.Template = userTemplate(imageGood)
 	app.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 5,
-		Conditions: []metav1.Condition{{Type: appsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: appsv1alpha1.ReasonRolloutComplete}},
-		Workload:   &appsv1alpha1.WorkloadReference{Kind: "DaemonSet", Name: appName}, ReadySummary: "3/3",
+		Conditions: []metav1.Condition{{Type: appsv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: appsv1alpha1.ReasonRolloutComplete}},
+		Workload: &appsv1alpha1.WorkloadReference{Kind: "DaemonSet", Name: appName}, ReadySummary: "3/3",
 		ReadyReplicas: 3, UpdatedReplicas: 3, CurrentRevision: 1, UpdateRevision: 1,
 		Daemon: &appsv1alpha1.DaemonStatus{DesiredNumberScheduled: 3, CoveredPercent: ptr.To[int32](100)}}
 	rev := revision(t, app, 1, imageGood, rollout.OutcomeComplete, "", time.Hour)
 	h := rollout.RevisionHash(rev)
-	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: testNamespace, Generation: 1, CreationTimestamp: ago(time.Hour)},
+	ds := &appsv1.DaemonSet{ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: testNamespace, Generation: 1,
+		CreationTimestamp: ago(time.Hour)},
 		Status: appsv1.DaemonSetStatus{ObservedGeneration: 1, DesiredNumberScheduled: 3, CurrentNumberScheduled: 3,
 			UpdatedNumberScheduled: 3, NumberReady: 3, NumberAvailable: 3}}
 	s, out, _ := newSession(t, nil, app, rev, ds,
-		appPod("web-zz", h, "node-a", time.Hour), appPod("web-aa", h, "node-c", time.Hour), appPod("web-mm", h, "node-b", time.Hour),
+		appPod("web-zz", h, "node-a", time.Hour), appPod("web-aa", h, "node-c", time.Hour),
+		appPod("web-mm", h, "node-b", time.Hour),
 		zoneNode("node-a", "zone-a"), zoneNode("node-b", "zone-b"), zoneNode("node-c", "zone-c"))
 	if err := s.tree(context.Background(), appName, out); err != nil {
 		t.Fatal(err)
@@ -51,15 +57,16 @@ func TestGetTreeJob(t *testing.T) {
 	app.Spec.Type, app.Spec.Replicas = appsv1alpha1.Job, nil
 	run := ptr.To[int64](2)
 	app.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 5,
-		Conditions:   []metav1.Condition{{Type: appsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: appsv1alpha1.ReasonComplete}},
+		Conditions: []metav1.Condition{{Type: appsv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: appsv1alpha1.ReasonComplete}},
 		ReadySummary: "1/1", CurrentRevision: 2, UpdateRevision: 2,
 		Job: &appsv1alpha1.JobStatus{CurrentRun: run, RunName: "web-2", Succeeded: 1}}
 	job := func(n int64, created time.Duration, conds ...batchv1.JobCondition) *batchv1.Job {
 		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: workload.RunName(app, n), Namespace: testNamespace,
 			CreationTimestamp: ago(created), OwnerReferences: ownedBy(app, "HighlyAvailableApp"),
-			Labels: map[string]string{appsv1alpha1.LabelName: appName, appsv1alpha1.LabelInstance: appName, workload.LabelRun: "1"}},
+			Labels: map[string]string{appsv1alpha1.LabelName: appName, appsv1alpha1.LabelInstance: appName}},
 			Status: batchv1.JobStatus{Conditions: conds}}
-		j.Labels[workload.LabelRun] = j.Name[len(appName)+1:]
+		j.Labels[workload.LabelRun] = strconv.FormatInt(n, 10)
 		return j
 	}
 	failed := job(1, 2*time.Hour, batchv1.JobCondition{Type: batchv1.JobFailed, Status: corev1.ConditionTrue,
@@ -86,16 +93,22 @@ func TestGetTreeCronJob(t *testing.T) {
 	app.Spec.Job = &appsv1alpha1.JobSpec{Schedule: "*/5 * * * *", ConcurrencyPolicy: batchv1.ForbidConcurrent}
 	last := ago(3 * time.Minute)
 	app.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 5,
-		Conditions:   []metav1.Condition{{Type: appsv1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: appsv1alpha1.ReasonScheduled}},
+		Conditions: []metav1.Condition{{Type: appsv1alpha1.ConditionReady, Status: metav1.ConditionTrue,
+			Reason: appsv1alpha1.ReasonScheduled}},
 		ReadySummary: "0 active",
-		Job:          &appsv1alpha1.JobStatus{RunName: "web-29000000", LastScheduleTime: &last, LastSuccessfulRun: "web-29000000"}}
+		Job: &appsv1alpha1.JobStatus{RunName: "web-29000000", LastScheduleTime: &last,
+			LastSuccessfulRun: "web-29000000"}}
 	cj := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: appName, Namespace: testNamespace, UID: "cj-uid",
 		CreationTimestamp: ago(time.Hour), OwnerReferences: ownedBy(app, "HighlyAvailableApp")},
 		Spec:   batchv1.CronJobSpec{Schedule: "*/5 * * * *", ConcurrencyPolicy: batchv1.ForbidConcurrent},
 		Status: batchv1.CronJobStatus{LastScheduleTime: &last}}
-	run := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-29000000", Namespace: testNamespace, CreationTimestamp: last,
-		OwnerReferences: ownedBy(cj, "CronJob"), Labels: map[string]string{appsv1alpha1.LabelName: appName, appsv1alpha1.LabelInstance: appName}},
-		Status: batchv1.JobStatus{Succeeded: 1, Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}}}
+	run := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-29000000", Namespace: testNamespace, CreationTimestamp: last,
+			OwnerReferences: ownedBy(cj, "CronJob"),
+			Labels:          map[string]string{appsv1alpha1.LabelName: appName, appsv1alpha1.LabelInstance: appName}},
+		Status: batchv1.JobStatus{Succeeded: 1,
+			Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}},
+	}
 	s, out, _ := newSession(t, nil, app, cj, run)
 	if err := s.tree(context.Background(), appName, out); err != nil {
 		t.Fatal(err)

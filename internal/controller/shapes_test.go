@@ -69,8 +69,8 @@ var _ = Describe("A Daemon app", func() {
 
 		ds := &appsv1.DaemonSet{}
 		Eventually(func() error { return k8sClient.Get(ctx, key, ds) }, timeout, poll).Should(Succeed())
-		Expect(ds.Spec.UpdateStrategy.RollingUpdate.MaxSurge).To(Equal(ptr.To(intstr.FromInt32(1))))
-		Expect(ds.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable).To(Equal(ptr.To(intstr.FromInt32(0))))
+		Expect(ds.Spec.UpdateStrategy.RollingUpdate.MaxSurge).To(Equal(new(intstr.FromInt32(1))))
+		Expect(ds.Spec.UpdateStrategy.RollingUpdate.MaxUnavailable).To(Equal(new(intstr.FromInt32(0))))
 		Expect(ds.Spec.Template.Spec.Containers[0].Lifecycle.PreStop).NotTo(BeNil())
 		Expect(metav1.IsControlledBy(ds, getApp(key))).To(BeTrue())
 
@@ -195,7 +195,7 @@ var _ = Describe("Bad Daemon and Job apps", func() {
 			}, "spec.rollout.partition", "partition is only allowed when type is Stateful"),
 		Entry("maxSurge and maxUnavailable both 0 on a Daemon", func(ns string) *appsv1alpha1.HighlyAvailableApp { return agent(ns, "bad") },
 			func(a *appsv1alpha1.HighlyAvailableApp) {
-				a.Spec.Rollout = &appsv1alpha1.RolloutSpec{MaxSurge: ptr.To(intstr.FromString("0%"))}
+				a.Spec.Rollout = &appsv1alpha1.RolloutSpec{MaxSurge: new(intstr.FromString("0%"))}
 			}, "spec.rollout.maxSurge", "maxSurge and maxUnavailable cannot both be 0"),
 		Entry("restartPolicy Always on a Job", func(ns string) *appsv1alpha1.HighlyAvailableApp { return pi(ns, "bad") },
 			func(a *appsv1alpha1.HighlyAvailableApp) {
@@ -226,7 +226,8 @@ var _ = Describe("Bad Daemon and Job apps", func() {
 
 	It("accepts a Daemon with maxSurge 0 when maxUnavailable is not", func() {
 		app := agent(ns, "ok")
-		app.Spec.Rollout = &appsv1alpha1.RolloutSpec{MaxSurge: ptr.To(intstr.FromInt32(0)), MaxUnavailable: ptr.To(intstr.FromInt32(1))}
+		app.Spec.Rollout = &appsv1alpha1.RolloutSpec{MaxSurge: new(intstr.FromInt32(0)),
+			MaxUnavailable: new(intstr.FromInt32(1))}
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 	})
 })

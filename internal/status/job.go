@@ -2,7 +2,7 @@ package status
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -102,7 +102,8 @@ func FailingPod(pods []corev1.Pod) string {
 	if len(found) == 0 {
 		return ""
 	}
-	sort.SliceStable(found, func(i, j int) bool { return found[j].at.Before(&found[i].at) })
+	// Newest first; among equals, the first seen.
+	slices.SortStableFunc(found, func(a, b failure) int { return b.at.Compare(a.at.Time) })
 	return found[0].msg
 }
 
@@ -266,9 +267,11 @@ func ComputeCronJob(in CronJobInput) appsv1alpha1.HighlyAvailableAppStatus {
 	out.Replicas = out.Job.Active
 
 	runs := append([]batchv1.Job(nil), in.Runs...)
-	sort.SliceStable(runs, func(i, j int) bool {
-		return runs[j].CreationTimestamp.Before(&runs[i].CreationTimestamp) ||
-			(runs[i].CreationTimestamp.Equal(&runs[j].CreationTimestamp) && runs[i].Name > runs[j].Name)
+	slices.SortStableFunc(runs, func(a, b batchv1.Job) int {
+		if c := b.CreationTimestamp.Compare(a.CreationTimestamp.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Name, a.Name)
 	})
 	msg := fmt.Sprintf("schedule %q: no run yet", cj.Spec.Schedule)
 	for i := range runs {

@@ -87,13 +87,13 @@ func sampleNodeCoverage(key types.NamespacedName, nodes []string) func(context.C
 				fewest, bare = perNode[n], n
 			}
 		}
-		return fewest, fmt.Sprintf("at %s: node %s has %d serving daemon pods", time.Now().Format(time.StampMilli), bare, fewest), nil
+		at := time.Now().Format(time.StampMilli)
+		return fewest, fmt.Sprintf("at %s: node %s has %d serving daemon pods", at, bare, fewest), nil
 	}
 }
 
-// waitCondition waits for the app's condition to have the status and reason, and returns it.
-func waitCondition(key types.NamespacedName, conditionType string, status metav1.ConditionStatus, reason string,
-	timeout time.Duration) metav1.Condition {
+// waitTrue waits for the app's condition to be True with the reason, and returns it.
+func waitTrue(key types.NamespacedName, conditionType, reason string, timeout time.Duration) metav1.Condition {
 	GinkgoHelper()
 	var got metav1.Condition
 	Eventually(func(g Gomega) {
@@ -101,7 +101,7 @@ func waitCondition(key types.NamespacedName, conditionType string, status metav1
 		g.Expect(app.Status.ObservedGeneration).To(Equal(app.Generation))
 		c := meta.FindStatusCondition(app.Status.Conditions, conditionType)
 		g.Expect(c).NotTo(BeNil())
-		g.Expect(c.Status).To(Equal(status), "%s: %s: %s", conditionType, c.Reason, c.Message)
+		g.Expect(c.Status).To(Equal(metav1.ConditionTrue), "%s: %s: %s", conditionType, c.Reason, c.Message)
 		g.Expect(c.Reason).To(Equal(reason), "%s: %s", conditionType, c.Message)
 		got = *c
 	}).WithTimeout(timeout).Should(Succeed())
@@ -139,7 +139,8 @@ var _ = Describe("A Daemon app, the seed's node agent", Label("shapes", "daemon"
 		Expect(apierrors.IsNotFound(k8s.Get(ctx, key, &policyv1.PodDisruptionBudget{}))).To(BeTrue())
 	})
 
-	It("never leaves a node without a ready daemon pod during an update, and rolls a bad image back within seconds", func() {
+	It("never leaves a node without a ready daemon pod during an update, "+
+		"and rolls a bad image back within seconds", func() {
 		createApp(daemonApp(key.Namespace, key.Name, imageV1))
 		nodes, err := eligibleNodes(ctx)
 		Expect(err).NotTo(HaveOccurred())
@@ -160,7 +161,7 @@ var _ = Describe("A Daemon app, the seed's node agent", Label("shapes", "daemon"
 		By("a bad image: rolled back by itself")
 		broken := setImage(key, missingImage)
 		updated := time.Now()
-		stalled := waitCondition(key, appsv1alpha1.ConditionStalled, metav1.ConditionTrue, appsv1alpha1.ReasonRolledBack, 90*time.Second)
+		stalled := waitTrue(key, appsv1alpha1.ConditionStalled, appsv1alpha1.ReasonRolledBack, 90*time.Second)
 		took := time.Since(updated)
 		AddReportEntry("from the bad daemon image to the rollback", took.Round(100*time.Millisecond).String())
 		Expect(stalled.Message).To(SatisfyAny(ContainSubstring("ErrImagePull"), ContainSubstring("ImagePullBackOff")))
@@ -223,7 +224,7 @@ var _ = Describe("A Job app, the seed's pi", Label("shapes", "job"), func() {
 	It("completes, and a template change starts run 2, which completes too", func() {
 		key := types.NamespacedName{Namespace: ns, Name: "pi"}
 		Expect(k8s.Create(ctx, piApp(ns, key.Name))).To(Succeed())
-		ready := waitCondition(key, appsv1alpha1.ConditionReady, metav1.ConditionTrue, appsv1alpha1.ReasonComplete, 90*time.Second)
+		ready := waitTrue(key, appsv1alpha1.ConditionReady, appsv1alpha1.ReasonComplete, 90*time.Second)
 		Expect(ready.Message).To(ContainSubstring("run 1 (Job pi-1) completed"))
 		app := getApp(key)
 		Expect(app.Status.Job).NotTo(BeNil())
@@ -234,13 +235,14 @@ var _ = Describe("A Job app, the seed's pi", Label("shapes", "job"), func() {
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Template.Spec.Containers[0].Args = []string{"-Mbignum=bpi", "-wle", "print bpi(3000)"}
 		})
-		ready = waitCondition(key, appsv1alpha1.ConditionReady, metav1.ConditionTrue, appsv1alpha1.ReasonComplete, 90*time.Second)
+		ready = waitTrue(key, appsv1alpha1.ConditionReady, appsv1alpha1.ReasonComplete, 90*time.Second)
 		Expect(ready.Message).To(ContainSubstring("run 2 (Job pi-2) completed"))
 		job := &batchv1.Job{}
 		Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "pi-2"}, job)).To(Succeed())
 		Expect(job.Spec.Template.Spec.Containers[0].Args).To(ContainElement("print bpi(3000)"))
 		Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "pi-1"}, job)).To(Succeed(), "run 1 is kept as history")
-		out, err := kubectlOutput("get", "controllerrevisions", "-n", ns, "-l", appsv1alpha1.LabelInstance+"=pi", "-o", "name")
+		out, err := kubectlOutput("get", "controllerrevisions", "-n", ns,
+			"-l", appsv1alpha1.LabelInstance+"=pi", "-o", "name")
 		Expect(err).NotTo(HaveOccurred(), out)
 		Expect(strings.Fields(out)).To(HaveLen(2), "one revision per run")
 	})
@@ -251,7 +253,7 @@ var _ = Describe("A Job app, the seed's pi", Label("shapes", "job"), func() {
 		app.Spec.Template.Annotations = map[string]string{jobAnnotation: "fail"}
 		app.Spec.Job.BackoffLimit = new(int32(1))
 		Expect(k8s.Create(ctx, app)).To(Succeed())
-		stalled := waitCondition(key, appsv1alpha1.ConditionStalled, metav1.ConditionTrue, "BackoffLimitExceeded", 2*time.Minute)
+		stalled := waitTrue(key, appsv1alpha1.ConditionStalled, "BackoffLimitExceeded", 2*time.Minute)
 		Expect(stalled.Message).To(ContainSubstring("exit code 1"))
 		Expect(conditionStatus(getApp(key), appsv1alpha1.ConditionReady)).To(Equal(metav1.ConditionFalse))
 	})
@@ -262,8 +264,8 @@ var _ = Describe("A Job app, the seed's pi", Label("shapes", "job"), func() {
 		app.Spec.Template.Annotations = map[string]string{jobAnnotation: "run-forever"}
 		app.Spec.Job.ActiveDeadlineSeconds = new(int64(5))
 		Expect(k8s.Create(ctx, app)).To(Succeed())
-		waitCondition(key, appsv1alpha1.ConditionReconciling, metav1.ConditionTrue, appsv1alpha1.ReasonRunning, time.Minute)
-		stalled := waitCondition(key, appsv1alpha1.ConditionStalled, metav1.ConditionTrue, "DeadlineExceeded", time.Minute)
+		waitTrue(key, appsv1alpha1.ConditionReconciling, appsv1alpha1.ReasonRunning, time.Minute)
+		stalled := waitTrue(key, appsv1alpha1.ConditionStalled, "DeadlineExceeded", time.Minute)
 		Expect(stalled.Message).To(ContainSubstring("run 1 (Job slow-1) failed"))
 	})
 
@@ -272,7 +274,7 @@ var _ = Describe("A Job app, the seed's pi", Label("shapes", "job"), func() {
 		app := piApp(ns, key.Name)
 		app.Spec.Job.Schedule = "* * * * *"
 		Expect(k8s.Create(ctx, app)).To(Succeed())
-		waitCondition(key, appsv1alpha1.ConditionReady, metav1.ConditionTrue, appsv1alpha1.ReasonScheduled, time.Minute)
+		waitTrue(key, appsv1alpha1.ConditionReady, appsv1alpha1.ReasonScheduled, time.Minute)
 		Eventually(func(g Gomega) {
 			app := getApp(key)
 			g.Expect(app.Status.Job).NotTo(BeNil())

@@ -18,10 +18,14 @@ import (
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
+// daemonNodes is the number of eligible nodes the tests give a DaemonSet.
+const daemonNodes int32 = 6
+
 // daemonSetStatus plays the DaemonSet controller: once the DaemonSet runs image, it writes the
-// figures for `nodes` eligible nodes of which `ready` have a ready pod and `updated` run the current
-// template, and returns the template's revision hash.
-func daemonSetStatus(key client.ObjectKey, image string, nodes, ready, updated int32) string {
+// figures for daemonNodes eligible nodes of which `ready` have a ready pod and `updated` run the
+// current template, and returns the template's revision hash.
+func daemonSetStatus(key client.ObjectKey, image string, ready, updated int32) string {
+	nodes := daemonNodes
 	var hash string
 	EventuallyWithOffset(1, func(g Gomega) {
 		ds := &appsv1.DaemonSet{}
@@ -77,23 +81,24 @@ var _ = Describe("What GitOps tools read from a Daemon or a Job app", func() {
 	var ns string
 	BeforeEach(func() { ns = newNamespace() })
 
-	It("Daemon: in progress until every eligible node runs it, then current; failed once a bad image is rolled back", func() {
+	It("Daemon: in progress until every eligible node runs it, then current; "+
+		"failed once a bad image is rolled back", func() {
 		app := webApp(ns, "agent", "agent:1")
 		app.Spec.Type, app.Spec.Replicas = appsv1alpha1.Daemon, nil
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 		key := client.ObjectKeyFromObject(app)
 		expectView(key, status.InProgressStatus, progressing)
 
-		daemonSetStatus(key, "agent:1", 6, 4, 6)
+		daemonSetStatus(key, "agent:1", 4, 6)
 		expectView(key, status.InProgressStatus, progressing)
-		daemonSetStatus(key, "agent:1", 6, 6, 6)
+		daemonSetStatus(key, "agent:1", 6, 6)
 		expectView(key, status.CurrentStatus, healthy)
 
 		By("a bad image: the node being updated keeps its old pod (surge) while the new one cannot pull")
 		setImage(key, "agent:broken")
-		badHash := daemonSetStatus(key, "agent:broken", 6, 6, 1)
+		badHash := daemonSetStatus(key, "agent:broken", 6, 1)
 		failingPod(key, badHash, "agent:broken")
-		daemonSetStatus(key, "agent:1", 6, 6, 6)
+		daemonSetStatus(key, "agent:1", 6, 6)
 		v := expectView(key, status.FailedStatus, degraded)
 		Expect(v.Message).To(ContainSubstring("rolled back"))
 	})
