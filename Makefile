@@ -238,6 +238,8 @@ $(LOCALBIN):
 	mkdir -p "$(LOCALBIN)"
 
 ## Tool Binaries
+# MANAGER_BIN is where demo and test-e2e build the operator that the local cluster runs.
+MANAGER_BIN ?= $(LOCALBIN)/manager
 KUBECTL ?= kubectl
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen

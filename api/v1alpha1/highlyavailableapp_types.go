@@ -25,7 +25,7 @@ import (
 )
 
 // AppType selects the controller type the operator generates for an app.
-// +kubebuilder:validation:Enum=Stateless;Stateful
+// +kubebuilder:validation:Enum=Stateless;Stateful;Daemon;Job
 type AppType string
 
 const (
@@ -66,27 +66,38 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.volumeClaimRetention)",message="volumeClaimRetention is only allowed when type is Stateful",fieldPath=".volumeClaimRetention"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.podManagementPolicy)",message="podManagementPolicy is only allowed when type is Stateful",fieldPath=".podManagementPolicy"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.rollout) || !has(self.rollout.partition)",message="partition is only allowed when type is Stateful",fieldPath=".rollout.partition"
-// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.rollout) || !has(self.rollout.maxSurge)",message="maxSurge is only allowed when type is Stateless: a StatefulSet replaces pods in place",fieldPath=".rollout.maxSurge"
-// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.rollout) || !has(self.rollout.maxUnavailable) || self.rollout.maxUnavailable != 0",message="maxUnavailable must be at least 1 when type is Stateful: a StatefulSet replaces pods in place",fieldPath=".rollout.maxUnavailable"
+// +kubebuilder:validation:XValidation:rule="self.type in ['Stateless', 'Daemon'] || !has(self.rollout) || !has(self.rollout.maxSurge)",message="maxSurge is only allowed when type is Stateless or Daemon: a StatefulSet replaces pods in place",fieldPath=".rollout.maxSurge"
+// +kubebuilder:validation:XValidation:rule="self.type in ['Stateless', 'Daemon'] || !has(self.rollout) || !has(self.rollout.maxUnavailable) || self.rollout.maxUnavailable != 0",message="maxUnavailable must be at least 1 when type is Stateful: a StatefulSet replaces pods in place",fieldPath=".rollout.maxUnavailable"
 // +kubebuilder:validation:XValidation:rule="!(self.type in ['Stateless', 'Stateful']) || !has(self.template.spec.restartPolicy) || self.template.spec.restartPolicy == 'Always'",message="spec.template.spec.restartPolicy must be Always for Stateless and Stateful apps: their controllers restart pods themselves",fieldPath=".template.spec.restartPolicy"
 // +kubebuilder:validation:XValidation:rule="self.type != 'Stateful' || !has(self.replicas) || self.replicas <= 100",message="spec.replicas must be at most 100 when type is Stateful: every pod carries the DNS name of every ordinal in HA_PEERS",fieldPath=".replicas"
 // +kubebuilder:validation:XValidation:rule="self.type != 'Stateful' || !has(self.autoscaling) || self.autoscaling.maxReplicas <= 100",message="spec.autoscaling.maxReplicas must be at most 100 when type is Stateful: every pod carries the DNS name of every ordinal in HA_PEERS",fieldPath=".autoscaling.maxReplicas"
-// +kubebuilder:validation:XValidation:rule="!has(self.rollout) || !has(self.rollout.partition) || self.rollout.partition <= (has(self.autoscaling) ? self.autoscaling.maxReplicas : self.replicas)",message="spec.rollout.partition must not be greater than spec.replicas (spec.autoscaling.maxReplicas with autoscaling): no pod would ever be updated",fieldPath=".rollout.partition"
-// +kubebuilder:validation:XValidation:rule="!has(self.availability) || !has(self.availability.minAvailable) || type(self.availability.minAvailable) != int || (has(self.autoscaling) && has(self.autoscaling.minReplicas) ? (self.autoscaling.minReplicas < 2 || self.availability.minAvailable < self.autoscaling.minReplicas) : (self.replicas < 2 || self.availability.minAvailable < self.replicas))",message="spec.availability.minAvailable must be less than spec.replicas (spec.autoscaling.minReplicas with autoscaling): a budget that lets no pod go blocks every node drain",fieldPath=".availability.minAvailable"
-// +kubebuilder:validation:XValidation:rule="!has(self.availability) || !has(self.availability.minAvailable) || type(self.availability.minAvailable) == int || !self.availability.minAvailable.matches('^[0-9]{1,3}%$') || (has(self.autoscaling) && has(self.autoscaling.minReplicas) ? (self.autoscaling.minReplicas < 2 || int(self.availability.minAvailable.split('%')[0]) * self.autoscaling.minReplicas <= 100 * (self.autoscaling.minReplicas - 1)) : (self.replicas < 2 || int(self.availability.minAvailable.split('%')[0]) * self.replicas <= 100 * (self.replicas - 1)))",message="spec.availability.minAvailable: this percentage of spec.replicas (spec.autoscaling.minReplicas with autoscaling), rounded up, keeps every pod: a budget that lets no pod go blocks every node drain",fieldPath=".availability.minAvailable"
-// +kubebuilder:validation:XValidation:rule="!has(self.autoscaling) || has(self.autoscaling.minReplicas) || self.replicas <= self.autoscaling.maxReplicas",message="spec.autoscaling.maxReplicas must not be below spec.replicas, the autoscaler's minimum when autoscaling.minReplicas is not set",fieldPath=".autoscaling.maxReplicas"
+// +kubebuilder:validation:XValidation:rule="!has(self.rollout) || !has(self.rollout.partition) || self.rollout.partition <= (has(self.autoscaling) ? self.autoscaling.maxReplicas : (has(self.replicas) ? self.replicas : 3))",message="spec.rollout.partition must not be greater than spec.replicas (spec.autoscaling.maxReplicas with autoscaling): no pod would ever be updated",fieldPath=".rollout.partition"
+// +kubebuilder:validation:XValidation:rule="!has(self.availability) || !has(self.availability.minAvailable) || type(self.availability.minAvailable) != int || (has(self.autoscaling) && has(self.autoscaling.minReplicas) ? (self.autoscaling.minReplicas < 2 || self.availability.minAvailable < self.autoscaling.minReplicas) : ((has(self.replicas) ? self.replicas : 3) < 2 || self.availability.minAvailable < (has(self.replicas) ? self.replicas : 3)))",message="spec.availability.minAvailable must be less than spec.replicas (spec.autoscaling.minReplicas with autoscaling): a budget that lets no pod go blocks every node drain",fieldPath=".availability.minAvailable"
+// +kubebuilder:validation:XValidation:rule="!has(self.availability) || !has(self.availability.minAvailable) || type(self.availability.minAvailable) == int || !self.availability.minAvailable.matches('^[0-9]{1,3}%$') || (has(self.autoscaling) && has(self.autoscaling.minReplicas) ? (self.autoscaling.minReplicas < 2 || int(self.availability.minAvailable.split('%')[0]) * self.autoscaling.minReplicas <= 100 * (self.autoscaling.minReplicas - 1)) : ((has(self.replicas) ? self.replicas : 3) < 2 || int(self.availability.minAvailable.split('%')[0]) * (has(self.replicas) ? self.replicas : 3) <= 100 * ((has(self.replicas) ? self.replicas : 3) - 1)))",message="spec.availability.minAvailable: this percentage of spec.replicas (spec.autoscaling.minReplicas with autoscaling), rounded up, keeps every pod: a budget that lets no pod go blocks every node drain",fieldPath=".availability.minAvailable"
+// +kubebuilder:validation:XValidation:rule="!has(self.autoscaling) || has(self.autoscaling.minReplicas) || (has(self.replicas) ? self.replicas : 3) <= self.autoscaling.maxReplicas",message="spec.autoscaling.maxReplicas must not be below spec.replicas, the autoscaler's minimum when autoscaling.minReplicas is not set",fieldPath=".autoscaling.maxReplicas"
 // +kubebuilder:validation:XValidation:rule="!has(self.service) || !has(self.service.ports) || self.service.ports.all(p, !has(p.nodePort) || p.nodePort == 0 || (has(self.service.type) && self.service.type in ['NodePort', 'LoadBalancer']))",message="spec.service.ports[].nodePort is only allowed when spec.service.type is NodePort or LoadBalancer",fieldPath=".service.ports"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Daemon' || !has(self.replicas)",message="replicas is not allowed when type is Daemon: a DaemonSet runs one pod on every node its template selects",fieldPath=".replicas"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Daemon' || !has(self.autoscaling)",message="autoscaling is not allowed when type is Daemon: a DaemonSet runs one pod on every node its template selects",fieldPath=".autoscaling"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Daemon' || !has(self.rollout) || !has(self.rollout.maxSurge) || !(self.rollout.maxSurge == 0 || self.rollout.maxSurge == '0%') || (has(self.rollout.maxUnavailable) && !(self.rollout.maxUnavailable == 0 || self.rollout.maxUnavailable == '0%'))",message="maxSurge and maxUnavailable cannot both be 0 when type is Daemon: the update could not replace any pod",fieldPath=".rollout.maxSurge"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.replicas)",message="replicas is not allowed when type is Job: use job.parallelism",fieldPath=".replicas"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.autoscaling)",message="autoscaling is not allowed when type is Job: use job.parallelism",fieldPath=".autoscaling"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.service)",message="service is not allowed when type is Job: a run serves no traffic",fieldPath=".service"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.template.spec.restartPolicy) || self.template.spec.restartPolicy != 'Always'",message="restartPolicy Always is not allowed when type is Job: use OnFailure (the default) or Never",fieldPath=".template.spec.restartPolicy"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Job' || !has(self.job)",message="job is only allowed when type is Job",fieldPath=".job"
+// +kubebuilder:validation:XValidation:rule="!has(self.job) || !has(self.job.podFailurePolicy) || (has(self.template.spec.restartPolicy) && self.template.spec.restartPolicy == 'Never')",message="job.podFailurePolicy needs restartPolicy Never",fieldPath=".template.spec.restartPolicy"
 type HighlyAvailableAppSpec struct {
-	// type selects the controller type: Stateless (a Deployment) or Stateful (a StatefulSet with a
-	// headless Service and volume claims). It cannot be changed once set: delete and re-create the app.
+	// type selects the controller type: Stateless (a Deployment), Stateful (a StatefulSet with a
+	// headless Service and volume claims), Daemon (a DaemonSet: one pod on every node the template
+	// selects) or Job (a Job that runs to completion, or a CronJob with job.schedule). It cannot be
+	// changed once set: delete and re-create the app.
 	// +kubebuilder:default=Stateless
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="type is immutable: delete and re-create the app to change it"
 	// +optional
 	Type AppType `json:"type,omitempty"`
 
-	// replicas is the number of pods. 1 is allowed but reported as not highly available. It is left
-	// to the HorizontalPodAutoscaler while autoscaling is set.
-	// +kubebuilder:default=3
+	// replicas is the number of pods; 3 when unset. 1 is allowed but reported as not highly
+	// available. It is left to the HorizontalPodAutoscaler while autoscaling is set. Not allowed for
+	// Daemon (one pod per node) and Job (see job.parallelism).
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
 	// +optional
@@ -138,6 +149,11 @@ type HighlyAvailableAppSpec struct {
 	// autoscaling adds a HorizontalPodAutoscaler; the operator then leaves the replica count to it.
 	// +optional
 	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
+	// job configures the runs of a Job app: completions, parallelism, limits and, with schedule, a
+	// CronJob. Job only.
+	// +optional
+	Job *JobSpec `json:"job,omitempty"`
 }
 
 // PodManagementPolicy is the StatefulSet's pod management policy.
@@ -383,7 +399,7 @@ const (
 
 // WorkloadReference names the object that runs the app's pods.
 type WorkloadReference struct {
-	// kind is Deployment or StatefulSet.
+	// kind is Deployment, StatefulSet, DaemonSet, Job or CronJob.
 	Kind string `json:"kind"`
 	// name of the object, in the app's namespace.
 	Name string `json:"name"`
@@ -457,6 +473,16 @@ type HighlyAvailableAppStatus struct {
 	// nodes is the number of distinct nodes the ready pods run on.
 	// +optional
 	Nodes int32 `json:"nodes,omitempty"`
+
+	// daemon holds the DaemonSet's figures of a Daemon app: eligible nodes, misscheduled pods and the
+	// share of eligible nodes covered.
+	// +optional
+	Daemon *DaemonStatus `json:"daemon,omitempty"`
+
+	// job holds the runs of a Job app: the current run and, for a CronJob, the last scheduled and
+	// the last successful run.
+	// +optional
+	Job *JobStatus `json:"job,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -24,7 +24,7 @@
 #   CLUSTER_NODES_PER_ZONE  nodes per zone, default 2
 #   CLUSTER_MISSING_IMAGES  regular expression of images that cannot be pulled (see README.md)
 #   OPERATOR_ARGS           extra flags for bin/manager
-#   MANAGER_BIN             the manager binary to run, default bin/manager
+#   MANAGER_BIN             the operator binary operator-start runs, default bin/manager
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -582,7 +582,7 @@ EOF
 }
 
 cmd_operator_start() {
-	[[ -x $MANAGER_BIN ]] || die "missing $MANAGER_BIN: go build -o bin/manager ./cmd"
+	[[ -x $MANAGER_BIN ]] || die "missing $MANAGER_BIN: go build -o $MANAGER_BIN ./cmd"
 	pid_of kube-apiserver >/dev/null || die "the cluster is not running: hack/cluster/cluster.sh up"
 	if pid_of operator >/dev/null; then
 		log "operator already running"

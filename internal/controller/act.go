@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -92,10 +93,14 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	}
 	for _, d := range plan.Delete {
 		uid := d.Object.GetUID()
-		if err := r.Delete(ctx, d.Object, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		opts := []client.DeleteOption{client.Preconditions{UID: &uid}}
+		if d.Background {
+			opts = append(opts, client.PropagationPolicy(metav1.DeletePropagationBackground))
+		}
+		if err := r.Delete(ctx, d.Object, opts...); client.IgnoreNotFound(err) != nil {
 			return events, &applyError{"delete " + d.Ref.String(), err}
 		}
-		note(decide.ReasonDeleted, "Delete", "deleted %s: no longer needed", d.Ref)
+		note(decide.ReasonDeleted, "Delete", "deleted %s: %s", d.Ref, d.Why)
 	}
 	for _, d := range plan.DeletePods {
 		uid := d.Pod.UID

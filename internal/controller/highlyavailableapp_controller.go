@@ -25,6 +25,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -73,6 +74,9 @@ type HighlyAvailableAppReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
@@ -114,8 +118,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	if problem != nil && plan.Problem == nil {
 		plan.Problem = problem
 	}
-	next := status.Compute(status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods,
-		Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: metav1.NewTime(in.Now)})
+	next := report(app, &plan, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
 	if err := r.patchStatus(ctx, app, next); err != nil {
 		return ctrl.Result{}, err
@@ -130,6 +133,31 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return ctrl.Result{Requeue: true}, nil
 	}
 	return ctrl.Result{RequeueAfter: plan.Requeue}, nil
+}
+
+// report computes the app's status from the plan, as its type reads it.
+func report(app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	switch {
+	case plan.Job != nil:
+		in := *plan.Job
+		in.Problem, in.Now = plan.Problem, now
+		return status.ComputeJob(in)
+	case plan.CronJob != nil:
+		in := *plan.CronJob
+		in.Problem, in.Now = plan.Problem, now
+		return status.ComputeCronJob(in)
+	}
+	in := status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods,
+		Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: now}
+	if app.Spec.AppType() == appsv1alpha1.Daemon {
+		return status.ComputeDaemon(in, plan.Misscheduled)
+	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		// A Job app refused before its runs were looked at (a policy, a revision that cannot be
+		// recorded).
+		return status.ComputeJob(status.JobInput{App: app, Problem: plan.Problem, Now: now})
+	}
+	return status.Compute(in)
 }
 
 func (r *HighlyAvailableAppReconciler) log(ctx context.Context) logr.Logger {
@@ -200,6 +228,9 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&appsv1.ControllerRevision{}).
+		Owns(&appsv1.DaemonSet{}).
+		Owns(&batchv1.Job{}).
+		Owns(&batchv1.CronJob{}).
 		Watches(&corev1.Pod{}, podToApp, builder.WithPredicates(PodChangesThatMatter())).
 		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
 		// after the pod's. Only its arrival matters.

@@ -28,27 +28,40 @@ func (p *planner) objects() {
 			desired[Ref{KindStatefulSet, sts.Name}] = sts
 		}
 		desired[Ref{KindService, workload.HeadlessServiceName(app)}] = workload.HeadlessService(app)
+	} else if app.Spec.AppType() == appsv1alpha1.Daemon {
+		ds := workload.DaemonSet(app, p.template)
+		desired[Ref{KindDaemonSet, ds.Name}] = ds
 	} else {
 		d := workload.Deployment(app, p.template)
 		d.Spec.Replicas = p.replicas()
 		desired[Ref{KindDeployment, d.Name}] = d
 	}
-	if svc := workload.Service(app); svc != nil {
+	if svc := ClientService(app); svc != nil {
 		desired[Ref{KindService, svc.Name}] = svc
 	}
-	if pdb := workload.PodDisruptionBudget(app); pdb != nil {
-		desired[Ref{KindPDB, pdb.Name}] = pdb
+	if app.Spec.AppType() != appsv1alpha1.Daemon {
+		if pdb := workload.PodDisruptionBudget(app); pdb != nil {
+			desired[Ref{KindPDB, pdb.Name}] = pdb
+		}
+		if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
+			desired[Ref{KindHPA, hpa.Name}] = hpa
+		}
 	}
-	if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
-		desired[Ref{KindHPA, hpa.Name}] = hpa
-	}
+	p.reconcileObjects(desired)
+}
+
+// reconcileObjects applies the desired objects that differ from what exists and deletes the app's
+// candidates that are not desired; an object of a desired name that the app does not control is a
+// Conflict.
+func (p *planner) reconcileObjects(desired map[Ref]client.Object) {
+	app := p.app
 	for _, c := range Candidates(app) {
 		existing := p.in.Objects[c.Ref]
 		want, wanted := desired[c.Ref]
 		switch {
 		case !wanted:
 			if existing != nil && IsControlledBy(existing, app) && existing.GetDeletionTimestamp() == nil {
-				p.plan.Delete = append(p.plan.Delete, Removal{Ref: c.Ref, Object: existing})
+				p.plan.Delete = append(p.plan.Delete, Removal{Ref: c.Ref, Object: existing, Why: "no longer needed"})
 			}
 		case existing != nil && !IsControlledBy(existing, app):
 			p.problem(appsv1alpha1.ReasonConflict, "%s", ConflictMessage(c.Kind, c.Name, existing))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,6 +37,8 @@ type Input struct {
 	ReplicaSets []appsv1.ReplicaSet
 	// Pods are the pods carrying the app's labels; only those its workload controls count.
 	Pods []corev1.Pod
+	// Jobs are the Jobs carrying the app's labels (a Job app's runs, and those its CronJob started).
+	Jobs []batchv1.Job
 	// Revisions are the ControllerRevisions the app controls.
 	Revisions []appsv1.ControllerRevision
 	// Claims are the claims under the names the app's StatefulSet uses or will use, owned or not.
@@ -106,6 +109,10 @@ type HandOver struct {
 type Removal struct {
 	Ref    Ref
 	Object client.Object
+	// Background deletes the object's dependents too (a Job's pods): a Job is orphaning by default.
+	Background bool
+	// Why is said in the Event.
+	Why string
 }
 
 // PodDelete deletes one pod (with its UID as precondition), for the reason given in its Event.
@@ -136,6 +143,11 @@ type Plan struct {
 	Workload  status.Workload
 	ReadyPods []status.PodPlace
 	Service   string
+	// Misscheduled is a DaemonSet's numberMisscheduled.
+	Misscheduled int32
+	// Job and CronJob are the status inputs of a Job app (one of them), instead of the workload's.
+	Job     *status.JobInput
+	CronJob *status.CronJobInput
 	// Requeue is when to look again with no watch event; 0 for never.
 	Requeue time.Duration
 	// Events and Metrics go out after the status is written.
@@ -163,11 +175,18 @@ func Decide(in Input) Plan {
 		p.plan.Workload.ReplicaFailure = in.FailedCreate
 	}
 	p.plan.ReadyPods = p.readyPods()
-	if svc := workload.Service(app); svc != nil {
+	if svc := ClientService(app); svc != nil {
 		p.plan.Service = svc.Name
+	}
+	if ds, ok := p.workload.(*appsv1.DaemonSet); ok {
+		p.plan.Misscheduled = ds.Status.NumberMisscheduled
 	}
 	if reason, msg, refused := p.policy(); refused {
 		p.plan.Problem = &status.Problem{Reason: reason, Message: msg}
+		return p.plan
+	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		p.jobs()
 		return p.plan
 	}
 	p.revisions()
@@ -225,8 +244,13 @@ func (p *planner) policy() (reason, message string, refused bool) {
 }
 
 func (p *planner) workloadRef() Ref {
-	if p.stateful {
+	switch p.app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
 		return Ref{KindStatefulSet, workload.WorkloadName(p.app)}
+	case appsv1alpha1.Daemon:
+		return Ref{KindDaemonSet, workload.WorkloadName(p.app)}
+	case appsv1alpha1.Job:
+		return Ref{KindCronJob, workload.CronJobName(p.app)}
 	}
 	return Ref{KindDeployment, workload.WorkloadName(p.app)}
 }
@@ -245,6 +269,8 @@ func (p *planner) ownedPods() {
 	owners := map[string]bool{}
 	switch w := p.workload.(type) {
 	case *appsv1.StatefulSet:
+		owners[string(w.UID)] = true
+	case *appsv1.DaemonSet:
 		owners[string(w.UID)] = true
 	case *appsv1.Deployment:
 		for i := range p.in.ReplicaSets {
@@ -273,6 +299,8 @@ func observedWorkload(obj client.Object) status.Workload {
 		return status.FromDeployment(w)
 	case *appsv1.StatefulSet:
 		return status.FromStatefulSet(w)
+	case *appsv1.DaemonSet:
+		return status.FromDaemonSet(w)
 	}
 	return status.Workload{}
 }

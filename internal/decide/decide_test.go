@@ -198,6 +198,8 @@ func hashOfTemplate(obj client.Object) string {
 		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
 	case *appsv1.StatefulSet:
 		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
+	case *appsv1.DaemonSet:
+		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
 	}
 	return ""
 }

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -94,6 +95,10 @@ func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodT
 		spec.TopologySpreadConstraints = spreadConstraints(app)
 	}
 	addGracefulShutdown(app, spec)
+	if app.Spec.AppType() == appsv1alpha1.Job && spec.RestartPolicy == "" {
+		// A Job refuses Always; OnFailure retries a failed container in place, as a Job usually wants.
+		spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	}
 	if app.Spec.AppType() == appsv1alpha1.Stateful {
 		addStorageMounts(app, spec)
 		peers := strings.Join(PeerNames(app, opts), ",")
@@ -118,8 +123,19 @@ func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp) []corev1.TopologySp
 		return nil
 	}
 	revisionKey := "pod-template-hash"
-	if app.Spec.AppType() == appsv1alpha1.Stateful {
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
 		revisionKey = "controller-revision-hash"
+	case appsv1alpha1.Daemon:
+		// A DaemonSet places one pod per node by itself; a spread constraint would only keep a
+		// node's surge pod from starting beside the pod it replaces.
+		return nil
+	case appsv1alpha1.Job:
+		if app.Spec.Parallelism() <= 1 {
+			return nil
+		}
+		// Only the pods of the same run count.
+		revisionKey = batchv1.ControllerUidLabel
 	}
 	honor := corev1.NodeInclusionPolicyHonor
 	constraint := func(key string, when corev1.UnsatisfiableConstraintAction) corev1.TopologySpreadConstraint {
