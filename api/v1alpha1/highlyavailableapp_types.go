@@ -85,7 +85,8 @@ type HighlyAvailableAppSpec struct {
 	Type AppType `json:"type,omitempty"`
 
 	// replicas is the number of pods. 1 is allowed but reported as not highly available. It is left
-	// to the HorizontalPodAutoscaler while autoscaling is set.
+	// to the HorizontalPodAutoscaler while autoscaling is set. At most 1000, and at most 100 for a Stateful
+	// app, whose pods each carry the DNS name of every ordinal (HA_PEERS).
 	// +kubebuilder:default=3
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=1000
