@@ -381,6 +381,9 @@ func FuzzPodTemplate(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		app := fuzzApp(data)
+		if field, message, ok := CheckSpec(app); !ok {
+			t.Fatalf("the generated app has a problem in %s: %s", field, message)
+		}
 		before := app.DeepCopy()
 		tpl := PodTemplate(app, fuzzOptions(data))
 		for k, v := range SelectorLabels(app) {
