@@ -43,6 +43,10 @@ import (
 	// +kubebuilder:scaffold:imports
 )
 
+// defaultGracefulShutdownTimeout is how long a stopping manager waits for running reconciles unless
+// --graceful-shutdown-timeout says otherwise; config/manager's pod grace period is longer.
+const defaultGracefulShutdownTimeout = 30 * time.Second
+
 var (
 	scheme   = runtime.NewScheme()
 	setupLog = ctrl.Log.WithName("setup")
@@ -78,7 +82,7 @@ func main() {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
 		"The namespace of the leader election Lease. Empty: the namespace the manager runs in, which a manager "+
 			"running outside the cluster does not have, so it must set this.")
-	flag.DurationVar(&gracefulShutdownTimeout, "graceful-shutdown-timeout", 30*time.Second,
+	flag.DurationVar(&gracefulShutdownTimeout, "graceful-shutdown-timeout", defaultGracefulShutdownTimeout,
 		"How long the manager waits on shutdown for running reconciles to finish before it exits. Keep it "+
 			"below the pod's terminationGracePeriodSeconds.")
 	flag.DurationVar(&reconcileTimeout, "reconcile-timeout", 2*time.Minute,

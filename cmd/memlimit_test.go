@@ -34,7 +34,8 @@ func TestSoftMemoryLimit(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got != tc.want || set != tc.set {
-				t.Errorf("softMemoryLimit(%q, %q) = %d, %v; want %d, %v", tc.goMemLimit, tc.containerLimit, got, set, tc.want, tc.set)
+				t.Errorf("softMemoryLimit(%q, %q) = %d, %v; want %d, %v",
+					tc.goMemLimit, tc.containerLimit, got, set, tc.want, tc.set)
 			}
 		})
 	}

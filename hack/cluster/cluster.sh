@@ -103,7 +103,9 @@ wait_process() {
 	shift 2
 	local deadline=$((SECONDS + timeout))
 	until "$@" >/dev/null 2>&1; do
-		if ! pid_of "$name" >/dev/null; then
+		# The pid just recorded, not pid_of: between fork and exec the child still has the shell's
+		# command line, without the state dir that pid_of looks for.
+		if ! running "$(<"$PIDS/$name.pid")"; then
 			log "$name exited; the end of $LOGS/$name.log:"
 			tail -n 20 "$LOGS/$name.log" >&2
 			return 1

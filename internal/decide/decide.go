@@ -237,8 +237,12 @@ func (p *planner) problem(reason, format string, args ...any) {
 
 // policy refuses specs the operator will not run.
 func (p *planner) policy() (reason, message string, refused bool) {
-	if field, msg, ok := workload.ServiceTypeAllowed(p.app, p.in.Options); !ok {
-		return appsv1alpha1.ReasonInvalidSpec, field + ": " + msg, true
+	if _, msg, ok := workload.ServiceTypeAllowed(p.app, p.in.Options); !ok && ClientService(p.app) != nil {
+		return appsv1alpha1.ReasonInvalidSpec, msg, true
+	}
+	// What the CRD cannot refuse within the API server's CEL cost budget.
+	if _, msg, ok := workload.CheckSpec(p.app); !ok {
+		return appsv1alpha1.ReasonInvalidSpec, msg, true
 	}
 	return "", "", false
 }

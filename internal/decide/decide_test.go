@@ -701,3 +701,16 @@ func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
 		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
 	}
 }
+
+func TestSpecsTheCRDCannotRefuseAreRefusedWithTheirField(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi"),
+		Containers: []string{"nope"}}}
+	p := Decide(newWorld(app).input())
+	if p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonInvalidSpec || !strings.Contains(p.Problem.Message, "spec.storage") {
+		t.Fatalf("problem %+v", p.Problem)
+	}
+	if len(p.Apply)+len(p.Revisions) != 0 {
+		t.Error("an invalid spec created objects")
+	}
+}

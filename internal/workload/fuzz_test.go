@@ -136,9 +136,34 @@ func fuzzApp(data []byte) *appsv1alpha1.HighlyAvailableApp {
 			spec.Replicas = new(maxReplicas - b.between(0, 3))
 		}
 	}
-	replicas := spec.DesiredReplicas()
+	fuzzTemplate(b, spec)
+	if b.bool() {
+		spec.Service = fuzzService(b)
+	}
+	if stateful {
+		fuzzStorage(b, spec)
+	}
+	// Autoscaling first: the bounds of availability and rollout depend on it.
+	minPods, maxPods := spec.DesiredReplicas(), spec.DesiredReplicas()
+	if b.byte()%3 == 0 {
+		spec.Autoscaling = fuzzAutoscaling(b, spec.DesiredReplicas(), maxReplicas)
+		maxPods = spec.Autoscaling.MaxReplicas
+		if spec.Autoscaling.MinReplicas != nil {
+			minPods = *spec.Autoscaling.MinReplicas
+		}
+	}
+	if b.bool() {
+		spec.Availability = fuzzAvailability(b, minPods)
+	}
+	if b.bool() {
+		spec.Rollout = fuzzRollout(b, stateful, maxPods)
+	}
+	return app
+}
 
-	// The pod template.
+// fuzzTemplate fills the pod template: containers with ports, environment and preStop hooks, an
+// init container, labels, the restart policy, a grace period and spread constraints.
+func fuzzTemplate(b *fuzzBytes, spec *appsv1alpha1.HighlyAvailableAppSpec) {
 	containerNames := map[string]bool{}
 	portNames := map[string]bool{}
 	ports := map[int32]bool{}
@@ -193,146 +218,147 @@ func fuzzApp(data []byte) *appsv1alpha1.HighlyAvailableApp {
 			LabelSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"tier": "any"}},
 		}}
 	}
+}
 
-	// The Service.
+// fuzzService is a Service section with up to three ports, node ports where the type has them.
+func fuzzService(b *fuzzBytes) *appsv1alpha1.ServiceSpec {
+	svc := &appsv1alpha1.ServiceSpec{Type: []corev1.ServiceType{
+		corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer,
+	}[b.intn(3)]}
+	n := b.intn(4)
+	svcPorts, nodePorts, names := map[int32]bool{}, map[int32]bool{}, map[string]bool{}
+	for range n {
+		p := corev1.ServicePort{Port: b.between(1, 65535), Protocol: corev1.ProtocolTCP}
+		if svcPorts[p.Port] {
+			continue
+		}
+		svcPorts[p.Port] = true
+		if n > 1 || b.bool() {
+			p.Name = b.unique(names, func() string { return b.label(15) })
+		}
+		if b.bool() {
+			p.TargetPort = intstr.FromInt32(b.between(1, 65535))
+		}
+		if svc.Type != corev1.ServiceTypeClusterIP && b.bool() {
+			if np := b.between(30000, 32767); !nodePorts[np] {
+				nodePorts[np] = true
+				p.NodePort = np
+			}
+		}
+		svc.Ports = append(svc.Ports, p)
+	}
+	return svc
+}
+
+// fuzzStorage fills the Stateful fields: storage entries, claim retention, pod management.
+func fuzzStorage(b *fuzzBytes, spec *appsv1alpha1.HighlyAvailableAppSpec) {
+	storageNames, paths := map[string]bool{}, map[string]bool{}
+	for range b.intn(4) {
+		st := appsv1alpha1.StorageSpec{
+			Name:      b.unique(storageNames, func() string { return b.label(20) }),
+			MountPath: "/" + b.unique(paths, func() string { return b.label(12) }),
+			Size:      *resource.NewQuantity(int64(b.between(1, 1<<20))*1024*1024, resource.BinarySI),
+		}
+		if b.bool() {
+			st.StorageClassName = new("fast")
+		}
+		if b.bool() {
+			st.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod}
+		}
+		if b.bool() {
+			st.Containers = []string{spec.Template.Spec.Containers[b.intn(len(spec.Template.Spec.Containers))].Name}
+		}
+		spec.Storage = append(spec.Storage, st)
+	}
 	if b.bool() {
-		svc := &appsv1alpha1.ServiceSpec{Type: []corev1.ServiceType{
-			corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer,
-		}[b.intn(3)]}
-		n := b.intn(4)
-		svcPorts, nodePorts, names := map[int32]bool{}, map[int32]bool{}, map[string]bool{}
-		for range n {
-			p := corev1.ServicePort{Port: b.between(1, 65535), Protocol: corev1.ProtocolTCP}
-			if svcPorts[p.Port] {
-				continue
-			}
-			svcPorts[p.Port] = true
-			if n > 1 || b.bool() {
-				p.Name = b.unique(names, func() string { return b.label(15) })
-			}
-			if b.bool() {
-				p.TargetPort = intstr.FromInt32(b.between(1, 65535))
-			}
-			if svc.Type != corev1.ServiceTypeClusterIP && b.bool() {
-				if np := b.between(30000, 32767); !nodePorts[np] {
-					nodePorts[np] = true
-					p.NodePort = np
-				}
-			}
-			svc.Ports = append(svc.Ports, p)
-		}
-		spec.Service = svc
-	}
-
-	// Storage and the other Stateful fields.
-	if stateful {
-		storageNames, paths := map[string]bool{}, map[string]bool{}
-		for range b.intn(4) {
-			st := appsv1alpha1.StorageSpec{
-				Name:      b.unique(storageNames, func() string { return b.label(20) }),
-				MountPath: "/" + b.unique(paths, func() string { return b.label(12) }),
-				Size:      *resource.NewQuantity(int64(b.between(1, 1<<20))*1024*1024, resource.BinarySI),
-			}
-			if b.bool() {
-				st.StorageClassName = new("fast")
-			}
-			if b.bool() {
-				st.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOncePod}
-			}
-			if b.bool() {
-				st.Containers = []string{spec.Template.Spec.Containers[b.intn(len(spec.Template.Spec.Containers))].Name}
-			}
-			spec.Storage = append(spec.Storage, st)
-		}
-		if b.bool() {
-			spec.VolumeClaimRetention = &appsv1alpha1.VolumeClaimRetention{
-				WhenDeleted: appsv1alpha1.DeleteClaims, WhenScaled: appsv1alpha1.RetainClaims,
-			}
-		}
-		if b.bool() {
-			policy := appsv1alpha1.PodManagementPolicy("Parallel")
-			spec.PodManagementPolicy = &policy
+		spec.VolumeClaimRetention = &appsv1alpha1.VolumeClaimRetention{
+			WhenDeleted: appsv1alpha1.DeleteClaims, WhenScaled: appsv1alpha1.RetainClaims,
 		}
 	}
-
-	// Autoscaling, before availability and rollout, whose bounds depend on it.
-	minPods, maxPods := replicas, replicas
-	if b.byte()%3 == 0 {
-		as := &appsv1alpha1.AutoscalingSpec{MaxReplicas: b.between(1, int(maxReplicas))}
-		if b.bool() {
-			as.MinReplicas = new(b.between(1, int(as.MaxReplicas)))
-			minPods = *as.MinReplicas
-		} else if replicas > as.MaxReplicas {
-			as.MaxReplicas = max(replicas, 1)
-		}
-		if b.bool() {
-			as.TargetCPUUtilizationPercentage = new(b.between(1, 100))
-		}
-		spec.Autoscaling = as
-		maxPods = as.MaxReplicas
-	}
-
 	if b.bool() {
-		av := &appsv1alpha1.AvailabilitySpec{
-			Spread: []appsv1alpha1.SpreadPolicy{appsv1alpha1.SpreadZone, appsv1alpha1.SpreadNode, appsv1alpha1.SpreadNone}[b.intn(3)],
-		}
-		switch b.intn(3) {
-		case 0:
-			av.MaxUnavailable = b.intOrPercent(1, 5, 1, 100)
-		case 1:
-			if minPods >= 2 {
-				// A percentage is rounded up: it must leave at least one pod free.
-				av.MinAvailable = b.intOrPercent(0, int(minPods)-1, 0, int(100*(minPods-1)/minPods))
-			} else {
-				av.MinAvailable = b.intOrPercent(0, 3, 0, 99)
-			}
-		}
-		if b.bool() {
-			av.PreStopDelaySeconds = new(b.between(0, 300))
-		}
-		if b.bool() {
-			av.TerminationGracePeriodSeconds = new(int64(b.between(0, 86400)))
-		}
-		spec.Availability = av
+		policy := appsv1alpha1.PodManagementPolicy("Parallel")
+		spec.PodManagementPolicy = &policy
 	}
+}
 
+// fuzzAutoscaling is an autoscaler section; without a minimum, replicas is the minimum, so the
+// maximum is kept at or above it.
+func fuzzAutoscaling(b *fuzzBytes, replicas, maxReplicas int32) *appsv1alpha1.AutoscalingSpec {
+	as := &appsv1alpha1.AutoscalingSpec{MaxReplicas: b.between(1, int(maxReplicas))}
 	if b.bool() {
-		r := &appsv1alpha1.RolloutSpec{Paused: b.byte()%8 == 0}
-		if stateful {
-			if b.bool() {
-				r.MaxUnavailable = b.intOrPercent(1, 5, 1, 100)
-			}
-			if b.bool() {
-				r.Partition = new(b.between(0, int(maxPods)))
-			}
+		as.MinReplicas = new(b.between(1, int(as.MaxReplicas)))
+	} else if replicas > as.MaxReplicas {
+		as.MaxReplicas = max(replicas, 1)
+	}
+	if b.bool() {
+		as.TargetCPUUtilizationPercentage = new(b.between(1, 100))
+	}
+	return as
+}
+
+// fuzzAvailability is a disruption budget that lets at least one of minPods go, a spread and a
+// graceful shutdown.
+func fuzzAvailability(b *fuzzBytes, minPods int32) *appsv1alpha1.AvailabilitySpec {
+	av := &appsv1alpha1.AvailabilitySpec{
+		Spread: []appsv1alpha1.SpreadPolicy{appsv1alpha1.SpreadZone, appsv1alpha1.SpreadNode, appsv1alpha1.SpreadNone}[b.intn(3)],
+	}
+	switch b.intn(3) {
+	case 0:
+		av.MaxUnavailable = b.intOrPercent(1, 5, 1, 100)
+	case 1:
+		if minPods >= 2 {
+			// A percentage is rounded up: it must leave at least one pod free.
+			av.MinAvailable = b.intOrPercent(0, int(minPods)-1, 0, int(100*(minPods-1)/minPods))
 		} else {
-			if b.bool() {
-				r.MaxSurge = b.intOrPercent(0, 5, 0, 100)
-			}
-			if b.bool() {
-				r.MaxUnavailable = b.intOrPercent(0, 5, 0, 100)
-				if r.MaxSurge != nil && isZero(*r.MaxSurge) && isZero(*r.MaxUnavailable) {
-					r.MaxUnavailable = new(intstr.FromInt32(1))
-				}
-			} else if r.MaxSurge != nil && isZero(*r.MaxSurge) {
-				r.MaxUnavailable = new(intstr.FromString("25%"))
-			}
+			av.MinAvailable = b.intOrPercent(0, 3, 0, 99)
 		}
-		if b.bool() {
-			r.MinReadySeconds = new(b.between(0, 60))
-			r.ProgressDeadlineSeconds = new(*r.MinReadySeconds + b.between(1, 600))
-		}
-		if b.bool() {
-			r.RevisionHistoryLimit = new(b.between(0, 20))
-		}
-		if b.bool() {
-			r.FailureGraceSeconds = new(b.between(0, 3600))
-			r.CrashLoopRestarts = new(b.between(1, 100))
-			r.UnschedulableGraceSeconds = new(b.between(0, 3600))
-		}
-		spec.Rollout = r
 	}
-	return app
+	if b.bool() {
+		av.PreStopDelaySeconds = new(b.between(0, 300))
+	}
+	if b.bool() {
+		av.TerminationGracePeriodSeconds = new(int64(b.between(0, 86400)))
+	}
+	return av
+}
+
+// fuzzRollout is a rollout section of the type's fields, never both maxSurge and maxUnavailable 0,
+// with a partition of at most maxPods.
+func fuzzRollout(b *fuzzBytes, stateful bool, maxPods int32) *appsv1alpha1.RolloutSpec {
+	r := &appsv1alpha1.RolloutSpec{Paused: b.byte()%8 == 0}
+	if stateful {
+		if b.bool() {
+			r.MaxUnavailable = b.intOrPercent(1, 5, 1, 100)
+		}
+		if b.bool() {
+			r.Partition = new(b.between(0, int(maxPods)))
+		}
+	} else {
+		if b.bool() {
+			r.MaxSurge = b.intOrPercent(0, 5, 0, 100)
+		}
+		if b.bool() {
+			r.MaxUnavailable = b.intOrPercent(0, 5, 0, 100)
+			if r.MaxSurge != nil && isZero(*r.MaxSurge) && isZero(*r.MaxUnavailable) {
+				r.MaxUnavailable = new(intstr.FromInt32(1))
+			}
+		} else if r.MaxSurge != nil && isZero(*r.MaxSurge) {
+			r.MaxUnavailable = new(intstr.FromString("25%"))
+		}
+	}
+	if b.bool() {
+		r.MinReadySeconds = new(b.between(0, 60))
+		r.ProgressDeadlineSeconds = new(*r.MinReadySeconds + b.between(1, 600))
+	}
+	if b.bool() {
+		r.RevisionHistoryLimit = new(b.between(0, 20))
+	}
+	if b.bool() {
+		r.FailureGraceSeconds = new(b.between(0, 3600))
+		r.CrashLoopRestarts = new(b.between(1, 100))
+		r.UnschedulableGraceSeconds = new(b.between(0, 3600))
+	}
+	return r
 }
 
 func isZero(v intstr.IntOrString) bool {
@@ -355,6 +381,9 @@ func FuzzPodTemplate(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		app := fuzzApp(data)
+		if field, message, ok := CheckSpec(app); !ok {
+			t.Fatalf("the generated app has a problem in %s: %s", field, message)
+		}
 		before := app.DeepCopy()
 		tpl := PodTemplate(app, fuzzOptions(data))
 		for k, v := range SelectorLabels(app) {
