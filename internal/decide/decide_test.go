@@ -694,6 +694,9 @@ func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
 	if p.Workload.ObservedGeneration >= p.Workload.Generation || p.Workload.Desired != 4 {
 		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
 	}
+	if p.Requeue <= 0 || p.Requeue > WorkloadRecheck {
+		t.Errorf("requeue %v: a change that turns out to be none must be looked at again", p.Requeue)
+	}
 }
 
 func TestSpecsTheCRDCannotRefuseAreRefusedWithTheirField(t *testing.T) {
