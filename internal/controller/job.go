@@ -269,7 +269,7 @@ func (r *HighlyAvailableAppReconciler) recordOutcome(ctx context.Context, app *a
 		patched, changed = rollout.MarkComplete(rev)
 		if changed {
 			delete(patched.Annotations, annotationFailureReason)
-			r.event(app, corev1.EventTypeNormal, appsv1alpha1.ReasonComplete, "Run", "run %d completed: %d pods succeeded", rev.Revision, run.Succeeded)
+			r.event(app, corev1.EventTypeNormal, appsv1alpha1.ReasonComplete, "Run", "run %d completed: %s succeeded", rev.Revision, status.PodCount(run.Succeeded))
 		}
 	case status.RunFailed:
 		patched, changed = rollout.MarkFailed(rev, run.Message)
