@@ -97,8 +97,7 @@ func (r *HighlyAvailableAppReconciler) reconcileRun(ctx context.Context, app *ap
 	log := logf.FromContext(ctx)
 	run := rev.Revision
 	name := workload.RunName(app, run)
-	cronProblem, err := r.applyAll(ctx, app, nil, []client.Object{
-		&batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: workload.CronJobName(app), Namespace: app.Namespace}}})
+	cronRun, err := r.retireCronJob(ctx, app)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -108,8 +107,11 @@ func (r *HighlyAvailableAppReconciler) reconcileRun(ctx context.Context, app *ap
 	}
 	started := rev.Annotations[annotationRunStarted] == strconv.FormatInt(run, 10)
 	decision := decideRun(name, started, runStates(jobs), app.Spec.RevisionHistoryLimit())
+	if cronRun != "" && decision.waitFor == "" {
+		decision.create, decision.waitFor = false, cronRun
+	}
 
-	problem := cronProblem
+	var problem *status.Problem
 	if decision.create {
 		res, err := r.apply(ctx, app, workload.Job(app, desired, run))
 		if conflict, ok := asConflict(err); ok {
@@ -215,6 +217,34 @@ func (r *HighlyAvailableAppReconciler) reconcileCronJob(ctx context.Context, app
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, nil
+}
+
+// retireCronJob removes the CronJob of an app whose schedule was removed, without cutting short a
+// run it started: while the CronJob has active runs it is suspended (so that it starts no more) and
+// kept, and the name of an active run is returned for the app's next run to wait for.
+func (r *HighlyAvailableAppReconciler) retireCronJob(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (string, error) {
+	cj := &batchv1.CronJob{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: workload.CronJobName(app)}, cj)
+	if client.IgnoreNotFound(err) != nil {
+		return "", fmt.Errorf("get CronJob: %w", err)
+	}
+	if err != nil || !isControlledBy(cj, app) {
+		return "", nil
+	}
+	if len(cj.Status.Active) == 0 {
+		_, err := r.applyAll(ctx, app, nil, []client.Object{cj})
+		return "", err
+	}
+	if cj.Spec.Suspend == nil || !*cj.Spec.Suspend {
+		before := cj.DeepCopy()
+		cj.Spec.Suspend = new(true)
+		if err := r.Patch(ctx, cj, client.MergeFrom(before)); err != nil {
+			return "", fmt.Errorf("suspend CronJob %s: %w", cj.Name, err)
+		}
+		r.event(app, corev1.EventTypeNormal, ReasonUpdated, "Update",
+			"suspended CronJob %s: the schedule was removed; it is deleted once its active runs finish", cj.Name)
+	}
+	return cj.Status.Active[0].Name, nil
 }
 
 // listRuns lists the Jobs of the app's one-off runs (those it controls and numbered).
