@@ -148,6 +148,30 @@ func sortByNode(rows []*treeNode) {
 	})
 }
 
+// desiredPods is how many pods the app should have ready, and false for a Job app, whose pods come
+// and go with its runs: a Daemon app's eligible nodes, any other app's replicas.
+func desiredPods(app *appsv1alpha1.HighlyAvailableApp) (int32, bool) {
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Job:
+		return 0, false
+	case appsv1alpha1.Daemon:
+		if d := app.Status.Daemon; d != nil {
+			return d.DesiredNumberScheduled, true
+		}
+		return 0, true
+	}
+	return app.Spec.DesiredReplicas(), true
+}
+
+// runLine is the progress line of a Job app.
+func runLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
+	msg := fmt.Sprintf("Waiting for %q: %s", app.Name, state.Reason)
+	if state.Message != "" {
+		msg += ": " + state.Message
+	}
+	return msg
+}
+
 // shapeSummary is the summary line that takes the place of Replicas for a Daemon or a Job app.
 func shapeSummary(app *appsv1alpha1.HighlyAvailableApp) (label, value string, ok bool) {
 	st := app.Status

@@ -115,3 +115,28 @@ func TestGetTreeCronJob(t *testing.T) {
 	}
 	golden(t, "get-cronjob.golden", out.String())
 }
+
+// The progress line counts a Daemon's eligible nodes, and tells a Job's run as its message says.
+func TestProgressLineShapes(t *testing.T) {
+	daemon := webApp()
+	daemon.Spec.Type, daemon.Spec.Replicas = appsv1alpha1.Daemon, nil
+	daemon.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 5, UpdatedReplicas: 4, AvailableReplicas: 4,
+		Replicas: 6, Daemon: &appsv1alpha1.DaemonStatus{DesiredNumberScheduled: 6}}
+	job := webApp()
+	job.Spec.Type, job.Spec.Replicas = appsv1alpha1.Job, nil
+	job.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 5}
+	for _, tc := range []struct {
+		app   *appsv1alpha1.HighlyAvailableApp
+		state appState
+		want  string
+	}{
+		{daemon, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRollingOut},
+			`Waiting for "web" rollout to finish: 4 of 6 updated replicas are available...`},
+		{job, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRunning, Message: "run 1 (Job web-1): 1 active, 0 succeeded, 0 failed"},
+			`Waiting for "web": Running: run 1 (Job web-1): 1 active, 0 succeeded, 0 failed`},
+	} {
+		if got := progressLine(tc.app, tc.state); got != tc.want {
+			t.Errorf("progressLine = %q, want %q", got, tc.want)
+		}
+	}
+}

@@ -100,8 +100,11 @@ func (s *session) timedOut(name string, timeout time.Duration) error {
 // progressLine says what the rollout waits for, in kubectl rollout status's words.
 func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 	st := app.Status
-	desired := app.Spec.DesiredReplicas()
+	desired, counted := desiredPods(app)
 	switch {
+	case !counted:
+		// A Job app's progress is its run's, which the message tells.
+		return runLine(app, state)
 	case state.Reason == appsv1alpha1.ReasonObservingGeneration:
 		return fmt.Sprintf("Waiting for %q: %s...", app.Name, state.Message)
 	case state.Phase == phasePaused:

@@ -165,6 +165,50 @@ var _ = Describe("A Job app", func() {
 	})
 })
 
+var _ = Describe("A Job app whose schedule is removed", func() {
+	It("keeps the CronJob, suspended, until its active run finished, and only then starts run 1", func() {
+		ns := newNamespace()
+		app := pi(ns, "nightly")
+		app.Spec.Job.Schedule = "0 3 * * *"
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+		key := client.ObjectKeyFromObject(app)
+		cj := &batchv1.CronJob{}
+		Eventually(func() error { return k8sClient.Get(ctx, key, cj) }, timeout, poll).Should(Succeed())
+
+		By("a run the CronJob started, still active")
+		scheduled := &batchv1.Job{
+			ObjectMeta: metav1.ObjectMeta{Name: "nightly-29000000", Namespace: ns, Labels: cj.Spec.JobTemplate.Labels,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: cj.Name,
+					UID: cj.UID, Controller: new(true)}}},
+			Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
+		}
+		Expect(k8sClient.Create(ctx, scheduled)).To(Succeed())
+		cj.Status.Active = []corev1.ObjectReference{{APIVersion: "batch/v1", Kind: "Job", Namespace: ns,
+			Name: scheduled.Name, UID: scheduled.UID}}
+		Expect(k8sClient.Status().Update(ctx, cj)).To(Succeed())
+
+		By("removing the schedule")
+		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Job.Schedule = "" })
+		Eventually(func(g Gomega) {
+			g.Expect(k8sClient.Get(ctx, key, cj)).To(Succeed())
+			g.Expect(cj.Spec.Suspend).To(Equal(new(true)))
+			c := condition(getApp(key), appsv1alpha1.ConditionReconciling)
+			g.Expect(c.Reason).To(Equal(appsv1alpha1.ReasonWaitingForRun))
+			g.Expect(c.Message).To(ContainSubstring("starts when Job nightly-29000000"))
+		}, timeout, poll).Should(Succeed())
+		Consistently(func() bool { _, err := getJob(ns, "nightly-1"); return apierrors.IsNotFound(err) }, time.Second, poll).
+			Should(BeTrue())
+
+		By("the scheduled run finishing")
+		Expect(k8sClient.Get(ctx, key, cj)).To(Succeed())
+		cj.Status.Active = nil
+		Expect(k8sClient.Status().Update(ctx, cj)).To(Succeed())
+		Eventually(func() bool { return apierrors.IsNotFound(k8sClient.Get(ctx, key, &batchv1.CronJob{})) }, timeout, poll).
+			Should(BeTrue())
+		Eventually(func() error { _, err := getJob(ns, "nightly-1"); return err }, timeout, poll).Should(Succeed())
+	})
+})
+
 var _ = Describe("Bad Daemon and Job apps", func() {
 	var ns string
 	BeforeEach(func() { ns = newNamespace() })

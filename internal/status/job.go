@@ -114,6 +114,14 @@ func orText(s, fallback string) string {
 	return s
 }
 
+// PodCount is "1 pod" or "n pods".
+func PodCount(n int32) string {
+	if n == 1 {
+		return "1 pod"
+	}
+	return fmt.Sprintf("%d pods", n)
+}
+
 // JobInput is what ComputeJob needs about a one-off Job app.
 type JobInput struct {
 	App *appsv1alpha1.HighlyAvailableApp
@@ -205,7 +213,7 @@ func jobProgress(in JobInput, run *Run) (ready, reconciling, stalled condition) 
 		return conditionFalse(appsv1alpha1.ReasonCreating, msg), conditionTrue(appsv1alpha1.ReasonCreating, msg),
 			conditionFalse(appsv1alpha1.ReasonCreating, "")
 	case run.State == RunComplete:
-		msg := fmt.Sprintf("%s completed: %d pods succeeded", label, run.Succeeded)
+		msg := fmt.Sprintf("%s completed: %s succeeded", label, PodCount(run.Succeeded))
 		return conditionTrue(appsv1alpha1.ReasonComplete, msg), conditionFalse(appsv1alpha1.ReasonComplete, ""),
 			conditionFalse(appsv1alpha1.ReasonComplete, "")
 	case run.State == RunFailed:

@@ -170,7 +170,7 @@ func TestComputeJob(t *testing.T) {
 				return j
 			}()},
 			want: map[string]cond{
-				appsv1alpha1.ConditionReady:       T(appsv1alpha1.ReasonComplete, "run 1 (Job pi-1) completed: 1 pods succeeded"),
+				appsv1alpha1.ConditionReady:       T(appsv1alpha1.ReasonComplete, "run 1 (Job pi-1) completed: 1 pod succeeded"),
 				appsv1alpha1.ConditionReconciling: F(appsv1alpha1.ReasonComplete, ""),
 				appsv1alpha1.ConditionStalled:     F(appsv1alpha1.ReasonComplete, ""),
 			},

@@ -67,6 +67,9 @@ func CronJob(app *appsv1alpha1.HighlyAvailableApp, template corev1.PodTemplateSp
 		Spec: batchv1.CronJobSpec{
 			Schedule:          app.Spec.JobSchedule(),
 			ConcurrencyPolicy: app.Spec.ConcurrencyPolicy(),
+			// Said explicitly: a CronJob suspended while its schedule was removed resumes when the
+			// schedule comes back.
+			Suspend: new(false),
 			JobTemplate: batchv1.JobTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: Labels(app)},
 				Spec:       jobSpec(app, template),
