@@ -711,3 +711,20 @@ func TestSpecsTheCRDCannotRefuseAreRefusedWithTheirField(t *testing.T) {
 		t.Error("an invalid spec created objects")
 	}
 }
+
+func TestCachedStatefulSetWithoutClaimTypeMetaIsNotAppliedAgain(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+	w := newWorld(app)
+	step(t, w)
+	// A cached StatefulSet, decoded from protobuf, has no apiVersion and kind on its claim templates.
+	sts := w.statefulSet()
+	for i := range sts.Spec.VolumeClaimTemplates {
+		sts.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+	}
+	for _, d := range Decide(w.input()).Apply {
+		if d.Kind == KindStatefulSet {
+			t.Fatal("the StatefulSet is applied again although nothing changed")
+		}
+	}
+}
