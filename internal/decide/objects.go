@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -175,9 +176,7 @@ func comparable(spec any) any {
 		return spec
 	}
 	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
+	maps.Copy(out, m)
 	stripped := make([]any, len(templates))
 	for i, t := range templates {
 		tm, ok := t.(map[string]any)
