@@ -249,6 +249,20 @@ $(LOCALBIN)/kube-apiserver $(LOCALBIN)/kube-controller-manager $(LOCALBIN)/kube-
 $(LOCALBIN)/kubectl: hack/controlplane/go.mod | $(LOCALBIN)
 	cd hack/controlplane && go build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@" k8s.io/kubernetes/cmd/kubectl
 
+## The node binaries of the local cluster's real nodes, from the same pinned Kubernetes. The control
+## plane's go.mod does not list the packages only they import (netlink, ipvs, nftables...), so they are
+## built against a copy of it that `go get` completes (-modfile); hack/controlplane/go.mod is untouched.
+$(LOCALBIN)/kubelet $(LOCALBIN)/kube-proxy: $(LOCALBIN)/%: hack/controlplane/go.mod | $(LOCALBIN)
+	@echo "Building $* $(KUBE_VERSION) from source (a few minutes on 2 cores with a cold build cache)..."
+	cd hack/controlplane && tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
+	cp go.mod "$$tmp/node.mod" && cp go.sum "$$tmp/node.sum" && \
+	go get -modfile="$$tmp/node.mod" k8s.io/kubernetes/cmd/$*@$(KUBE_VERSION) && \
+	go build -modfile="$$tmp/node.mod" -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@.tmp" k8s.io/kubernetes/cmd/$* && \
+	mv "$@.tmp" "$@"
+
+.PHONY: node-binaries
+node-binaries: $(LOCALBIN)/kubelet $(LOCALBIN)/kube-proxy ## Build kubelet and kube-proxy for the local cluster's real nodes.
+
 $(LOCALBIN)/etcd: hack/etcd/go.mod | $(LOCALBIN)
 	@echo "Building etcd from source..."
 	cd hack/etcd && go build -trimpath -ldflags "-s -w" -o "$@" go.etcd.io/etcd/server/v3
