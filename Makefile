@@ -199,6 +199,16 @@ test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (t
 	go build -o "$(LOCALBIN)/manager" ./cmd
 	CLUSTER_NAME=e2e "$(CURDIR)/hack/cluster/e2e.sh"
 
+## The traffic scenarios need real nodes: bin/kubelet and bin/kube-proxy, and Debian's containerd, runc,
+## CNI plugins and iptables (installed when missing). MANAGER_BIN is the operator binary they run.
+MANAGER_BIN ?= $(LOCALBIN)/manager
+
+.PHONY: test-traffic
+test-traffic: manifests controlplane $(LOCALBIN)/kwok $(LOCALBIN)/kubelet $(LOCALBIN)/kube-proxy ## Run the traffic scenarios on a local cluster with real nodes and print the side-by-side table (root).
+	"$(CURDIR)/hack/realnodes/install-packages.sh"
+	go build -o "$(MANAGER_BIN)" ./cmd
+	MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/traffic.sh"
+
 ##@ Dependencies
 
 ## Location to install dependencies to

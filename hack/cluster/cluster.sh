@@ -13,6 +13,8 @@
 #   operator-start      run bin/manager against the cluster in the background (log in the state dir)
 #   operator-stop [--kill]  stop the operator (SIGTERM, or SIGKILL with --kill)
 #   import-image TAR    import a docker archive into every real node's containerd
+#   node-down NODE      freeze a real node (kubelet, containerd, containers), as in a power failure
+#   node-up NODE        resume it and wait for it to be Ready
 #   logs [LINES]        print the last LINES (default 100) of every log of the cluster
 #   env                 print the export line for the cluster's kubeconfig
 #
@@ -618,6 +620,8 @@ zone-up) cmd_zone_up "${2:-}" ;;
 operator-start) cmd_operator_start ;;
 operator-stop) cmd_operator_stop "${2:-}" ;;
 import-image) cmd_import_image "${2:-}" ;;
+node-down) cmd_node_down "${2:-}" ;;
+node-up) cmd_node_up "${2:-}" ;;
 logs) cmd_logs "${2:-100}" ;;
 env) echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
 *)

@@ -262,6 +262,55 @@ cmd_import_image() {
 	done
 }
 
+# real_node_index NODE prints the node's number (real-b-1 → 2) or fails for an unknown node.
+real_node_index() {
+	local i
+	for ((i = 1; i <= CLUSTER_REAL_NODES; i++)); do
+		if [[ $(real_node_name "$i") == "$1" ]]; then
+			echo "$i"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# real_node_pids I prints the pids of node I's kubelet, containerd and containerd's shims.
+real_node_pids() {
+	local node
+	node=$(real_node_name "$1")
+	pid_of "kubelet-$node" || true
+	pid_of "containerd-$node" || true
+	pgrep -f -- "-address $(real_socket "$1")" || true
+}
+
+# freeze_real_node I STATE: FROZEN stops node I dead (its kubelet, runtime and every container at
+# once, through the freezer cgroup and SIGSTOP), THAWED resumes it.
+freeze_real_node() {
+	local i=$1 state=$2 freezer signal=STOP pid
+	freezer=/sys/fs/cgroup/freezer$(real_cgroup_root "$i")/freezer.state
+	[[ $state == THAWED ]] && signal=CONT
+	if [[ $state == THAWED && -e $freezer ]]; then echo THAWED >"$freezer"; fi
+	for pid in $(real_node_pids "$i"); do
+		kill "-$signal" "$pid" 2>/dev/null || true
+	done
+	if [[ $state == FROZEN && -e $freezer ]]; then echo FROZEN >"$freezer"; fi
+}
+
+cmd_node_down() {
+	local node=${1:?usage: node-down NODE} i
+	i=$(real_node_index "$node") || die "unknown real node $node"
+	freeze_real_node "$i" FROZEN
+	log "real node $node is down: its kubelet, containerd and containers are frozen"
+}
+
+cmd_node_up() {
+	local node=${1:?usage: node-up NODE} i
+	i=$(real_node_index "$node") || die "unknown real node $node"
+	freeze_real_node "$i" THAWED
+	wait_for 60 "the real nodes to be Ready" real_nodes_ready
+	log "real node $node is up"
+}
+
 # --- teardown ----------------------------------------------------------------------------------------
 
 # stop_real_node I: stops node I's kubelet, kills and deletes its containers, stops its containerd and
@@ -272,6 +321,8 @@ stop_real_node() {
 	dir=$(real_node_dir "$i")
 	run=$(real_run_dir "$i")
 	sock=$(real_socket "$i")
+	# A node that is down (frozen) could not even die.
+	freeze_real_node "$i" THAWED
 	stop_process "kubelet-$node"
 	if pid_of "containerd-$node" >/dev/null && ctr --address "$sock" version >/dev/null 2>&1; then
 		for id in $(ctr --address "$sock" -n k8s.io containers list -q 2>/dev/null); do

@@ -60,6 +60,9 @@ type Report struct {
 	Errors map[string]int
 	// Versions counts the successful answers by the version the server named.
 	Versions map[string]int
+	// FirstFailure and LastFailure are when the first and the last failed request was sent (zero
+	// when none failed).
+	FirstFailure, LastFailure time.Time
 }
 
 // String is a one-line summary.
@@ -114,7 +117,7 @@ func (r *Run) client(ctx context.Context, client *http.Client) {
 			r.untake()
 			return
 		}
-		r.record(time.Since(begin), version, failure)
+		r.record(begin, time.Since(begin), version, failure)
 		select {
 		case <-ctx.Done():
 		case <-time.After(r.opts.Interval):
@@ -139,7 +142,7 @@ func (r *Run) untake() {
 	r.report.Sent--
 }
 
-func (r *Run) record(latency time.Duration, version, failure string) {
+func (r *Run) record(sent time.Time, latency time.Duration, version, failure string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.latencies = append(r.latencies, latency)
@@ -147,6 +150,12 @@ func (r *Run) record(latency time.Duration, version, failure string) {
 	case failure != "":
 		r.report.Failed++
 		r.report.Errors[failure]++
+		if r.report.FirstFailure.IsZero() || sent.Before(r.report.FirstFailure) {
+			r.report.FirstFailure = sent
+		}
+		if sent.After(r.report.LastFailure) {
+			r.report.LastFailure = sent
+		}
 	default:
 		r.report.Versions[version]++
 		if latency > r.opts.Slow {

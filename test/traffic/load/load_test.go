@@ -85,6 +85,9 @@ func TestRunCountsRefusedConnections(t *testing.T) {
 	if rep.Failed != 10 || rep.Errors["connection refused"] != 10 {
 		t.Errorf("Failed = %d, Errors = %v; want 10 refused", rep.Failed, rep.Errors)
 	}
+	if rep.FirstFailure.IsZero() || rep.LastFailure.Before(rep.FirstFailure) {
+		t.Errorf("FirstFailure = %v, LastFailure = %v", rep.FirstFailure, rep.LastFailure)
+	}
 }
 
 func TestPercentile(t *testing.T) {
