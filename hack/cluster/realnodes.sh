@@ -105,6 +105,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = false
+        Root = "$run/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$dir/cni/net.d"
@@ -417,8 +418,9 @@ stop_real_nodes() {
 		cat "$CLUSTER_DIR/ip_forward.before" >/proc/sys/net/ipv4/ip_forward
 	fi
 	rm -rf "$REAL_RUN_DIR"
-	# containerd made the directory of the network namespaces; it goes if nothing else uses it.
-	rmdir /run/netns 2>/dev/null || true
+	# containerd made the directory of the network namespaces, and its shims that of their sockets
+	# (a fixed path in containerd 1.6); they go if nothing else uses them.
+	rmdir /run/netns /run/containerd/s /run/containerd 2>/dev/null || true
 	check_real_nodes_gone
 }
 

@@ -187,17 +187,29 @@ func setAppImage(ns, tag string) int64 {
 	return app.Generation
 }
 
-// waitHighlyAvailable waits until the operator has put image tag in the app's Deployment and the
-// Deployment's rollout is over, then until only pods of tag are left.
+// waitHighlyAvailable waits until the operator has put image tag in the app's Deployment, the rollout
+// is over and only pods of tag are left, and the app reports it: Ready on the revision its spec asks
+// for (what `kubectl wait --for=condition=Ready` waits for, and what the operator needs before it
+// can roll a later update back to this revision).
 func waitHighlyAvailable(ns, tag string) {
 	GinkgoHelper()
+	key := types.NamespacedName{Namespace: ns, Name: "nginx"}
 	Eventually(func(g Gomega) {
 		deployment := &appsv1.Deployment{}
-		g.Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: "nginx"}, deployment)).To(Succeed())
+		g.Expect(k8s.Get(ctx, key, deployment)).To(Succeed())
 		g.Expect(deployment.Spec.Template.Spec.Containers[0].Image).To(Equal(image(tag)))
 	}).Should(Succeed())
 	kubectl("-n", ns, "rollout", "status", "deployment/nginx", "--timeout", "2m")
 	waitPods(ns, "nginx", tag)
+	Eventually(func(g Gomega) {
+		app := &appsv1alpha1.HighlyAvailableApp{}
+		g.Expect(k8s.Get(ctx, key, app)).To(Succeed())
+		g.Expect(app.Status.ObservedGeneration).To(Equal(app.Generation), "observedGeneration")
+		ready := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionReady)
+		g.Expect(ready).NotTo(BeNil(), "Ready condition")
+		g.Expect(ready.Status).To(Equal(metav1.ConditionTrue), "Ready: %s: %s", ready.Reason, ready.Message)
+		g.Expect(app.Status.CurrentRevision).To(Equal(app.Status.UpdateRevision), "currentRevision")
+	}).Should(Succeed())
 }
 
 // appPods lists the app's pods (label app=NAME), terminating ones included.
@@ -291,8 +303,8 @@ func describePods(pods []corev1.Pod) string {
 	return strings.Join(parts, ", ")
 }
 
-// serviceURL is the address of the app's Service, on its ClusterIP.
-func serviceURL(ns, name string) string {
+// serviceURL is the address of the app's Service, on its ClusterIP, and that ClusterIP.
+func serviceURL(ns, name string) (url, clusterIP string) {
 	GinkgoHelper()
 	svc := &corev1.Service{}
 	Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, svc)).To(Succeed())
@@ -301,7 +313,7 @@ func serviceURL(ns, name string) string {
 	if len(svc.Spec.Ports) > 0 {
 		port = svc.Spec.Ports[0].Port
 	}
-	return "http://" + svc.Spec.ClusterIP + ":" + strconv.Itoa(int(port)) + "/"
+	return "http://" + svc.Spec.ClusterIP + ":" + strconv.Itoa(int(port)) + "/", svc.Spec.ClusterIP
 }
 
 // waitGone waits until a namespace (and so every pod in it) is gone.
@@ -310,5 +322,5 @@ func waitGone(ns string) {
 	Eventually(func() bool {
 		err := k8s.Get(ctx, types.NamespacedName{Name: ns}, &corev1.Namespace{})
 		return client.IgnoreNotFound(err) == nil && err != nil
-	}).WithTimeout(3 * time.Minute).Should(BeTrue(), "namespace %s still there", ns)
+	}).WithTimeout(3*time.Minute).Should(BeTrue(), "namespace %s still there", ns)
 }

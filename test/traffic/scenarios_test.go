@@ -20,6 +20,8 @@ package traffic
 
 import (
 	"fmt"
+	"net/http"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -56,7 +58,24 @@ var trafficOptions = load.Options{
 func startTraffic(ns, name string) *load.Run {
 	GinkgoHelper()
 	opts := trafficOptions
-	opts.URL = serviceURL(ns, name)
+	url, clusterIP := serviceURL(ns, name)
+	opts.URL = url
+	// kube-proxy programs a new Service within a second or so. Until it has, a packet to the
+	// ClusterIP would follow the host's default route off this machine: no request is sent before
+	// the Service's rule is there, and the scenario starts once the Service answers.
+	Eventually(func() (string, error) {
+		out, err := exec.Command("iptables-save", "-t", "nat").Output()
+		return string(out), err
+	}).Should(ContainSubstring("-d "+clusterIP+"/32"), "kube-proxy's rule for the Service")
+	probe := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true, Proxy: nil}}
+	Eventually(func() (int, error) {
+		resp, err := probe.Get(opts.URL)
+		if err != nil {
+			return 0, err
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode, nil
+	}).Should(Equal(http.StatusOK), "the Service answers on its ClusterIP")
 	By("sending traffic to " + opts.URL)
 	run := load.Start(ctx, opts)
 	DeferCleanup(func() { run.Stop() })
