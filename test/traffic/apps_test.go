@@ -59,7 +59,9 @@ func image(tag string) string { return "ha-operator.local/traffic-app:" + tag }
 func podSpec(tag string) corev1.PodSpec {
 	return corev1.PodSpec{
 		NodeSelector: map[string]string{"type": "real"},
-		Tolerations:  []corev1.Toleration{{Key: realNodeTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
+		Tolerations: []corev1.Toleration{{
+			Key: realNodeTaint, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule,
+		}},
 		Containers: []corev1.Container{{
 			Name:            "nginx",
 			Image:           image(tag),

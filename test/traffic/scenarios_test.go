@@ -111,7 +111,8 @@ func finish(run *load.Run, scenario string, kind appKind, recovery time.Duration
 	report := run.Stop()
 	record(scenario, kind, report, recovery)
 	AddReportEntry(kind.title, report.String())
-	_, _ = fmt.Fprintf(GinkgoWriter, "%s, %s: %s; errors %v; versions %v\n", scenario, kind.title, report, report.Errors, report.Versions)
+	_, _ = fmt.Fprintf(GinkgoWriter, "%s, %s: %s; errors %v; versions %v\n",
+		scenario, kind.title, report, report.Errors, report.Versions)
 	Expect(report.Sent).To(BeNumerically(">=", 100), "too little traffic to tell anything: %s", report)
 	return report
 }
@@ -229,7 +230,8 @@ func resultsTable() string {
 		if len(cells) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s |\n", scenario, orDash(cells[plainDeployment.title]), orDash(cells[highlyAvailableApp.title]))
+		fmt.Fprintf(&b, "| %s | %s | %s |\n",
+			scenario, orDash(cells[plainDeployment.title]), orDash(cells[highlyAvailableApp.title]))
 	}
 	return b.String()
 }

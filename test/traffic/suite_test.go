@@ -123,7 +123,8 @@ func buildImages() {
 	GinkgoHelper()
 	dir := GinkgoT().TempDir()
 	binary := filepath.Join(dir, "app")
-	run(repoRoot, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", binary, "./test/traffic/app")
+	run(repoRoot, []string{"CGO_ENABLED=0"},
+		"go", "build", "-trimpath", "-ldflags", "-s -w", "-o", binary, "./test/traffic/app")
 	for _, tag := range imageTags {
 		archive := filepath.Join(dir, tag+".tar")
 		run(repoRoot, nil, "go", "run", "./hack/realnodes/mkimage", "-binary", binary, "-tag", image(tag),
@@ -143,13 +144,12 @@ func run(dir string, env []string, name string, args ...string) string {
 	return string(out)
 }
 
-// clusterSh runs hack/cluster/cluster.sh on the suite's cluster.
-func clusterSh(args ...string) string {
+// clusterSh runs hack/cluster/cluster.sh on the suite's cluster and fails the spec if it fails.
+func clusterSh(args ...string) {
 	GinkgoHelper()
 	out := run(repoRoot, []string{"CLUSTER_NAME=" + clusterName, "CLUSTER_DIR=" + clusterDir},
 		filepath.Join(repoRoot, "hack", "cluster", "cluster.sh"), args...)
 	_, _ = fmt.Fprintf(GinkgoWriter, "cluster.sh %s: %s", strings.Join(args, " "), out)
-	return out
 }
 
 // kubectl runs kubectl against the suite's cluster and fails the spec if it fails.

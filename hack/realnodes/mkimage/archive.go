@@ -132,11 +132,15 @@ func (img Image) layer() ([]byte, error) {
 }
 
 func writeDir(tw *tar.Writer, name string) error {
-	return tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: name, Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX})
+	return tw.WriteHeader(&tar.Header{
+		Typeflag: tar.TypeDir, Name: name, Mode: 0o755, ModTime: epoch, Format: tar.FormatPAX,
+	})
 }
 
 func writeFile(tw *tar.Writer, name string, mode int64, data []byte) error {
-	hdr := &tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(data)), ModTime: epoch, Format: tar.FormatPAX}
+	hdr := &tar.Header{
+		Typeflag: tar.TypeReg, Name: name, Mode: mode, Size: int64(len(data)), ModTime: epoch, Format: tar.FormatPAX,
+	}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return fmt.Errorf("tar %s: %w", name, err)
 	}
