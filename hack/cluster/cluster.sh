@@ -501,8 +501,7 @@ stop_all() {
 	stop_processes TERM operator "${kwoks[@]}"
 	# The real nodes of the cluster that ran last, whatever this command's environment says.
 	if [[ -f $SETTINGS ]]; then
-		CLUSTER_REAL_NODES=$(sed -n 's/^CLUSTER_REAL_NODES=//p' "$SETTINGS")
-		stop_real_nodes || rc=1
+		stop_real_nodes "$(sed -n 's/^CLUSTER_REAL_NODES=//p' "$SETTINGS")" || rc=1
 	fi
 	stop_processes TERM kube-scheduler kube-controller-manager
 	stop_processes TERM kube-apiserver

@@ -14,13 +14,15 @@
 #
 # Everything the nodes create is removed by stop_real_nodes, which then checks that nothing is left:
 # processes, containers and their network namespaces, mounts, the bridges, iptables chains, cgroups.
+# The KUBE- iptables chains belong to the machine, not to a cluster: one cluster with real nodes runs
+# at a time on a machine.
 
 REAL_NODE_TAINT=haoperator.dev/real-node
 # The sandbox ("pause") image every pod starts with; built here (hack/realnodes/pause), never pulled.
 PAUSE_IMAGE=ha-operator.local/pause:1
 # Pod addresses of node i: 10.<second octet>.<i>.0/24, the second octet derived from the port base so
-# that clusters with other port bases do not overlap (21400 → 10.221.0.0/16).
-REAL_POD_OCTET=$((200 + (CLUSTER_PORT_BASE / 1000) % 50))
+# that clusters with other port bases do not overlap (19400 → 10.194.0.0/16, 21400 → 10.214.0.0/16).
+REAL_POD_OCTET=$(((CLUSTER_PORT_BASE / 100) % 256))
 REAL_POD_CIDR=10.$REAL_POD_OCTET.0.0/16
 KUBE_PROXY_HEALTHZ_PORT=$((CLUSTER_PORT_BASE + 98))
 KUBE_PROXY_METRICS_PORT=$((CLUSTER_PORT_BASE + 99))
@@ -237,6 +239,14 @@ real_nodes_ready() {
 start_real_nodes() {
 	((CLUSTER_REAL_NODES > 0)) || return 0
 	log "starting $CLUSTER_REAL_NODES real nodes (containerd, kubelet) and kube-proxy..."
+	# The service range, and any network this machine already routes, must not be the pods'.
+	if [[ $REAL_POD_CIDR == 10.96.0.0/16 ]] || ip route show | grep -q "^10\.$REAL_POD_OCTET\."; then
+		die "pod range $REAL_POD_CIDR is in use on this machine: choose another CLUSTER_PORT_BASE"
+	fi
+	# kube-proxy's chains are the machine's, not the cluster's: one cluster with real nodes at a time.
+	if iptables-save 2>/dev/null | grep -q -- '^:KUBE-SERVICES'; then
+		die "another kube-proxy's chains (KUBE-*) are in iptables: one cluster with real nodes per machine"
+	fi
 	# The kubelets' group gets the node role; this cluster's API server authorizes with RBAC only.
 	kubectl_ create clusterrolebinding ha-operator-nodes --clusterrole system:node --group system:nodes >/dev/null
 	build_pause_image
@@ -406,8 +416,9 @@ remove_kube_chains() {
 	done
 }
 
+# stop_real_nodes COUNT: stops and removes the cluster's COUNT real nodes and kube-proxy.
 stop_real_nodes() {
-	local count=${CLUSTER_REAL_NODES:-0} i
+	local count=${1:-0} i
 	((count > 0)) || return 0
 	stop_process kube-proxy
 	for ((i = 1; i <= count; i++)); do
@@ -421,12 +432,12 @@ stop_real_nodes() {
 	# containerd made the directory of the network namespaces, and its shims that of their sockets
 	# (a fixed path in containerd 1.6); they go if nothing else uses them.
 	rmdir /run/netns /run/containerd/s /run/containerd 2>/dev/null || true
-	check_real_nodes_gone
+	check_real_nodes_gone "$count"
 }
 
-# check_real_nodes_gone fails, listing them, if any of the real nodes' leftovers remain.
+# check_real_nodes_gone COUNT fails, listing them, if any leftovers of the COUNT real nodes remain.
 check_real_nodes_gone() {
-	local count=${CLUSTER_REAL_NODES:-0} i left=() dir ns
+	local count=$1 i left=() dir ns tool
 	for ((i = 1; i <= count; i++)); do
 		pgrep -f -- "$(real_socket "$i")" >/dev/null && left+=("processes of $(real_socket "$i")")
 		ip link show "$(real_bridge "$i")" >/dev/null 2>&1 && left+=("bridge $(real_bridge "$i")")
