@@ -64,14 +64,14 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit test-e2e ## Run every test: unit and envtest suites, then the end-to-end suite on a local cluster.
+test: test-unit test-rules test-chart test-e2e ## Run every test: unit and envtest suites, the alerts, the Helm chart, then the end-to-end suite on a local cluster.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint linter
+lint: golangci-lint shellcheck ## Run golangci-lint, and shellcheck on hack/ and .ci/
 	"$(GOLANGCI_LINT)" run
 
 .PHONY: lint-fix
@@ -273,3 +273,6 @@ mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
 } ;\
 ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
 endef
+
+# Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests.
+include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk
