@@ -56,11 +56,11 @@ func TestQueriesNameExportedMetrics(t *testing.T) {
 
 func TestMetricNames(t *testing.T) {
 	for expr, want := range map[string][]string{
-		`sum by (resilience) (haoperator_apps)`: {"haoperator_apps"},
-		`absent(a_total{controller="x"}) unless on () b{name="y.z"}`: {"a_total", "b"},
+		`sum by (resilience) (haoperator_apps)`:                                             {"haoperator_apps"},
+		`absent(a_total{controller="x"}) unless on () b{name="y.z"}`:                        {"a_total", "b"},
 		`histogram_quantile(0.5, sum by (le) (rate(h_bucket{n=~"$ns"}[$__rate_interval])))`: {"h_bucket"},
-		`sum(rate(e[5m])) / sum(rate(t[5m])) > 0.1`:                                      {"e", "t"},
-		`label_values(c_total, namespace)`:                                                {"c_total"},
+		`sum(rate(e[5m])) / sum(rate(t[5m])) > 0.1`:                                         {"e", "t"},
+		`label_values(c_total, namespace)`:                                                  {"c_total"},
 	} {
 		if got := metricNames(expr); !slices.Equal(got, want) {
 			t.Errorf("metricNames(%s) = %v, want %v", expr, got, want)
