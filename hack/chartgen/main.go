@@ -564,7 +564,8 @@ const monitorEndpointsBlock = `
 `
 
 func chartYAML(version string) string {
-	return fmt.Sprintf(`# Generated from config/ by hack/chartgen (make chart): change config/ or hack/chartgen, not this file.
+	return fmt.Sprintf(`# Generated from config/ by hack/chartgen (make chart): change config/ or hack/chartgen,
+# not this file.
 apiVersion: v2
 name: %s
 description: >-

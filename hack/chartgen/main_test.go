@@ -61,7 +61,9 @@ func TestGenerateDeployment(t *testing.T) {
 		t.Errorf("the Deployment's template keeps config/default's namespace or managed-by:\n%s", deployment)
 	}
 	values := files["values.yaml"]
-	for _, want := range []string{"repository: controller\n", "tag: latest\n", "replicas: 1\n", "memory: 256Mi", "port: 8443\n"} {
+	for _, want := range []string{
+		"repository: controller\n", "tag: latest\n", "replicas: 1\n", "memory: 256Mi", "port: 8443\n",
+	} {
 		if !strings.Contains(values, want) {
 			t.Errorf("values.yaml lacks %q:\n%s", want, values)
 		}
