@@ -85,9 +85,10 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/manager, bin/kubectl-haapp).
+build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/), the plugin's krew archives (dist/) and manifest (plugins/haapp.yaml).
 	go build -o bin/manager ./cmd
 	go build -o bin/kubectl-haapp ./cmd/kubectl-haapp
+	$(MAKE) --no-print-directory plugin-manifest
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig's cluster.
@@ -274,5 +275,6 @@ mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
 ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
 endef
 
-# Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests.
-include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk
+# Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests, the
+# kubectl plugin's krew archives.
+include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk
