@@ -64,7 +64,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit fuzz test-e2e test-traffic-ci ## Run every test: unit and envtest suites, the fuzz targets briefly, the end-to-end suite on a local cluster, the traffic scenarios on real nodes.
+test: test-unit fuzz test-rules test-chart test-e2e test-traffic-ci ## Run every test: unit and envtest suites, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
@@ -86,7 +86,7 @@ fuzz: ## Run each fuzz target (func FuzzXxx) of FUZZ_PACKAGES for FUZZTIME (10s)
 	done
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint linter
+lint: golangci-lint shellcheck ## Run golangci-lint, and shellcheck on hack/ and .ci/
 	"$(GOLANGCI_LINT)" run
 
 .PHONY: lint-fix
@@ -100,9 +100,10 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/manager, bin/kubectl-haapp).
+build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/), the plugin's krew archives (dist/) and manifest (plugins/haapp.yaml).
 	go build -o bin/manager ./cmd
 	go build -o bin/kubectl-haapp ./cmd/kubectl-haapp
+	$(MAKE) --no-print-directory plugin-manifest
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig's cluster.
@@ -337,3 +338,7 @@ mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
 } ;\
 ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
 endef
+
+# Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests, the
+# kubectl plugin's krew archives.
+include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk
