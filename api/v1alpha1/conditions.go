@@ -40,6 +40,18 @@ const (
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonConflict: an object the app needs exists and is not owned by the app.
 	ReasonConflict = "Conflict"
+	// ReasonStorageResizeFailed: a claim of the app could not be grown (ControllerResizeError,
+	// NodeResizeError), or its file system waits too long to follow (FileSystemResizePending).
+	ReasonStorageResizeFailed = "StorageResizeFailed"
+	// ReasonApplyFailed: the API server refused a generated object for a reason retrying cannot fix
+	// (invalid, forbidden); the message is the server's, naming the field.
+	ReasonApplyFailed = "ApplyFailed"
+	// ReasonInvalidSpec: the spec asks for something the operator refuses (a Service type the
+	// cluster's operator does not allow, say); the message names the field.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonReplicaFailure: the workload's controller cannot create pods (quota, Pod Security, a
+	// missing ServiceAccount).
+	ReasonReplicaFailure = "ReplicaFailure"
 	// ReasonStorageChangeRefused: a storage change the StatefulSet cannot take safely.
 	ReasonStorageChangeRefused = "StorageChangeRefused"
 	// ReasonInvalidStorage: a storage entry asks for a size of zero or less.

@@ -190,8 +190,8 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 	fmt.Fprintln(w)
 
 	root := &treeNode{cells: []string{
-		"HighlyAvailableApp/" + app.Name, string(state.phase), readyOf(app), "", "",
-		age(now, app.CreationTimestamp), state.reason,
+		"HighlyAvailableApp/" + app.Name, string(state.Phase), readyOf(app), "", "",
+		age(now, app.CreationTimestamp), state.Reason,
 	}}
 	parent := root
 	if app.Spec.AppType() == appsv1alpha1.Job {
@@ -260,13 +260,13 @@ func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 	}
 	line("Name", app.Namespace+"/"+app.Name)
 	line("Type", string(app.Spec.AppType()))
-	status := string(state.phase)
-	if state.reason != "" {
-		status += " (" + state.reason + ")"
+	status := string(state.Phase)
+	if state.Reason != "" {
+		status += " (" + state.Reason + ")"
 	}
 	line("Status", status)
-	if state.message != "" {
-		line("Message", state.message)
+	if state.Message != "" {
+		line("Message", state.Message)
 	}
 	if label, value, ok := shapeSummary(app); ok {
 		line(label, value)
@@ -435,7 +435,7 @@ func podNodes(pods []corev1.Pod, zones map[string]string, now time.Time) []*tree
 			restarts += c.RestartCount
 		}
 		status, info := podStatus(p), ""
-		if v := rollout.PodFailure(p, now, 0, 0); v.Failed {
+		if v := rollout.PodFailure(p, now, rollout.Tolerances{}); v.Failed {
 			// The reason is often the status already: then the message alone says more.
 			info = v.Message
 			if string(v.Reason) != status {

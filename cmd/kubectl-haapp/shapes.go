@@ -165,9 +165,9 @@ func desiredPods(app *appsv1alpha1.HighlyAvailableApp) (int32, bool) {
 
 // runLine is the progress line of a Job app.
 func runLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
-	msg := fmt.Sprintf("Waiting for %q: %s", app.Name, state.reason)
-	if state.message != "" {
-		msg += ": " + state.message
+	msg := fmt.Sprintf("Waiting for %q: %s", app.Name, state.Reason)
+	if state.Message != "" {
+		msg += ": " + state.Message
 	}
 	return msg
 }

@@ -6,59 +6,27 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// phase is where an app stands, read the way kstatus reads it: the conditions count only once the
-// operator has observed the current generation.
-type phase string
+// phase and appState are the operator's own definitions (status.StateOf), so that the plugin and
+// the operator's metrics never disagree on where an app stands.
+type (
+	phase    = status.Phase
+	appState = status.State
+)
 
 const (
-	phaseReady       phase = "Ready"
-	phaseStalled     phase = "Stalled"
-	phasePaused      phase = "Paused"
-	phaseProgressing phase = "Progressing"
-	phaseNotReady    phase = "NotReady"
+	phaseReady       = status.PhaseReady
+	phaseStalled     = status.PhaseStalled
+	phasePaused      = status.PhasePaused
+	phaseProgressing = status.PhaseProgressing
+	phaseNotReady    = status.PhaseNotReady
 )
 
-// appState is the app's phase with the reason and message of the condition that decided it.
-type appState struct {
-	phase   phase
-	reason  string
-	message string
-}
-
-func stateOf(app *appsv1alpha1.HighlyAvailableApp) appState {
-	st := app.Status
-	if st.ObservedGeneration < app.Generation {
-		return appState{phaseProgressing, appsv1alpha1.ReasonObservingGeneration, fmt.Sprintf(
-			"waiting for the operator to observe generation %d (observed %d)", app.Generation, st.ObservedGeneration)}
-	}
-	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionStalled); isTrue(c) {
-		return appState{phaseStalled, c.Reason, c.Message}
-	}
-	ready := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReady)
-	if isTrue(ready) {
-		return appState{phaseReady, ready.Reason, ready.Message}
-	}
-	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReconciling); isTrue(c) {
-		if c.Reason == appsv1alpha1.ReasonPaused {
-			return appState{phasePaused, c.Reason, c.Message}
-		}
-		return appState{phaseProgressing, c.Reason, c.Message}
-	}
-	if ready != nil {
-		return appState{phaseNotReady, ready.Reason, ready.Message}
-	}
-	return appState{phaseProgressing, appsv1alpha1.ReasonCreating, "the operator has not reported on the app yet"}
-}
-
-func isTrue(c *metav1.Condition) bool {
-	return c != nil && c.Status == metav1.ConditionTrue
-}
+func stateOf(app *appsv1alpha1.HighlyAvailableApp) appState { return status.StateOf(app) }
 
 func newStatusCommand(open func() (*session, error)) *cobra.Command {
 	var timeout time.Duration
@@ -99,13 +67,13 @@ func (s *session) status(ctx context.Context, name string, watch bool, timeout t
 			return err
 		}
 		state := stateOf(app)
-		switch state.phase {
+		switch state.Phase {
 		case phaseReady:
 			return s.printf("%s/%s successfully rolled out (revision %d)\n",
 				resourceName, app.Name, app.Status.CurrentRevision)
 		case phaseStalled:
 			return &exitError{code: 1, msg: fmt.Sprintf("%s/%s failed: %s: %s",
-				resourceName, app.Name, state.reason, state.message)}
+				resourceName, app.Name, state.Reason, state.Message)}
 		}
 		if line := progressLine(app, state); line != last {
 			if err := s.printf("%s\n", line); err != nil {
@@ -140,9 +108,9 @@ func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 	case !counted:
 		// A Job app's progress is its run's, which the message tells.
 		return runLine(app, state)
-	case state.reason == appsv1alpha1.ReasonObservingGeneration:
-		return fmt.Sprintf("Waiting for %q: %s...", app.Name, state.message)
-	case state.phase == phasePaused:
+	case state.Reason == appsv1alpha1.ReasonObservingGeneration:
+		return fmt.Sprintf("Waiting for %q: %s...", app.Name, state.Message)
+	case state.Phase == phasePaused:
 		return fmt.Sprintf("Rollout of %q is paused at %d of %d updated replicas (resume with: kubectl haapp resume %s)",
 			app.Name, st.UpdatedReplicas, desired, app.Name)
 	case st.UpdatedReplicas < desired:
@@ -155,9 +123,9 @@ func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 		return fmt.Sprintf("Waiting for %q rollout to finish: %d of %d updated replicas are available...",
 			app.Name, st.AvailableReplicas, desired)
 	default:
-		msg := fmt.Sprintf("Waiting for %q: %s", app.Name, state.reason)
-		if state.message != "" {
-			msg += ": " + state.message
+		msg := fmt.Sprintf("Waiting for %q: %s", app.Name, state.Reason)
+		if state.Message != "" {
+			msg += ": " + state.Message
 		}
 		return msg
 	}

@@ -1,38 +1,51 @@
 package controller
 
 import (
-	"time"
-
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
 	"github.com/haoperator/ha-operator/internal/metrics"
 	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// Event reasons, one per thing a person watching `kubectl describe` may need to know.
+// Event reasons of what the reconciler itself reports, beside those of the plan (decide.Reason…).
 const (
-	ReasonCreated         = "Created"
-	ReasonUpdated         = "Updated"
-	ReasonDeleted         = "Deleted"
-	ReasonRolloutStarted  = "RolloutStarted"
-	ReasonRolloutComplete = "RolloutComplete"
-	ReasonRolloutFailed   = "RolloutFailed"
-	ReasonRolledBack      = "RolledBack"
-	ReasonRetrying        = "Retrying"
-	ReasonPodReplaced     = "PodReplaced"
-	ReasonStorageChanged  = "StorageChanged"
+	ReasonRolloutFailed   = decide.ReasonRolloutFailed
+	ReasonRolledBack      = decide.ReasonRolledBack
+	ReasonRetrying        = decide.ReasonRetrying
+	ReasonPodReplaced     = decide.ReasonPodReplaced
+	ReasonStorageChanged  = decide.ReasonStorageChanged
+	ReasonRolloutComplete = decide.ReasonRolloutComplete
 	// ReasonNotHighlyAvailable: the app's ready pods stopped surviving the loss of a node or zone.
 	ReasonNotHighlyAvailable = "NotHighlyAvailable"
 	// ReasonHighlyAvailable: the app's ready pods survive the loss of a node or zone again.
 	ReasonHighlyAvailable = "HighlyAvailable"
 )
 
-// storageRecreatePoll is how often a StatefulSet being re-created for new storage is looked at.
-const storageRecreatePoll = 2 * time.Second
+// emit records the plan's Events and metrics; it is called once the status is written.
+func (r *HighlyAvailableAppReconciler) emit(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) {
+	for _, e := range events {
+		r.event(app, e.Type, e.Reason, e.Action, "%s", e.Message)
+	}
+	for _, m := range ms {
+		switch m.Kind {
+		case decide.MetricRolloutStarted:
+			metrics.RolloutStarted(app.Namespace, app.Name)
+		case decide.MetricRolloutCompleted:
+			metrics.RolloutCompleted(app.Namespace, app.Name)
+		case decide.MetricRolledBack:
+			metrics.RolledBack(app.Namespace, app.Name, m.Reason)
+		case decide.MetricFailureDetection:
+			metrics.ObserveFailureDetection(m.Seconds)
+		case decide.MetricRollbackDuration:
+			metrics.ObserveRollback(m.Seconds)
+		}
+	}
+}
 
 // event records an Event on the app, when the reconciler has a recorder.
 func (r *HighlyAvailableAppReconciler) event(app *appsv1alpha1.HighlyAvailableApp, eventType, reason, action, format string, args ...any) {
@@ -80,38 +93,9 @@ func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha
 	}
 }
 
-// phase summarizes the app's conditions for the haoperator_apps metric.
-func phase(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.HighlyAvailableAppStatus) string {
-	switch {
-	case meta.IsStatusConditionTrue(st.Conditions, appsv1alpha1.ConditionStalled):
-		return "Stalled"
-	case meta.IsStatusConditionTrue(st.Conditions, appsv1alpha1.ConditionReady):
-		return "Ready"
-	case app.Spec.Paused():
-		return "Paused"
-	default:
-		return "Progressing"
-	}
-}
-
-func recordAppState(app *appsv1alpha1.HighlyAvailableApp, st appsv1alpha1.HighlyAvailableAppStatus) {
-	metrics.SetAppState(app.Namespace, app.Name, phase(app, st), string(st.Resilience))
+// recordAppState exports the app's phase (the one definition, status.StateOf) and resilience.
+func recordAppState(app *appsv1alpha1.HighlyAvailableApp) {
+	metrics.SetAppState(app.Namespace, app.Name, string(status.StateOf(app).Phase), string(app.Status.Resilience))
 }
 
 func forgetApp(namespace, name string) { metrics.ForgetApp(namespace, name) }
-
-func rolloutStarted(app *appsv1alpha1.HighlyAvailableApp) {
-	metrics.RolloutStarted(app.Namespace, app.Name)
-}
-
-func rolloutCompleted(app *appsv1alpha1.HighlyAvailableApp) {
-	metrics.RolloutCompleted(app.Namespace, app.Name)
-}
-
-func rolledBack(app *appsv1alpha1.HighlyAvailableApp, reason string) {
-	metrics.RolledBack(app.Namespace, app.Name, reason)
-}
-
-func observeFailureDetection(d time.Duration) { metrics.ObserveFailureDetection(d.Seconds()) }
-
-func observeRollback(d time.Duration) { metrics.ObserveRollback(d.Seconds()) }

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -128,7 +129,8 @@ func pod(app *appsv1alpha1.HighlyAvailableApp, name, hash, nodeName string, read
 		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash,
 	}
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: app.Namespace, Labels: labels},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: app.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{podOwner(app, hash, labels)}},
 		Spec: corev1.PodSpec{NodeName: nodeName, Containers: []corev1.Container{{Name: app.Spec.Template.Spec.Containers[0].Name,
 			Image: app.Spec.Template.Spec.Containers[0].Image}}},
 	}
@@ -141,13 +143,39 @@ func pod(app *appsv1alpha1.HighlyAvailableApp, name, hash, nodeName string, read
 		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: readyStatus}}}
 	cs := corev1.ContainerStatus{Name: p.Spec.Containers[0].Name, Image: p.Spec.Containers[0].Image, Ready: ready}
 	if waiting != "" {
-		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: waiting, Message: fmt.Sprintf("Back-off pulling image %q", p.Spec.Containers[0].Image)}
+		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: waiting,
+			Message: fmt.Sprintf("Back-off pulling image %q: not found", p.Spec.Containers[0].Image)}
 	} else {
 		cs.State.Running = &corev1.ContainerStateRunning{}
 	}
 	p.Status.ContainerStatuses = []corev1.ContainerStatus{cs}
 	ExpectWithOffset(1, k8sClient.Status().Update(ctx, p)).To(Succeed())
 	return p
+}
+
+// podOwner is the controller a pod of the app's revision has: its StatefulSet, or a ReplicaSet of
+// its Deployment (created here, as the Deployment controller would).
+func podOwner(app *appsv1alpha1.HighlyAvailableApp, hash string, labels map[string]string) metav1.OwnerReference {
+	key := client.ObjectKey{Namespace: app.Namespace, Name: app.Name}
+	if app.Spec.AppType() == appsv1alpha1.Stateful {
+		sts := statefulSet(key)
+		return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name, UID: sts.UID, Controller: ptr.To(true)}
+	}
+	d := deployment(key)
+	rs := &appsv1.ReplicaSet{}
+	rsKey := client.ObjectKey{Namespace: app.Namespace, Name: app.Name + "-" + hash}
+	if err := k8sClient.Get(ctx, rsKey, rs); apierrors.IsNotFound(err) {
+		rs = &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{Name: rsKey.Name, Namespace: app.Namespace, Labels: labels,
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
+			Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "c"}}}}},
+		}
+		ExpectWithOffset(2, k8sClient.Create(ctx, rs)).To(Succeed())
+	}
+	// The operator's cache must have seen the ReplicaSet before it judges the pod.
+	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr.To(true)}
 }
 
 // templateHash is the revision hash the operator put on the workload's template.

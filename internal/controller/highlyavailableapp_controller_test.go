@@ -174,9 +174,9 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Expect(hpa.Spec.ScaleTargetRef.Name).To(Equal("web"))
 		Expect(hpa.Spec.MaxReplicas).To(Equal(int32(10)))
 		Expect(*hpa.Spec.Metrics[0].Resource.Target.AverageUtilization).To(Equal(int32(80)))
-		// The operator applies no replica count: the API server's default stands until the autoscaler
-		// sets one.
-		Expect(deployment(key).Spec.Replicas).To(Equal(ptr.To[int32](1)))
+		// The workload starts at the autoscaler's minimum, a count handed over to another field
+		// manager: the operator's own apply leaves replicas to the autoscaler.
+		Expect(deployment(key).Spec.Replicas).To(Equal(ptr.To[int32](3)))
 
 		By("removing the autoscaler and going to one replica")
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
@@ -193,6 +193,25 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 			a := getApp(key)
 			g.Expect(condition(a, appsv1alpha1.ConditionHighlyAvailable).Reason).To(Equal(appsv1alpha1.ReasonSingleReplica))
 			g.Expect(eventReasons(ns)).To(ContainElement(ReasonNotHighlyAvailable))
+		}, timeout, poll).Should(Succeed())
+	})
+
+	It("turns the API server's warnings about its objects into Events on the app", func() {
+		nsObj := &corev1.Namespace{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: ns}, nsObj)).To(Succeed())
+		nsObj.Labels["pod-security.kubernetes.io/warn"] = "restricted"
+		Expect(k8sClient.Update(ctx, nsObj)).To(Succeed())
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+		Eventually(func(g Gomega) {
+			list := &corev1.EventList{}
+			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			var notes []string
+			for _, e := range list.Items {
+				if e.Reason == ReasonAPIWarning && e.InvolvedObject.Name == app.Name {
+					notes = append(notes, e.Message)
+				}
+			}
+			g.Expect(notes).To(ContainElement(ContainSubstring("PodSecurity")))
 		}, timeout, poll).Should(Succeed())
 	})
 

@@ -22,7 +22,7 @@ func CacheOptions() cache.Options {
 	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})}
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
+		&appsv1.Deployment{}, &appsv1.ReplicaSet{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
 		&corev1.Pod{}, &corev1.PersistentVolumeClaim{}, &policyv1.PodDisruptionBudget{},
 		&autoscalingv2.HorizontalPodAutoscaler{}, &appsv1.DaemonSet{}, &batchv1.Job{}, &batchv1.CronJob{},
 	} {

@@ -32,40 +32,73 @@ const (
 	ReasonProgressDeadlineExceeded Reason = "ProgressDeadlineExceeded"
 )
 
-// failingWaitingReasons are the container waiting reasons that fail an update at once.
-var failingWaitingReasons = []Reason{
-	ReasonCrashLoopBackOff, ReasonImagePullBackOff, ReasonErrImagePull, ReasonErrImageNeverPull,
-	ReasonInvalidImageName, ReasonCreateContainerConfigError, ReasonCreateContainerError,
+// Signals that fail an update at once: no retry of the kubelet's makes them go away.
+var permanentWaitingReasons = []Reason{ReasonInvalidImageName, ReasonErrImageNeverPull}
+
+// Signals that may go away by themselves (a registry that refuses a pull for a moment, a Secret that
+// arrives a few seconds after the pods): they fail the update only once they have lasted longer than
+// the failure grace period.
+var transientWaitingReasons = []Reason{
+	ReasonErrImagePull, ReasonImagePullBackOff, ReasonCreateContainerConfigError, ReasonCreateContainerError,
 }
 
-// Defaults of Input's tolerances.
+// permanentPullErrors are what a registry or runtime says when an image can never be pulled as
+// named: it does not exist, or the name is wrong. A pull error saying one of them fails the update
+// at once; any other pull error (429 Too Many Requests, a timeout, a refused connection) is transient.
+var permanentPullErrors = []string{
+	"not found", "notfound", "manifest unknown", "name unknown", "does not exist", "invalid reference format",
+	"repository name must", "unauthorized", "denied",
+}
+
+// Default tolerances, the API's defaults (spec.rollout).
 const (
-	// DefaultUnschedulableGrace is how long a pod may stay unschedulable before the update fails:
-	// long enough for a cluster autoscaler to start adding a node, or for old pods to free room.
-	DefaultUnschedulableGrace = 30 * time.Second
-	// DefaultOOMKillThreshold is how many OOM kills of one container fail the update: one may be a
-	// spike under load, two in a row is the new revision not fitting its memory limit.
-	DefaultOOMKillThreshold int32 = 2
+	DefaultFailureGrace       = 30 * time.Second
+	DefaultCrashLoopRestarts  = int32(3)
+	DefaultUnschedulableGrace = 120 * time.Second
 )
+
+// Tolerances say how long, or how often, a transient signal may show before it fails an update.
+// Zero values mean the defaults.
+type Tolerances struct {
+	// FailureGrace is how long a transient container signal may last.
+	FailureGrace time.Duration
+	// CrashLoopRestarts is how many restarts (or OOM kills) of one container fail the update.
+	CrashLoopRestarts int32
+	// UnschedulableGrace is how long a pod may wait for a node.
+	UnschedulableGrace time.Duration
+}
+
+func (t Tolerances) withDefaults() Tolerances {
+	if t.FailureGrace <= 0 {
+		t.FailureGrace = DefaultFailureGrace
+	}
+	if t.CrashLoopRestarts <= 0 {
+		t.CrashLoopRestarts = DefaultCrashLoopRestarts
+	}
+	if t.UnschedulableGrace <= 0 {
+		t.UnschedulableGrace = DefaultUnschedulableGrace
+	}
+	return t
+}
 
 // Input is what DetectFailure judges.
 type Input struct {
-	// Pods are the app's pods; only those labelled with UpdateHash (LabelRevisionHash) and not
-	// being deleted are looked at, so a pod of an older revision failing does not fail the update.
+	// Pods are the pods of the app's workload; only those labelled with UpdateHash (LabelRevisionHash)
+	// and not being deleted are looked at, so a pod of an older revision failing does not fail the
+	// update.
 	Pods []corev1.Pod
 	// UpdateHash is the hash of the revision being rolled out. Empty matches no pod.
 	UpdateHash string
 	// Now is the time of the judgement.
 	Now time.Time
-	// UpdateStarted is when the update to UpdateHash began; zero skips the deadline check.
-	UpdateStarted time.Time
+	// ProgressAt is the last moment the update progressed that the pods do not show (its start, the
+	// end of a pause); zero skips the deadline check. The deadline counts from the later of it and
+	// LastPodProgress of the pods.
+	ProgressAt time.Time
 	// ProgressDeadlineSeconds is spec.rollout.progressDeadlineSeconds; 0 or less skips the check.
 	ProgressDeadlineSeconds int32
-	// UnschedulableGrace is how long a pod may be unschedulable; 0 means DefaultUnschedulableGrace.
-	UnschedulableGrace time.Duration
-	// OOMKillThreshold is how many OOM kills of one container fail the update; 0 means
-	// DefaultOOMKillThreshold.
-	OOMKillThreshold int32
+	// Tolerances for transient signals.
+	Tolerances Tolerances
 }
 
 // Verdict is the judgement on an update. The zero Verdict means no failure was seen.
@@ -110,42 +143,61 @@ func (v Verdict) String() string {
 	return b.String()
 }
 
-// DetectFailure judges an update from the pods of its revision and the time it has taken. A pod
-// signal wins over the deadline, since it says why. When several pods fail, the oldest pod (then the
-// first by name) is reported, and within a pod the first failing init container, then the first
-// failing container, in the order of the pod's spec; so the same cluster state always gives the
-// same verdict. The caller judges only an update in progress: a complete one cannot fail.
+// DetectFailure judges an update from the pods of its revision and the time since it last
+// progressed. A pod signal wins over the deadline, since it says why. When several pods fail, the
+// oldest pod (then the first by name) is reported, and within a pod the first failing init
+// container, then the first failing container, in the order of the pod's spec; so the same cluster
+// state always gives the same verdict. The caller judges only an update in progress and not paused.
 func DetectFailure(in Input) Verdict {
 	for _, pod := range updatePods(in) {
-		if v := PodFailure(pod, in.Now, in.UnschedulableGrace, in.OOMKillThreshold); v.Failed {
+		if v := PodFailure(pod, in.Now, in.Tolerances); v.Failed {
 			return v
 		}
 	}
-	return CheckProgressDeadline(in.UpdateStarted, in.Now, in.ProgressDeadlineSeconds)
+	return CheckProgressDeadline(LastProgress(in), in.Now, in.ProgressDeadlineSeconds)
 }
 
-// CheckProgressDeadline is the verdict from the update's start time alone: failed with
-// ReasonProgressDeadlineExceeded once more than deadlineSeconds have passed. A zero start or a
-// deadline of 0 or less never fails.
-func CheckProgressDeadline(started, now time.Time, deadlineSeconds int32) Verdict {
-	if started.IsZero() || deadlineSeconds <= 0 {
+// LastProgress is the last moment the update progressed: ProgressAt, or later a pod of the update
+// revision being created (the updated count grew) or becoming ready.
+func LastProgress(in Input) time.Time {
+	last := in.ProgressAt
+	if last.IsZero() {
+		return last
+	}
+	for _, pod := range updatePods(in) {
+		if t := pod.CreationTimestamp.Time; t.After(last) {
+			last = t
+		}
+		if c := podCondition(pod, corev1.PodReady); c != nil && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(last) {
+			last = c.LastTransitionTime.Time
+		}
+	}
+	return last
+}
+
+// CheckProgressDeadline is the verdict from the time of the last progress alone: failed with
+// ReasonProgressDeadlineExceeded once more than deadlineSeconds have passed without progress. A zero
+// time or a deadline of 0 or less never fails.
+func CheckProgressDeadline(lastProgress, now time.Time, deadlineSeconds int32) Verdict {
+	if lastProgress.IsZero() || deadlineSeconds <= 0 {
 		return Verdict{}
 	}
 	deadline := time.Duration(deadlineSeconds) * time.Second
-	if now.Sub(started) <= deadline {
+	if now.Sub(lastProgress) <= deadline {
 		return Verdict{}
 	}
 	return Verdict{
-		Failed:  true,
-		Reason:  ReasonProgressDeadlineExceeded,
-		Message: fmt.Sprintf("the update did not complete within progressDeadlineSeconds (%ds)", deadlineSeconds),
+		Failed: true,
+		Reason: ReasonProgressDeadlineExceeded,
+		Message: fmt.Sprintf("the update made no progress for progressDeadlineSeconds (%ds): no pod of the revision was created or became ready",
+			deadlineSeconds),
 	}
 }
 
-// RequeueAfter is how long until the verdict may change with no change to any pod: an
-// unschedulable pod's grace period ending, or the progress deadline passing. The controller
-// requeues after it, since the passing of time sends no watch event. It is 0 when nothing is
-// pending (or the update has already failed).
+// RequeueAfter is how long until the verdict may change with no change to any pod: a transient
+// signal's grace period ending, or the progress deadline passing. The controller requeues after it,
+// since the passing of time sends no watch event. It is 0 when nothing is pending (or the update has
+// already failed).
 func RequeueAfter(in Input) time.Duration {
 	if DetectFailure(in).Failed {
 		return 0
@@ -156,15 +208,14 @@ func RequeueAfter(in Input) time.Duration {
 			next = d
 		}
 	}
-	grace := orDefault(in.UnschedulableGrace, DefaultUnschedulableGrace)
 	for _, pod := range updatePods(in) {
-		if since, ok := unschedulableSince(pod); ok {
+		if at, ok := transientFailsAt(pod, in.Tolerances.withDefaults()); ok {
 			// One second past the end, because the grace period must be exceeded, not just reached.
-			consider(since.Add(grace).Sub(in.Now) + time.Second)
+			consider(at.Sub(in.Now) + time.Second)
 		}
 	}
-	if !in.UpdateStarted.IsZero() && in.ProgressDeadlineSeconds > 0 {
-		deadline := in.UpdateStarted.Add(time.Duration(in.ProgressDeadlineSeconds) * time.Second)
+	if last := LastProgress(in); !last.IsZero() && in.ProgressDeadlineSeconds > 0 {
+		deadline := last.Add(time.Duration(in.ProgressDeadlineSeconds) * time.Second)
 		consider(deadline.Sub(in.Now) + time.Second)
 	}
 	return next
@@ -191,17 +242,15 @@ func updatePods(in Input) []*corev1.Pod {
 	return pods
 }
 
-// PodFailure is the failure one pod shows, whatever its revision: a failing init container or
-// container, repeated OOM kills, or being unschedulable for longer than the grace period. Zero
-// tolerances mean the defaults. The kubectl plugin uses it to show why a pod is stuck.
-func PodFailure(pod *corev1.Pod, now time.Time, unschedulableGrace time.Duration, oomKillThreshold int32) Verdict {
+// PodFailure is the failure one pod shows, whatever its revision: a permanent container signal, a
+// transient one that lasted past its grace period, a container that crashed (or was OOM killed) too
+// often, or being unschedulable for too long. The kubectl plugin uses it to show why a pod is stuck.
+func PodFailure(pod *corev1.Pod, now time.Time, tol Tolerances) Verdict {
 	if pod == nil {
 		return Verdict{}
 	}
-	threshold := oomKillThreshold
-	if threshold <= 0 {
-		threshold = DefaultOOMKillThreshold
-	}
+	tol = tol.withDefaults()
+	since := signalSince(pod)
 	for _, group := range []struct {
 		specs    []corev1.Container
 		statuses []corev1.ContainerStatus
@@ -211,32 +260,96 @@ func PodFailure(pod *corev1.Pod, now time.Time, unschedulableGrace time.Duration
 		{pod.Spec.Containers, pod.Status.ContainerStatuses, false},
 	} {
 		for _, st := range inSpecOrder(group.specs, group.statuses) {
-			if v := containerFailure(group.specs, st, threshold); v.Failed {
+			if v := containerFailure(group.specs, st, tol, now.Sub(since)); v.Failed {
 				v.Pod, v.Container, v.InitContainer = pod.Name, st.Name, group.init
 				return v
 			}
 		}
 	}
-	if since, ok := unschedulableSince(pod); ok {
-		if now.Sub(since) > orDefault(unschedulableGrace, DefaultUnschedulableGrace) {
-			return Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: pod.Name, Message: scheduledCondition(pod).Message}
-		}
+	if at, ok := unschedulableSince(pod); ok && now.Sub(at) > tol.UnschedulableGrace {
+		return Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: pod.Name, Message: podCondition(pod, corev1.PodScheduled).Message}
 	}
 	return Verdict{}
 }
 
-// containerFailure judges one container's status. Repeated OOM kills are reported as such even
-// while the kubelet shows CrashLoopBackOff, since that says why; fewer OOM kills than the threshold
-// are tolerated, back-off included.
-func containerFailure(specs []corev1.Container, st corev1.ContainerStatus, threshold int32) Verdict {
+// IsPermanentPullError tells whether a pull error's message says the image can never be pulled as
+// named.
+func IsPermanentPullError(message string) bool {
+	m := strings.ToLower(message)
+	for _, s := range permanentPullErrors {
+		if strings.Contains(m, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// isTransient tells whether a waiting reason (with its message) is a transient signal.
+func isTransient(reason Reason, message string) bool {
+	if !slices.Contains(transientWaitingReasons, reason) {
+		return false
+	}
+	if reason == ReasonErrImagePull || reason == ReasonImagePullBackOff {
+		return !IsPermanentPullError(message)
+	}
+	return true
+}
+
+// signalSince is when the pod's containers last stopped being ready (or, if they never were, when
+// the pod was created): how long a transient signal has lasted, at most.
+func signalSince(pod *corev1.Pod) time.Time {
+	if c := podCondition(pod, corev1.ContainersReady); c != nil && c.Status == corev1.ConditionFalse && !c.LastTransitionTime.IsZero() {
+		return c.LastTransitionTime.Time
+	}
+	return pod.CreationTimestamp.Time
+}
+
+// transientFailsAt is when a transient signal of the pod will have lasted past its grace period, or
+// an unschedulable pod will have waited too long.
+func transientFailsAt(pod *corev1.Pod, tol Tolerances) (time.Time, bool) {
+	var at time.Time
+	found := false
+	for _, st := range append(slices.Clone(pod.Status.InitContainerStatuses), pod.Status.ContainerStatuses...) {
+		if w := st.State.Waiting; w != nil && isTransient(Reason(w.Reason), w.Message) {
+			at, found = signalSince(pod).Add(tol.FailureGrace), true
+			break
+		}
+	}
+	if since, ok := unschedulableSince(pod); ok {
+		if t := since.Add(tol.UnschedulableGrace); !found || t.Before(at) {
+			at, found = t, true
+		}
+	}
+	return at, found
+}
+
+// containerFailure judges one container's status: a permanent waiting reason fails at once; a
+// transient one once it has lasted longer than the grace period; a crash loop or OOM kills once the
+// container has restarted crashLoopRestarts times. Repeated OOM kills are reported as such even while
+// the kubelet shows CrashLoopBackOff, since that says why.
+func containerFailure(specs []corev1.Container, st corev1.ContainerStatus, tol Tolerances, lasted time.Duration) Verdict {
 	if kills, oom := oomKills(st); oom {
-		if kills >= threshold {
+		if kills >= tol.CrashLoopRestarts {
 			return Verdict{Failed: true, Reason: ReasonOOMKilled, Message: oomMessage(specs, st.Name, kills)}
 		}
 		return Verdict{}
 	}
-	if w := st.State.Waiting; w != nil && slices.Contains(failingWaitingReasons, Reason(w.Reason)) {
-		return Verdict{Failed: true, Reason: Reason(w.Reason), Message: w.Message}
+	w := st.State.Waiting
+	if w == nil {
+		return Verdict{}
+	}
+	reason := Reason(w.Reason)
+	switch {
+	case slices.Contains(permanentWaitingReasons, reason):
+		return Verdict{Failed: true, Reason: reason, Message: w.Message}
+	case reason == ReasonCrashLoopBackOff:
+		if st.RestartCount >= tol.CrashLoopRestarts {
+			return Verdict{Failed: true, Reason: reason, Message: fmt.Sprintf("restarted %d times: %s", st.RestartCount, w.Message)}
+		}
+	case (reason == ReasonErrImagePull || reason == ReasonImagePullBackOff) && IsPermanentPullError(w.Message):
+		return Verdict{Failed: true, Reason: reason, Message: w.Message}
+	case isTransient(reason, w.Message) && lasted > tol.FailureGrace:
+		return Verdict{Failed: true, Reason: reason, Message: fmt.Sprintf("for more than %s: %s", tol.FailureGrace, w.Message)}
 	}
 	return Verdict{}
 }
@@ -297,7 +410,7 @@ func inSpecOrder(specs []corev1.Container, statuses []corev1.ContainerStatus) []
 // unschedulableSince is when the scheduler first found no node for the pod, if it has not found
 // one since. A pod held by scheduling gates is not unschedulable: something asked it to wait.
 func unschedulableSince(pod *corev1.Pod) (time.Time, bool) {
-	c := scheduledCondition(pod)
+	c := podCondition(pod, corev1.PodScheduled)
 	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
 		return time.Time{}, false
 	}
@@ -307,18 +420,11 @@ func unschedulableSince(pod *corev1.Pod) (time.Time, bool) {
 	return pod.CreationTimestamp.Time, true
 }
 
-func scheduledCondition(pod *corev1.Pod) *corev1.PodCondition {
+func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
 	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == corev1.PodScheduled {
+		if pod.Status.Conditions[i].Type == t {
 			return &pod.Status.Conditions[i]
 		}
 	}
 	return nil
-}
-
-func orDefault(d, def time.Duration) time.Duration {
-	if d <= 0 {
-		return def
-	}
-	return d
 }

@@ -86,6 +86,22 @@ func unschedulable(since time.Time) func(*corev1.Pod) {
 	}
 }
 
+const deadlineMessage = "the update made no progress for progressDeadlineSeconds (600s): no pod of the revision was created or became ready"
+
+func restarts(n int32) func(*corev1.Pod) {
+	return func(p *corev1.Pod) { p.Status.ContainerStatuses[0].RestartCount = n }
+}
+
+func readySince(ts time.Time) func(*corev1.Pod) {
+	return func(p *corev1.Pod) {
+		for i := range p.Status.Conditions {
+			if p.Status.Conditions[i].Type == corev1.PodReady {
+				p.Status.Conditions[i].LastTransitionTime = metav1.NewTime(ts)
+			}
+		}
+	}
+}
+
 func createdAt(ts time.Time) func(*corev1.Pod) {
 	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(ts) }
 }
@@ -112,9 +128,26 @@ func TestDetectFailure(t *testing.T) {
 		{
 			name: "ImagePullBackOff",
 			in: Input{Pods: []corev1.Pod{pod("web-7f9c-x2", newHash,
-				waiting("ImagePullBackOff", `Back-off pulling image "nginx:1.91"`))}},
+				waiting("ImagePullBackOff", `Back-off pulling image "nginx:1.91": ErrImagePull: nginx:1.91: not found`))}},
 			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-7f9c-x2", Container: webName,
-				Message: `Back-off pulling image "nginx:1.91"`},
+				Message: `Back-off pulling image "nginx:1.91": ErrImagePull: nginx:1.91: not found`},
+		},
+		{
+			name: "a pull refused with 429 is transient: tolerated within the grace period",
+			in: Input{Now: t0.Add(29 * time.Second), Pods: []corev1.Pod{pod(newPod, newHash,
+				waiting(string(ReasonErrImagePull), "429 Too Many Requests"))}},
+		},
+		{
+			name: "a pull refused with 429 past the grace period",
+			in: Input{Now: t0.Add(31 * time.Second), Pods: []corev1.Pod{pod(newPod, newHash,
+				waiting(string(ReasonErrImagePull), "429 Too Many Requests"))}},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName,
+				Message: "for more than 30s: 429 Too Many Requests"},
+		},
+		{
+			name: "a longer failure grace period",
+			in: Input{Now: t0.Add(31 * time.Second), Tolerances: Tolerances{FailureGrace: time.Minute},
+				Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "i/o timeout"))}},
 		},
 		{
 			name: string(ReasonErrImagePull),
@@ -137,37 +170,54 @@ func TestDetectFailure(t *testing.T) {
 				Message: `Failed to apply default image tag "NGINX": invalid reference format`},
 		},
 		{
-			name: "CreateContainerConfigError",
-			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
+			name: "CreateContainerConfigError: a Secret that arrives late is tolerated",
+			in: Input{Now: t0.Add(10 * time.Second), Pods: []corev1.Pod{pod(newPod, newHash,
+				waiting("CreateContainerConfigError", `secret "db" not found`))}},
+		},
+		{
+			name: "CreateContainerConfigError past the grace period",
+			in: Input{Now: t0.Add(31 * time.Second), Pods: []corev1.Pod{pod(newPod, newHash,
 				waiting("CreateContainerConfigError", `secret "db" not found`))}},
 			want: Verdict{Failed: true, Reason: ReasonCreateContainerConfigError, Pod: newPod, Container: webName,
-				Message: `secret "db" not found`},
+				Message: `for more than 30s: secret "db" not found`},
 		},
 		{
 			name: "CreateContainerError",
-			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
+			in: Input{Now: t0.Add(time.Minute), Pods: []corev1.Pod{pod(newPod, newHash,
 				waiting("CreateContainerError", "context deadline exceeded"))}},
 			want: Verdict{Failed: true, Reason: ReasonCreateContainerError, Pod: newPod, Container: webName,
-				Message: "context deadline exceeded"},
+				Message: "for more than 30s: context deadline exceeded"},
+		},
+		{
+			name: "one crash at boot is tolerated",
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, restarts(1),
+				waiting(string(ReasonCrashLoopBackOff), "back-off 10s restarting failed container=web pod=web-new-1"))}},
 		},
 		{
 			name: string(ReasonCrashLoopBackOff),
-			in: Input{Pods: []corev1.Pod{pod(newPod, newHash,
+			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, restarts(3),
 				waiting(string(ReasonCrashLoopBackOff), "back-off 10s restarting failed container=web pod=web-new-1"))}},
 			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: newPod, Container: webName,
-				Message: "back-off 10s restarting failed container=web pod=web-new-1"},
+				Message: "restarted 3 times: back-off 10s restarting failed container=web pod=web-new-1"},
+		},
+		{
+			name: "crashLoopRestarts of 1",
+			in: Input{Tolerances: Tolerances{CrashLoopRestarts: 1}, Pods: []corev1.Pod{pod(newPod, newHash, restarts(1),
+				waiting(string(ReasonCrashLoopBackOff), "back-off"))}},
+			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: newPod, Container: webName,
+				Message: "restarted 1 times: back-off"},
 		},
 		{
 			name: "failing init container",
 			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, func(p *corev1.Pod) {
 				p.Spec.InitContainers = []corev1.Container{{Name: initName, Image: "migrate:2"}}
-				p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: initName,
+				p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: initName, RestartCount: 3,
 					State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{
 						Reason: string(ReasonCrashLoopBackOff), Message: "back-off 20s restarting failed container=migrate"}}}}
 				p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}
 			})}},
 			want: Verdict{Failed: true, Reason: ReasonCrashLoopBackOff, Pod: newPod, Container: initName,
-				InitContainer: true, Message: "back-off 20s restarting failed container=migrate"},
+				InitContainer: true, Message: "restarted 3 times: back-off 20s restarting failed container=migrate"},
 		},
 		{
 			name: "one OOM kill is tolerated, back-off included",
@@ -175,19 +225,19 @@ func TestDetectFailure(t *testing.T) {
 		},
 		{
 			name: "repeated OOM kills",
-			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, memoryLimit("64Mi"), oomKilled(2, false))}},
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, memoryLimit("64Mi"), oomKilled(3, false))}},
 			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: newPod, Container: webName,
-				Message: "killed for running out of memory 2 times (memory limit 64Mi)"},
+				Message: "killed for running out of memory 3 times (memory limit 64Mi)"},
 		},
 		{
 			name: "OOM kill just now after an earlier one",
-			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(1, true))}},
+			in:   Input{Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(2, true))}},
 			want: Verdict{Failed: true, Reason: ReasonOOMKilled, Pod: newPod, Container: webName,
-				Message: "killed for running out of memory 2 times"},
+				Message: "killed for running out of memory 3 times"},
 		},
 		{
 			name: "OOM threshold raised",
-			in:   Input{OOMKillThreshold: 3, Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(2, false))}},
+			in:   Input{Tolerances: Tolerances{CrashLoopRestarts: 4}, Pods: []corev1.Pod{pod(newPod, newHash, oomKilled(3, false))}},
 		},
 		{
 			name: "OOM kill then running again, below threshold",
@@ -197,18 +247,18 @@ func TestDetectFailure(t *testing.T) {
 		},
 		{
 			name: "unschedulable within the grace period",
-			in:   Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-29*time.Second)))}},
+			in:   Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-119*time.Second)))}},
 		},
 		{
 			name: "unschedulable past the grace period",
-			in:   Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-31*time.Second)))}},
+			in:   Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-121*time.Second)))}},
 			want: Verdict{Failed: true, Reason: ReasonUnschedulable, Pod: newPod,
 				Message: "0/3 nodes are available: 3 Insufficient cpu."},
 		},
 		{
 			name: "unschedulable with a longer grace period",
-			in: Input{Now: now, UnschedulableGrace: time.Minute,
-				Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-31*time.Second)))}},
+			in: Input{Now: now, Tolerances: Tolerances{UnschedulableGrace: 5 * time.Minute},
+				Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-121*time.Second)))}},
 		},
 		{
 			name: "scheduling gated is not unschedulable",
@@ -238,44 +288,59 @@ func TestDetectFailure(t *testing.T) {
 		{
 			name: "several failing pods: the oldest is reported",
 			in: Input{Pods: []corev1.Pod{
-				pod("web-new-a", newHash, createdAt(t0.Add(time.Second)), waiting(string(ReasonErrImagePull), "a")),
-				pod("web-new-b", newHash, waiting("ImagePullBackOff", "b")),
-				pod("web-new-c", newHash, createdAt(t0.Add(2*time.Second)), waiting(string(ReasonCrashLoopBackOff), "c")),
+				pod("web-new-a", newHash, createdAt(t0.Add(time.Second)), waiting(string(ReasonErrImagePull), "a: not found")),
+				pod("web-new-b", newHash, waiting("ImagePullBackOff", "b: not found")),
+				pod("web-new-c", newHash, createdAt(t0.Add(2*time.Second)), waiting(string(ReasonInvalidImageName), "c")),
 			}},
-			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-b", Container: webName, Message: "b"},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-b", Container: webName, Message: "b: not found"},
 		},
 		{
 			name: "several failing pods of one age: name order",
 			in: Input{Pods: []corev1.Pod{
-				pod("web-new-z", newHash, waiting(string(ReasonErrImagePull), "z")),
-				pod("web-new-m", newHash, waiting("ImagePullBackOff", "m")),
+				pod("web-new-z", newHash, waiting(string(ReasonErrImagePull), "z not found")),
+				pod("web-new-m", newHash, waiting("ImagePullBackOff", "m not found")),
 			}},
-			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-m", Container: webName, Message: "m"},
+			want: Verdict{Failed: true, Reason: ReasonImagePullBackOff, Pod: "web-new-m", Container: webName, Message: "m not found"},
 		},
 		{
 			name: "containers in spec order, whatever the status order",
 			in: Input{Pods: []corev1.Pod{pod(newPod, newHash, func(p *corev1.Pod) {
 				p.Spec.Containers = []corev1.Container{{Name: webName}, {Name: sidecarName}}
 				p.Status.ContainerStatuses = []corev1.ContainerStatus{
-					{Name: sidecarName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: string(ReasonErrImagePull), Message: sidecarName}}},
-					{Name: webName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: string(ReasonErrImagePull), Message: webName}}},
+					{Name: sidecarName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: string(ReasonErrImagePull), Message: sidecarName + " not found"}}},
+					{Name: webName, State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: string(ReasonErrImagePull), Message: webName + " not found"}}},
 				}
 			})}},
-			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName, Message: webName},
+			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName, Message: webName + " not found"},
 		},
 		{
 			name: "deadline not yet passed",
-			in:   Input{Now: t0.Add(600 * time.Second), UpdateStarted: t0, ProgressDeadlineSeconds: 600},
+			in:   Input{Now: t0.Add(600 * time.Second), ProgressAt: t0, ProgressDeadlineSeconds: 600},
+		},
+		{
+			name: "deadline counts from the last pod that became ready",
+			in: Input{Now: t0.Add(700 * time.Second), ProgressAt: t0, ProgressDeadlineSeconds: 600,
+				Pods: []corev1.Pod{pod(newPod, newHash, readySince(t0.Add(200*time.Second)))}},
+		},
+		{
+			name: "deadline counts from the last pod created",
+			in: Input{Now: t0.Add(700 * time.Second), ProgressAt: t0, ProgressDeadlineSeconds: 600,
+				Pods: []corev1.Pod{pod(newPod, newHash, createdAt(t0.Add(150*time.Second)), waiting("ContainerCreating", ""))}},
+		},
+		{
+			name: "no progress for longer than the deadline",
+			in: Input{Now: t0.Add(801 * time.Second), ProgressAt: t0, ProgressDeadlineSeconds: 600,
+				Pods: []corev1.Pod{pod(newPod, newHash, readySince(t0.Add(200*time.Second)))}},
+			want: Verdict{Failed: true, Reason: ReasonProgressDeadlineExceeded, Message: deadlineMessage},
 		},
 		{
 			name: "deadline passed",
-			in:   Input{Now: t0.Add(601 * time.Second), UpdateStarted: t0, ProgressDeadlineSeconds: 600},
-			want: Verdict{Failed: true, Reason: ReasonProgressDeadlineExceeded,
-				Message: "the update did not complete within progressDeadlineSeconds (600s)"},
+			in:   Input{Now: t0.Add(601 * time.Second), ProgressAt: t0, ProgressDeadlineSeconds: 600},
+			want: Verdict{Failed: true, Reason: ReasonProgressDeadlineExceeded, Message: deadlineMessage},
 		},
 		{
 			name: "a pod's reason wins over the deadline",
-			in: Input{Now: t0.Add(time.Hour), UpdateStarted: t0, ProgressDeadlineSeconds: 600,
+			in: Input{Now: t0.Add(time.Hour), ProgressAt: t0, ProgressDeadlineSeconds: 600,
 				Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "denied"))}},
 			want: Verdict{Failed: true, Reason: ReasonErrImagePull, Pod: newPod, Container: webName, Message: "denied"},
 		},
@@ -364,13 +429,15 @@ func TestRequeueAfter(t *testing.T) {
 		want time.Duration
 	}{
 		{"nothing pending", Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash)}}, 0},
-		{"deadline ahead", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600}, 591 * time.Second},
-		{"unschedulable grace ends first", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600,
-			Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-20*time.Second)))}}, 11 * time.Second},
+		{"deadline ahead", Input{Now: now, ProgressAt: t0, ProgressDeadlineSeconds: 600}, 591 * time.Second},
+		{"unschedulable grace ends first", Input{Now: now, ProgressAt: t0, ProgressDeadlineSeconds: 600,
+			Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-110*time.Second)))}}, 11 * time.Second},
+		{"a transient signal's grace ends first", Input{Now: now, ProgressAt: t0, ProgressDeadlineSeconds: 600,
+			Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "429 Too Many Requests"))}}, 21 * time.Second},
 		{"old revision's unschedulable pod does not count", Input{Now: now,
 			Pods: []corev1.Pod{pod("web-old-1", oldHash, unschedulable(now))}}, 0},
-		{"already failed", Input{Now: now, UpdateStarted: t0, ProgressDeadlineSeconds: 600,
-			Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "x"))}}, 0},
+		{"already failed", Input{Now: now, ProgressAt: t0, ProgressDeadlineSeconds: 600,
+			Pods: []corev1.Pod{pod(newPod, newHash, waiting(string(ReasonErrImagePull), "x not found"))}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -396,7 +463,7 @@ func TestRequeueAfterLeadsToAVerdict(t *testing.T) {
 }
 
 func TestPodFailureNil(t *testing.T) {
-	if v := PodFailure(nil, t0, 0, 0); v.Failed {
+	if v := PodFailure(nil, t0, Tolerances{}); v.Failed {
 		t.Error("nil pod failed")
 	}
 }

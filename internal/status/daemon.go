@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
 // FromDaemonSet reads a DaemonSet's figures. Its desired count is the number of eligible nodes (those
@@ -17,7 +18,8 @@ func FromDaemonSet(d *appsv1.DaemonSet) Workload {
 	return Workload{Kind: "DaemonSet", Name: d.Name, Found: true, Generation: d.Generation,
 		ObservedGeneration: d.Status.ObservedGeneration, Desired: d.Status.DesiredNumberScheduled,
 		Replicas: d.Status.CurrentNumberScheduled, ReadyReplicas: d.Status.NumberReady,
-		UpdatedReplicas: d.Status.UpdatedNumberScheduled, AvailableReplicas: d.Status.NumberAvailable}
+		UpdatedReplicas: d.Status.UpdatedNumberScheduled, AvailableReplicas: d.Status.NumberAvailable,
+		Hash: d.Spec.Template.Labels[rollout.LabelRevisionHash]}
 }
 
 // ComputeDaemon is Compute for a Daemon app. Ready, Reconciling and Stalled follow the same rules as

@@ -7,10 +7,12 @@ import (
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
@@ -31,6 +33,31 @@ type Workload struct {
 	AvailableReplicas int32
 	// Partition is the StatefulSet's partition: ordinals below it keep the old revision.
 	Partition int32
+	// Hash is the revision hash of the workload's pod template (rollout.LabelRevisionHash).
+	Hash string
+	// ReplicaFailure is the workload controller's message when it cannot create pods (quota, Pod
+	// Security, a missing ServiceAccount): its ReplicaFailure condition.
+	ReplicaFailure string
+}
+
+// Settled tells whether the workload's controller has observed its spec and every replica that the
+// spec updates runs it and is available: the one definition of "settled" that the decision, the
+// status and the kubectl plugin share. A partition canary is settled once every ordinal at or above
+// the partition is updated and available: it is never judged for holding there.
+func Settled(w Workload) bool {
+	return w.Found && w.ObservedGeneration >= w.Generation && !moving(w, w.Desired)
+}
+
+// Complete tells whether the workload is settled with every replica on its template: nothing held
+// back by a partition.
+func Complete(w Workload) bool {
+	return Settled(w) && w.UpdatedReplicas >= w.Desired
+}
+
+// moving tells whether pods still come, go or update, against the desired count.
+func moving(w Workload, desired int32) bool {
+	wantUpdated := max(desired-w.Partition, 0)
+	return w.Replicas != desired || w.UpdatedReplicas < wantUpdated || w.ReadyReplicas < desired || w.AvailableReplicas < desired
 }
 
 // FromDeployment reads a Deployment's figures.
@@ -41,6 +68,12 @@ func FromDeployment(d *appsv1.Deployment) Workload {
 		UpdatedReplicas: d.Status.UpdatedReplicas, AvailableReplicas: d.Status.AvailableReplicas}
 	if d.Spec.Replicas != nil {
 		w.Desired = *d.Spec.Replicas
+	}
+	w.Hash = d.Spec.Template.Labels[rollout.LabelRevisionHash]
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentReplicaFailure && c.Status == corev1.ConditionTrue {
+			w.ReplicaFailure = c.Message
+		}
 	}
 	return w
 }
@@ -57,6 +90,7 @@ func FromStatefulSet(s *appsv1.StatefulSet) Workload {
 	if ru := s.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
 		w.Partition = *ru.Partition
 	}
+	w.Hash = s.Spec.Template.Labels[rollout.LabelRevisionHash]
 	return w
 }
 
@@ -180,6 +214,10 @@ func progress(in Input, desired int32) (ready, reconciling, stalled condition) {
 	if p := in.Problem; p != nil {
 		return conditionFalse(p.Reason, p.Message), conditionFalse(p.Reason, ""), conditionTrue(p.Reason, p.Message)
 	}
+	if w.ReplicaFailure != "" && r.Failure == "" {
+		msg := fmt.Sprintf("the %s controller cannot create pods: %s", w.Kind, w.ReplicaFailure)
+		return conditionFalse(appsv1alpha1.ReasonReplicaFailure, msg), conditionTrue(appsv1alpha1.ReasonReplicaFailure, msg), notStalled
+	}
 	if r.Failure != "" {
 		reason := r.FailureReason
 		if reason == "" {
@@ -236,8 +274,7 @@ func progress(in Input, desired int32) (ready, reconciling, stalled condition) {
 
 // inMotion tells whether the workload is still changing pods, and how far it is.
 func inMotion(w Workload, desired int32) (bool, string) {
-	wantUpdated := max(desired-w.Partition, 0)
-	if w.Replicas == desired && w.UpdatedReplicas >= wantUpdated && w.ReadyReplicas >= desired && w.AvailableReplicas >= desired {
+	if !moving(w, desired) {
 		return false, ""
 	}
 	return true, fmt.Sprintf("%d of %d replicas updated, %d ready, %d available, %d in total",

@@ -20,6 +20,9 @@ import (
 type Options struct {
 	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
 	ClusterDomain string
+	// AllowedServiceTypes are the Service types apps may ask for in spec.service.type; empty allows
+	// every type. See ServiceTypeAllowed.
+	AllowedServiceTypes []corev1.ServiceType
 }
 
 // DefaultClusterDomain is the cluster domain of most clusters.
@@ -154,9 +157,14 @@ func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp) []corev1.TopologySp
 }
 
 // addGracefulShutdown gives every container without a preStop hook a sleep, so that the pod leaves
-// the Service's endpoints before it stops serving, and sets a grace period that covers it.
+// the Service's endpoints before it stops serving, and sets a grace period that covers it. A grace
+// period the template sets itself is kept, and the sleep is cut to fit in it: the API server refuses a
+// preStop sleep longer than the pod's grace period.
 func addGracefulShutdown(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodSpec) {
-	delay := app.Spec.PreStopDelaySeconds()
+	delay := int64(app.Spec.PreStopDelaySeconds())
+	if spec.TerminationGracePeriodSeconds != nil {
+		delay = min(delay, *spec.TerminationGracePeriodSeconds)
+	}
 	if delay > 0 {
 		for i := range spec.Containers {
 			c := &spec.Containers[i]
@@ -164,12 +172,12 @@ func addGracefulShutdown(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodS
 				c.Lifecycle = &corev1.Lifecycle{}
 			}
 			if c.Lifecycle.PreStop == nil {
-				c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(delay)}}
+				c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: delay}}
 			}
 		}
 	}
 	if spec.TerminationGracePeriodSeconds == nil {
-		grace := int64(delay) + app.Spec.ShutdownSeconds()
+		grace := delay + app.Spec.ShutdownSeconds()
 		spec.TerminationGracePeriodSeconds = &grace
 	}
 }

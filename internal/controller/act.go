@@ -1,0 +1,176 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/status"
+)
+
+// FieldOwner is the field manager of every server-side apply the operator sends.
+const FieldOwner = "ha-operator"
+
+// HandOverFieldOwner applies a workload's live replica count when the operator stops owning it, so
+// that the count is kept (see decide.HandOver).
+const HandOverFieldOwner = "ha-operator-handover"
+
+// applyError is a write the API server refused; refusals that retrying cannot fix become the app's
+// ApplyFailed problem, conflicts requeue quietly, the rest are retried with backoff.
+type applyError struct {
+	what string
+	err  error
+}
+
+func (e *applyError) Error() string { return e.what + ": " + e.err.Error() }
+func (e *applyError) Unwrap() error { return e.err }
+
+// act carries out the plan in a fixed order and decides nothing: the revision records first (so
+// that the history is written before the workload changes), then claims, the StatefulSet being
+// re-created, the objects, the deletes, stuck pods and, last, pruning. It returns the Events of what
+// it did, to be emitted after the status.
+func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) (events []decide.Event, err error) {
+	ctx, warned := collectWarnings(ctx)
+	defer func() {
+		for _, text := range warned.all() {
+			events = append(events, decide.Event{Type: corev1.EventTypeWarning, Reason: ReasonAPIWarning, Action: "Apply", Message: text})
+		}
+	}()
+	note := func(reason, action, format string, args ...any) {
+		events = append(events, decide.Event{Type: corev1.EventTypeNormal, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, w := range plan.Revisions {
+		var err error
+		if w.Before == nil {
+			err = r.Create(ctx, w.Object)
+		} else {
+			err = r.Patch(ctx, w.Object, client.MergeFromWithOptions(w.Before, client.MergeFromWithOptimisticLock{}))
+		}
+		if err != nil {
+			return events, &applyError{fmt.Sprintf("write revision %d", w.Object.Revision), err}
+		}
+		r.issued.raise(app.UID, w.Object.Revision)
+	}
+	for _, g := range plan.GrowClaims {
+		patched := g.Claim.DeepCopy()
+		patched.Spec.Resources.Requests[corev1.ResourceStorage] = resource.MustParse(g.Size)
+		if err := r.Patch(ctx, patched, client.MergeFrom(g.Claim)); err != nil {
+			return events, &applyError{"grow claim " + g.Claim.Name, err}
+		}
+	}
+	if sts := plan.RecreateStatefulSet; sts != nil {
+		uid := sts.UID
+		if err := r.Delete(ctx, sts, client.PropagationPolicy("Orphan"), client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+			return events, &applyError{"re-create StatefulSet " + sts.Name, err}
+		}
+	}
+	if h := plan.HandOverBefore; h != nil {
+		r.handOver(ctx, app, h)
+	}
+	for _, d := range plan.Apply {
+		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return events, &applyError{"apply " + d.Ref.String(), err}
+		}
+		if d.Create {
+			note(decide.ReasonCreated, "Create", "created %s", d.Ref)
+		} else {
+			note(decide.ReasonUpdated, "Update", "updated %s", d.Ref)
+		}
+	}
+	if h := plan.HandOverAfter; h != nil {
+		r.handOver(ctx, app, h)
+	}
+	for _, d := range plan.Delete {
+		uid := d.Object.GetUID()
+		opts := []client.DeleteOption{client.Preconditions{UID: &uid}}
+		if d.Background {
+			opts = append(opts, client.PropagationPolicy(metav1.DeletePropagationBackground))
+		}
+		if err := r.Delete(ctx, d.Object, opts...); client.IgnoreNotFound(err) != nil {
+			return events, &applyError{"delete " + d.Ref.String(), err}
+		}
+		note(decide.ReasonDeleted, "Delete", "deleted %s: %s", d.Ref, d.Why)
+	}
+	for _, d := range plan.DeletePods {
+		uid := d.Pod.UID
+		if err := r.Delete(ctx, d.Pod, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+			return events, &applyError{"delete pod " + d.Pod.Name, err}
+		}
+		events = append(events, d.Event)
+	}
+	for _, cr := range plan.Prune {
+		uid := cr.UID
+		if err := r.Delete(ctx, cr, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+			return events, &applyError{fmt.Sprintf("prune revision %d", cr.Revision), err}
+		}
+	}
+	return events, nil
+}
+
+// handOver applies the live replica count as another field manager, without force: should someone
+// else (the autoscaler) already own a different count, the conflict means there is nothing to keep.
+func (r *HighlyAvailableAppReconciler) handOver(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, h *decide.HandOver) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "apps/v1", "kind": h.Ref.Kind,
+		"metadata": map[string]any{"name": h.Ref.Name, "namespace": app.Namespace},
+		"spec":     map[string]any{"replicas": int64(h.Replicas)},
+	}}
+	if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(HandOverFieldOwner)); err != nil && !apierrors.IsConflict(err) {
+		// The next reconcile tries again; the operator's own apply below drops nothing it owned alone
+		// only if this succeeded, so report it.
+		r.log(ctx).Info("could not hand over the replica count", "workload", h.Ref.String(), "error", err.Error())
+	}
+}
+
+// classify turns an error of act into what the app reports: a refusal that retrying cannot fix is
+// the ApplyFailed problem (and no error, so that the status is written and nothing is retried in a
+// loop); a conflict or an object that already exists is a quiet requeue; anything else is returned
+// and retried with backoff.
+func classify(err error) (problem *status.Problem, requeue bool, retry error) {
+	var ae *applyError
+	if !errors.As(err, &ae) {
+		return nil, false, err
+	}
+	switch {
+	case apierrors.IsInvalid(err), apierrors.IsForbidden(err), apierrors.IsBadRequest(err),
+		apierrors.IsRequestEntityTooLargeError(err), apierrors.IsMethodNotSupported(err):
+		return &status.Problem{Reason: appsv1alpha1.ReasonApplyFailed, Message: ae.Error()}, false, nil
+	case apierrors.IsConflict(err), apierrors.IsAlreadyExists(err):
+		return nil, true, nil
+	}
+	return nil, false, err
+}
+
+// issuedRevisions remembers, per app, the highest revision number the operator has written, so that
+// a new number never repeats one the cache does not show yet. A restart forgets it, and then the
+// freshly synced cache knows them all.
+type issuedRevisions struct {
+	mu sync.Mutex
+	m  map[types.UID]int64
+}
+
+func (i *issuedRevisions) get(uid types.UID) int64 {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.m[uid]
+}
+
+func (i *issuedRevisions) raise(uid types.UID, n int64) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.m == nil {
+		i.m = map[types.UID]int64{}
+	}
+	i.m[uid] = max(i.m[uid], n)
+}

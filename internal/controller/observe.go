@@ -1,0 +1,189 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+// observe reads everything the decision needs about one app, and writes nothing. Reads come from the
+// cache, which holds the objects the operator labels as its own; an object the app wants that the
+// cache does not hold is also looked up on the API server, so that an object of the same name the app
+// does not own is found and left alone.
+func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
+	in := decide.Input{App: app, Options: r.Options, Now: r.now(), Objects: map[decide.Ref]client.Object{},
+		IssuedRevision: r.issued.get(app.UID)}
+	for _, c := range decide.Candidates(app) {
+		obj, err := r.read(ctx, decide.NewObject(c.Ref, app.Namespace), c.Wanted)
+		if err != nil {
+			return in, fmt.Errorf("get %s: %w", c.Ref, err)
+		}
+		if obj != nil {
+			in.Objects[c.Ref] = obj
+		}
+	}
+	selector := client.MatchingLabels(workload.SelectorLabels(app))
+	pods := &corev1.PodList{}
+	if err := r.List(ctx, pods, client.InNamespace(app.Namespace), selector); err != nil {
+		return in, fmt.Errorf("list pods: %w", err)
+	}
+	in.Pods = pods.Items
+	if app.Spec.AppType() != appsv1alpha1.Stateful {
+		sets := &appsv1.ReplicaSetList{}
+		if err := r.List(ctx, sets, client.InNamespace(app.Namespace), selector); err != nil {
+			return in, fmt.Errorf("list replica sets: %w", err)
+		}
+		in.ReplicaSets = sets.Items
+	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		jobs := &batchv1.JobList{}
+		if err := r.List(ctx, jobs, client.InNamespace(app.Namespace), selector); err != nil {
+			return in, fmt.Errorf("list jobs: %w", err)
+		}
+		in.Jobs = jobs.Items
+	}
+	revs := &appsv1.ControllerRevisionList{}
+	if err := r.List(ctx, revs, client.InNamespace(app.Namespace), selector); err != nil {
+		return in, fmt.Errorf("list revisions: %w", err)
+	}
+	for i := range revs.Items {
+		if decide.IsControlledBy(&revs.Items[i], app) {
+			in.Revisions = append(in.Revisions, revs.Items[i])
+		}
+	}
+	if err := r.observeStartedRuns(ctx, app, &in); err != nil {
+		return in, err
+	}
+	if err := r.observeStorage(ctx, app, &in); err != nil {
+		return in, err
+	}
+	if err := r.observeFailedCreate(ctx, app, &in); err != nil {
+		return in, err
+	}
+	in.NodeZones = map[string]string{}
+	for i := range in.Pods {
+		node := in.Pods[i].Spec.NodeName
+		if _, seen := in.NodeZones[node]; node == "" || seen {
+			continue
+		}
+		meta := &metav1.PartialObjectMetadata{}
+		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
+		if err := r.Get(ctx, client.ObjectKey{Name: node}, meta); client.IgnoreNotFound(err) != nil {
+			return in, fmt.Errorf("get node %s: %w", node, err)
+		}
+		in.NodeZones[node] = meta.Labels[workload.ZoneTopologyKey]
+	}
+	return in, nil
+}
+
+// observeStorage reads the claims under every name the app's StatefulSet uses or will use, and the
+// StorageClasses. A claim the cache does not hold (not the operator's) is looked up on the API
+// server only when the StatefulSet would create it.
+func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	if app.Spec.AppType() != appsv1alpha1.Stateful || len(app.Spec.Storage) == 0 {
+		return nil
+	}
+	classes := &storagev1.StorageClassList{}
+	if err := r.List(ctx, classes); err != nil {
+		return fmt.Errorf("list storage classes: %w", err)
+	}
+	in.StorageClasses = classes.Items
+	replicas := app.Spec.DesiredReplicas()
+	var existing int32
+	if sts, ok := in.Objects[decide.Ref{Kind: decide.KindStatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet); ok && sts.Spec.Replicas != nil {
+		existing = *sts.Spec.Replicas
+		replicas = max(replicas, existing)
+	}
+	in.Claims = map[string]*corev1.PersistentVolumeClaim{}
+	for _, st := range app.Spec.Storage {
+		for ord := range replicas {
+			pvc := &corev1.PersistentVolumeClaim{}
+			pvc.Name, pvc.Namespace = workload.ClaimName(app, st.Name, ord), app.Namespace
+			obj, err := r.read(ctx, pvc, ord >= existing)
+			if err != nil {
+				return fmt.Errorf("get claim %s: %w", pvc.Name, err)
+			}
+			if obj != nil {
+				in.Claims[pvc.Name] = obj.(*corev1.PersistentVolumeClaim)
+			}
+		}
+	}
+	return nil
+}
+
+// read gets an object by name from the cache and, when the cache has none and past is set, from the
+// API server. It returns nil when none exists.
+func (r *HighlyAvailableAppReconciler) read(ctx context.Context, obj client.Object, past bool) (client.Object, error) {
+	key := client.ObjectKeyFromObject(obj)
+	err := r.Get(ctx, key, obj)
+	if apierrors.IsNotFound(err) && past && r.APIReader != nil {
+		err = r.APIReader.Get(ctx, key, obj)
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+// observeFailedCreate reads why a StatefulSet that has fewer pods than it wants cannot create them: the
+// StatefulSet controller says so only in FailedCreate Events (a Deployment says it in a condition). The
+// Events are read only while pods are missing, so a settled app costs no request.
+func (r *HighlyAvailableAppReconciler) observeFailedCreate(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	sts, ok := in.Objects[decide.Ref{Kind: decide.KindStatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet)
+	if !ok || !decide.IsControlledBy(sts, app) || sts.Spec.Replicas == nil || sts.Status.Replicas >= *sts.Spec.Replicas || r.APIReader == nil {
+		return nil
+	}
+	events := &corev1.EventList{}
+	err := r.APIReader.List(ctx, events, client.InNamespace(app.Namespace), client.MatchingFieldsSelector{
+		Selector: fields.SelectorFromSet(fields.Set{"involvedObject.uid": string(sts.UID), "reason": "FailedCreate"})})
+	if err != nil {
+		return fmt.Errorf("list events of StatefulSet %s: %w", sts.Name, err)
+	}
+	in.FailedCreate = decide.LatestFailedCreate(events.Items, sts, in.Now)
+	return nil
+}
+
+// observeStartedRuns reads past the cache the Job of a run that was started but that the cache does
+// not show yet, so that a run just created is not taken for one deleted.
+func (r *HighlyAvailableAppReconciler) observeStartedRuns(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	if app.Spec.AppType() != appsv1alpha1.Job {
+		return nil
+	}
+	for i := range in.Revisions {
+		rec := rollout.ReadRecord(&in.Revisions[i])
+		if rec.RunStarted == 0 || rec.RunStarted != rec.Number {
+			continue
+		}
+		name := workload.RunName(app, rec.Number)
+		if slices.ContainsFunc(in.Jobs, func(j batchv1.Job) bool { return j.Name == name }) {
+			continue
+		}
+		job := &batchv1.Job{}
+		job.Name, job.Namespace = name, app.Namespace
+		obj, err := r.read(ctx, job, true)
+		if err != nil {
+			return fmt.Errorf("get Job %s: %w", name, err)
+		}
+		if obj != nil {
+			in.Jobs = append(in.Jobs, *job)
+		}
+	}
+	return nil
+}

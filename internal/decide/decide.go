@@ -1,0 +1,427 @@
+// Package decide is the operator's decision core: from everything observed about one app and the
+// clock, it returns the whole plan of one reconcile — revision records to write, objects to apply and
+// delete, pods to delete, the storage decision, the problem to report, the requeue, and the Events
+// and metrics to emit once the status is written. It reads nothing and writes nothing: the controller
+// observes before and acts after.
+package decide
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/status"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+// Input is everything observed about one app.
+type Input struct {
+	App     *appsv1alpha1.HighlyAvailableApp
+	Options workload.Options
+	Now     time.Time
+	// Objects are the objects found under the names of Candidates(App), owned by the app or not;
+	// a name with no object is absent.
+	Objects map[Ref]client.Object
+	// ReplicaSets are the ReplicaSets carrying the app's labels; only those its Deployment controls
+	// count.
+	ReplicaSets []appsv1.ReplicaSet
+	// Pods are the pods carrying the app's labels; only those its workload controls count.
+	Pods []corev1.Pod
+	// Jobs are the Jobs carrying the app's labels (a Job app's runs, and those its CronJob started).
+	Jobs []batchv1.Job
+	// Revisions are the ControllerRevisions the app controls.
+	Revisions []appsv1.ControllerRevision
+	// Claims are the claims under the names the app's StatefulSet uses or will use, owned or not.
+	Claims map[string]*corev1.PersistentVolumeClaim
+	// StorageClasses are the cluster's StorageClasses.
+	StorageClasses []storagev1.StorageClass
+	// NodeZones maps a node name to its zone label ("" when it has none).
+	NodeZones map[string]string
+	// FailedCreate is the message of the StatefulSet controller's latest FailedCreate Event, while the
+	// StatefulSet has fewer pods than it wants; "" otherwise.
+	FailedCreate string
+	// IssuedRevision is the highest revision number this operator has issued for the app, which the
+	// cache may not show yet; new numbers are above it, so that they never repeat.
+	IssuedRevision int64
+}
+
+// EventType is Normal or Warning.
+type Event struct {
+	Type    string
+	Reason  string
+	Action  string
+	Message string
+}
+
+// MetricKind is what a metric observation records.
+type MetricKind int
+
+// The metric observations a plan can carry.
+const (
+	MetricRolloutStarted MetricKind = iota
+	MetricRolloutCompleted
+	MetricRolledBack
+	MetricFailureDetection
+	MetricRollbackDuration
+)
+
+// Metric is one metric observation.
+type Metric struct {
+	Kind MetricKind
+	// Reason labels MetricRolledBack.
+	Reason string
+	// Seconds is the duration MetricFailureDetection and MetricRollbackDuration observe.
+	Seconds float64
+}
+
+// RevisionWrite creates or updates one ControllerRevision.
+type RevisionWrite struct {
+	// Before is the revision as observed; nil to create Object.
+	Before *appsv1.ControllerRevision
+	Object *appsv1.ControllerRevision
+}
+
+// ClaimGrowth patches one claim's requested size.
+type ClaimGrowth struct {
+	Claim *corev1.PersistentVolumeClaim
+	Size  string
+}
+
+// HandOver keeps a workload's replica count when the operator stops setting it (an autoscaler takes
+// over): another field manager applies the live count first, so that the operator's apply without
+// the field does not reset it.
+type HandOver struct {
+	Ref      Ref
+	Replicas int32
+}
+
+// Removal deletes an object the app controls and no longer needs (with its UID as precondition).
+type Removal struct {
+	Ref    Ref
+	Object client.Object
+	// Background deletes the object's dependents too (a Job's pods): a Job is orphaning by default.
+	Background bool
+	// Why is said in the Event.
+	Why string
+}
+
+// PodDelete deletes one pod (with its UID as precondition), for the reason given in its Event.
+type PodDelete struct {
+	Pod   *corev1.Pod
+	Event Event
+}
+
+// Plan is everything one reconcile does, in the order act carries it out.
+type Plan struct {
+	Revisions []RevisionWrite
+	// GrowClaims, then RecreateStatefulSet (deleted with its pods and claims orphaned).
+	GrowClaims          []ClaimGrowth
+	RecreateStatefulSet *appsv1.StatefulSet
+	// HandOverBefore runs before the applies (the workload exists), HandOverAfter after (it is
+	// being created).
+	HandOverBefore *HandOver
+	Apply          []Desired
+	HandOverAfter  *HandOver
+	Delete         []Removal
+	DeletePods     []PodDelete
+	Prune          []*appsv1.ControllerRevision
+
+	// Problem blocks the app; nil when none.
+	Problem *status.Problem
+	// Status inputs.
+	Rollout   status.Rollout
+	Workload  status.Workload
+	ReadyPods []status.PodPlace
+	Service   string
+	// Misscheduled is a DaemonSet's numberMisscheduled.
+	Misscheduled int32
+	// Job and CronJob are the status inputs of a Job app (one of them), instead of the workload's.
+	Job     *status.JobInput
+	CronJob *status.CronJobInput
+	// Requeue is when to look again with no watch event; 0 for never.
+	Requeue time.Duration
+	// Events and Metrics go out after the status is written.
+	Events  []Event
+	Metrics []Metric
+}
+
+// Timing of re-checks.
+const (
+	// ConflictRecheck is how often a Conflict is looked at again (plus up to 50% jitter): the other
+	// object may be removed without any event that reaches the app.
+	ConflictRecheck = 30 * time.Second
+	// RecreatePoll is how often a StatefulSet being re-created for new storage is looked at.
+	RecreatePoll = 2 * time.Second
+)
+
+// Decide returns the plan for one app.
+func Decide(in Input) Plan {
+	app := in.App
+	p := &planner{in: in, app: app, stateful: app.Spec.AppType() == appsv1alpha1.Stateful}
+	p.observeWorkload()
+	p.ownedPods()
+	p.plan.Workload = observedWorkload(p.workload)
+	if p.plan.Workload.ReplicaFailure == "" {
+		p.plan.Workload.ReplicaFailure = in.FailedCreate
+	}
+	p.plan.ReadyPods = p.readyPods()
+	if svc := ClientService(app); svc != nil {
+		p.plan.Service = svc.Name
+	}
+	if ds, ok := p.workload.(*appsv1.DaemonSet); ok {
+		p.plan.Misscheduled = ds.Status.NumberMisscheduled
+	}
+	if reason, msg, refused := p.policy(); refused {
+		p.plan.Problem = &status.Problem{Reason: reason, Message: msg}
+		return p.plan
+	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		p.jobs()
+		return p.plan
+	}
+	p.revisions()
+	p.objects()
+	p.stuckPods()
+	if p.plan.Problem != nil && p.plan.Problem.Reason == appsv1alpha1.ReasonConflict {
+		p.requeue(ConflictRecheck + jitter(string(app.UID), ConflictRecheck/2))
+	}
+	return p.plan
+}
+
+type planner struct {
+	in       Input
+	app      *appsv1alpha1.HighlyAvailableApp
+	stateful bool
+	plan     Plan
+
+	// workload is the app's Deployment or StatefulSet; nil when none exists that the app controls.
+	workload client.Object
+	// pods are the pods the workload controls; orphans are pods of a StatefulSet deleted for
+	// re-creation, by ordinal.
+	pods    []corev1.Pod
+	orphans map[int32]*corev1.Pod
+
+	// template is what the workload gets; updateHash the revision the spec asks for; rollbackTo the
+	// revision it is held on after a failure.
+	template   corev1.PodTemplateSpec
+	updateHash string
+	rollbackTo *rollout.Record
+	failed     bool
+}
+
+func (p *planner) requeue(d time.Duration) {
+	if d > 0 && (p.plan.Requeue == 0 || d < p.plan.Requeue) {
+		p.plan.Requeue = d
+	}
+}
+
+func (p *planner) event(eventType, reason, action, format string, args ...any) {
+	p.plan.Events = append(p.plan.Events, Event{Type: eventType, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *planner) problem(reason, format string, args ...any) {
+	if p.plan.Problem == nil {
+		p.plan.Problem = &status.Problem{Reason: reason, Message: fmt.Sprintf(format, args...)}
+	}
+}
+
+// policy refuses specs the operator will not run.
+func (p *planner) policy() (reason, message string, refused bool) {
+	if _, msg, ok := workload.ServiceTypeAllowed(p.app, p.in.Options); !ok && ClientService(p.app) != nil {
+		return appsv1alpha1.ReasonInvalidSpec, msg, true
+	}
+	// What the CRD cannot refuse within the API server's CEL cost budget.
+	if _, msg, ok := workload.CheckSpec(p.app); !ok {
+		return appsv1alpha1.ReasonInvalidSpec, msg, true
+	}
+	return "", "", false
+}
+
+func (p *planner) workloadRef() Ref {
+	switch p.app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
+		return Ref{KindStatefulSet, workload.WorkloadName(p.app)}
+	case appsv1alpha1.Daemon:
+		return Ref{KindDaemonSet, workload.WorkloadName(p.app)}
+	case appsv1alpha1.Job:
+		return Ref{KindCronJob, workload.CronJobName(p.app)}
+	}
+	return Ref{KindDeployment, workload.WorkloadName(p.app)}
+}
+
+func (p *planner) observeWorkload() {
+	obj := p.in.Objects[p.workloadRef()]
+	if obj != nil && IsControlledBy(obj, p.app) {
+		p.workload = obj
+	}
+}
+
+// ownedPods keeps the pods that the app's workload controls: a look-alike pod with the app's labels is
+// never counted, judged or deleted.
+func (p *planner) ownedPods() {
+	p.orphans = map[int32]*corev1.Pod{}
+	owners := map[string]bool{}
+	switch w := p.workload.(type) {
+	case *appsv1.StatefulSet:
+		owners[string(w.UID)] = true
+	case *appsv1.DaemonSet:
+		owners[string(w.UID)] = true
+	case *appsv1.Deployment:
+		for i := range p.in.ReplicaSets {
+			if rs := &p.in.ReplicaSets[i]; metav1.IsControlledBy(rs, w) {
+				owners[string(rs.UID)] = true
+			}
+		}
+	}
+	for i := range p.in.Pods {
+		pod := &p.in.Pods[i]
+		ref := metav1.GetControllerOfNoCopy(pod)
+		switch {
+		case ref != nil && owners[string(ref.UID)]:
+			p.pods = append(p.pods, *pod)
+		case ref == nil && p.stateful:
+			if ord, ok := Ordinal(p.app, pod.Name); ok {
+				p.orphans[ord] = pod
+			}
+		}
+	}
+}
+
+func observedWorkload(obj client.Object) status.Workload {
+	switch w := obj.(type) {
+	case *appsv1.Deployment:
+		return status.FromDeployment(w)
+	case *appsv1.StatefulSet:
+		return status.FromStatefulSet(w)
+	case *appsv1.DaemonSet:
+		return status.FromDaemonSet(w)
+	}
+	return status.Workload{}
+}
+
+// readyPods tells on which node and in which zone each ready pod of the workload runs.
+func (p *planner) readyPods() []status.PodPlace {
+	var out []status.PodPlace
+	for i := range p.pods {
+		pod := &p.pods[i]
+		if !IsPodReady(pod) || pod.Spec.NodeName == "" || pod.DeletionTimestamp != nil {
+			continue
+		}
+		out = append(out, status.PodPlace{Node: pod.Spec.NodeName, Zone: p.in.NodeZones[pod.Spec.NodeName]})
+	}
+	return out
+}
+
+// IsPodReady tells whether the pod's Ready condition is True.
+func IsPodReady(pod *corev1.Pod) bool {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// Ordinal is the StatefulSet ordinal in a pod's name, if it is one of the app's.
+func Ordinal(app *appsv1alpha1.HighlyAvailableApp, podName string) (int32, bool) {
+	prefix := app.Name + "-"
+	if len(podName) <= len(prefix) || podName[:len(prefix)] != prefix {
+		return 0, false
+	}
+	var n int32
+	for _, c := range podName[len(prefix):] {
+		if c < '0' || c > '9' || n > (1<<30) {
+			return 0, false
+		}
+		n = n*10 + c - '0'
+	}
+	if s := podName[len(prefix):]; len(s) > 1 && s[0] == '0' {
+		return 0, false
+	}
+	return n, true
+}
+
+// jitter is a stable spread of up to max for a key, so that many apps re-checking the same thing do
+// not all come at once, and a decision stays a function of its input.
+func jitter(key string, maxJitter time.Duration) time.Duration {
+	if maxJitter <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(key))
+	return time.Duration(h.Sum64() % uint64(maxJitter))
+}
+
+// tolerances are the app's rollout tolerances.
+func tolerances(app *appsv1alpha1.HighlyAvailableApp) rollout.Tolerances {
+	s := &app.Spec
+	return rollout.Tolerances{
+		FailureGrace:       time.Duration(s.FailureGraceSeconds()) * time.Second,
+		CrashLoopRestarts:  s.CrashLoopRestarts(),
+		UnschedulableGrace: time.Duration(s.UnschedulableGraceSeconds()) * time.Second,
+	}
+}
+
+// sortedRevisions returns a copy of the revisions, oldest first.
+func sortedRevisions(revs []appsv1.ControllerRevision) []appsv1.ControllerRevision {
+	out := slices.Clone(revs)
+	slices.SortStableFunc(out, func(a, b appsv1.ControllerRevision) int {
+		if a.Revision != b.Revision {
+			if a.Revision < b.Revision {
+				return -1
+			}
+			return 1
+		}
+		if a.Name < b.Name {
+			return -1
+		}
+		if a.Name > b.Name {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// FailedCreateWindow is how recent a FailedCreate Event must be to count: the StatefulSet controller
+// repeats it (with back-off) while it keeps failing, so an older one is about a cause that went away.
+const FailedCreateWindow = 2 * time.Minute
+
+// LatestFailedCreate is the message of the newest FailedCreate Event of the StatefulSet seen within
+// FailedCreateWindow before now, "" when there is none.
+func LatestFailedCreate(events []corev1.Event, sts *appsv1.StatefulSet, now time.Time) string {
+	var latest *corev1.Event
+	for i := range events {
+		e := &events[i]
+		if e.Reason != "FailedCreate" || e.InvolvedObject.UID != sts.UID || now.Sub(eventTime(e)) > FailedCreateWindow {
+			continue
+		}
+		if latest == nil || eventTime(e).After(eventTime(latest)) {
+			latest = e
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return latest.Message
+}
+
+func eventTime(e *corev1.Event) time.Time {
+	if !e.LastTimestamp.IsZero() {
+		return e.LastTimestamp.Time
+	}
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}

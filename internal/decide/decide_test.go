@@ -1,0 +1,716 @@
+package decide
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	corev1 "k8s.io/api/core/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+const ns = "shop"
+
+// world is a small simulated cluster for the decision: the app, and what its workload controller,
+// its pods and the operator's own writes have made of it.
+type world struct {
+	app    *appsv1alpha1.HighlyAvailableApp
+	now    time.Time
+	objs   map[Ref]client.Object
+	rs     []appsv1.ReplicaSet
+	pods   []corev1.Pod
+	revs   []appsv1.ControllerRevision
+	claims map[string]*corev1.PersistentVolumeClaim
+	class  []storagev1.StorageClass
+	issued int64
+	uid    int
+}
+
+func newApp(typ appsv1alpha1.AppType, image string) *appsv1alpha1.HighlyAvailableApp {
+	return &appsv1alpha1.HighlyAvailableApp{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns, UID: "app-uid", Generation: 1},
+		Spec: appsv1alpha1.HighlyAvailableAppSpec{
+			Type:     typ,
+			Replicas: new(int32(3)),
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{{
+				Name: "web", Image: image, Ports: []corev1.ContainerPort{{ContainerPort: 80}}}}}},
+		},
+	}
+}
+
+func newWorld(app *appsv1alpha1.HighlyAvailableApp) *world {
+	return &world{app: app, now: t0, objs: map[Ref]client.Object{}, claims: map[string]*corev1.PersistentVolumeClaim{}}
+}
+
+func (w *world) input() Input {
+	return Input{App: w.app.DeepCopy(), Now: w.now, Objects: w.objs, ReplicaSets: w.rs, Pods: w.pods,
+		Revisions: w.revs, Claims: w.claims, StorageClasses: w.class, IssuedRevision: w.issued,
+		NodeZones: map[string]string{"node-a": "zone-a", "node-b": "zone-b", "node-c": "zone-c"}}
+}
+
+func (w *world) nextUID() types.UID {
+	w.uid++
+	return types.UID(fmt.Sprintf("uid-%d", w.uid))
+}
+
+// act applies a plan to the world the way the API server would (without the workload controller).
+func (w *world) act(p Plan) {
+	for _, rw := range p.Revisions {
+		obj := rw.Object.DeepCopy()
+		w.issued = max(w.issued, obj.Revision)
+		replaced := false
+		for i := range w.revs {
+			if w.revs[i].Name == obj.Name {
+				w.revs[i], replaced = *obj, true
+			}
+		}
+		if !replaced {
+			obj.UID = w.nextUID()
+			obj.CreationTimestamp = metav1.NewTime(w.now)
+			w.revs = append(w.revs, *obj)
+		}
+	}
+	if p.RecreateStatefulSet != nil {
+		delete(w.objs, Ref{KindStatefulSet, p.RecreateStatefulSet.Name})
+		for i := range w.pods {
+			w.pods[i].OwnerReferences = nil
+		}
+	}
+	for _, d := range p.Apply {
+		obj := d.Object.DeepCopyObject().(client.Object)
+		if old := w.objs[d.Ref]; old != nil {
+			obj.SetUID(old.GetUID())
+			obj.SetGeneration(old.GetGeneration() + 1)
+			switch o := obj.(type) {
+			case *appsv1.Deployment:
+				o.Status = old.(*appsv1.Deployment).Status
+				if o.Spec.Replicas == nil {
+					o.Spec.Replicas = old.(*appsv1.Deployment).Spec.Replicas
+				}
+			case *appsv1.StatefulSet:
+				o.Status = old.(*appsv1.StatefulSet).Status
+				if o.Spec.Replicas == nil {
+					o.Spec.Replicas = old.(*appsv1.StatefulSet).Spec.Replicas
+				}
+			}
+		} else {
+			obj.SetUID(w.nextUID())
+			obj.SetGeneration(1)
+		}
+		w.objs[d.Ref] = obj
+	}
+	for _, d := range p.Delete {
+		delete(w.objs, d.Ref)
+	}
+	for _, d := range p.DeletePods {
+		for i := range w.pods {
+			if w.pods[i].UID == d.Pod.UID {
+				w.pods = append(w.pods[:i], w.pods[i+1:]...)
+				break
+			}
+		}
+	}
+	for _, cr := range p.Prune {
+		for i := range w.revs {
+			if w.revs[i].Name == cr.Name {
+				w.revs = append(w.revs[:i], w.revs[i+1:]...)
+				break
+			}
+		}
+	}
+}
+
+func (w *world) deployment() *appsv1.Deployment {
+	d, _ := w.objs[Ref{KindDeployment, "web"}].(*appsv1.Deployment)
+	return d
+}
+
+func (w *world) statefulSet() *appsv1.StatefulSet {
+	s, _ := w.objs[Ref{KindStatefulSet, "web"}].(*appsv1.StatefulSet)
+	return s
+}
+
+// podState is how a simulated pod behaves.
+type podState int
+
+const (
+	podReady podState = iota
+	podStarting
+	podPullNotFound
+	podPull429
+	podCrash
+)
+
+func (w *world) newPod(name, hash string, owner metav1.Object, kind string, state podState) corev1.Pod {
+	p := corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, UID: w.nextUID(), CreationTimestamp: metav1.NewTime(w.now),
+			Labels: map[string]string{appsv1alpha1.LabelName: "web", appsv1alpha1.LabelInstance: "web",
+				appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: owner.GetName(), UID: owner.GetUID(), Controller: new(true)}}},
+		Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "web"}}},
+	}
+	setPodState(&p, state, w.now)
+	return p
+}
+
+func setPodState(p *corev1.Pod, state podState, now time.Time) {
+	ready := corev1.ConditionFalse
+	st := corev1.ContainerStatus{Name: "web"}
+	switch state {
+	case podReady:
+		ready = corev1.ConditionTrue
+		st.Ready = true
+		st.State.Running = &corev1.ContainerStateRunning{}
+	case podStarting:
+		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
+	case podPullNotFound:
+		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "nginx:1.91: not found"}
+	case podPull429:
+		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "429 Too Many Requests"}
+	case podCrash:
+		st.RestartCount = 5
+		st.State.Waiting = &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off"}
+	}
+	p.Status.ContainerStatuses = []corev1.ContainerStatus{st}
+	p.Status.Conditions = []corev1.PodCondition{
+		{Type: corev1.PodReady, Status: ready, LastTransitionTime: metav1.NewTime(now)},
+		{Type: corev1.ContainersReady, Status: ready, LastTransitionTime: metav1.NewTime(now)},
+	}
+}
+
+func hashOfTemplate(obj client.Object) string {
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
+	case *appsv1.StatefulSet:
+		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
+	case *appsv1.DaemonSet:
+		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
+	}
+	return ""
+}
+
+// settleDeployment plays the Deployment controller: one ReplicaSet per template hash, the pods of the
+// template in the given state, the old ones gone once the new ones are ready.
+func (w *world) settleDeployment(state podState) {
+	d := w.deployment()
+	hash := hashOfTemplate(d)
+	var rs *appsv1.ReplicaSet
+	for i := range w.rs {
+		if w.rs[i].Labels[rollout.LabelRevisionHash] == hash {
+			rs = &w.rs[i]
+		}
+	}
+	if rs == nil {
+		w.rs = append(w.rs, appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-" + hash, Namespace: ns, UID: w.nextUID(),
+			Labels:          map[string]string{rollout.LabelRevisionHash: hash},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: "web", UID: d.UID, Controller: new(true)}}}})
+		rs = &w.rs[len(w.rs)-1]
+	}
+	want := *d.Spec.Replicas
+	var kept []corev1.Pod
+	var have int32
+	for _, p := range w.pods {
+		if p.Labels[rollout.LabelRevisionHash] == hash {
+			if have < want {
+				kept = append(kept, p)
+				have++
+			}
+		} else if state != podReady {
+			kept = append(kept, p) // old pods stay while the new ones are not ready
+		}
+	}
+	for have < want {
+		kept = append(kept, w.newPod(fmt.Sprintf("web-%s-%d", hash, have), hash, rs, "ReplicaSet", state))
+		have++
+	}
+	w.pods = kept
+	ready := int32(0)
+	updated := int32(0)
+	for _, p := range w.pods {
+		if IsPodReady(&p) {
+			ready++
+		}
+		if p.Labels[rollout.LabelRevisionHash] == hash {
+			updated++
+		}
+	}
+	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: int32(len(w.pods)),
+		UpdatedReplicas: updated, ReadyReplicas: ready, AvailableReplicas: ready}
+}
+
+func step(t *testing.T, w *world) Plan {
+	t.Helper()
+	p := Decide(w.input())
+	w.act(p)
+	return p
+}
+
+func eventReasons(p Plan) []string {
+	var out []string
+	for _, e := range p.Events {
+		out = append(out, e.Reason)
+	}
+	return out
+}
+
+func TestNewStatelessAppCreatesEverything(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1.7.9"))
+	p := step(t, w)
+	if len(p.Revisions) != 1 || p.Revisions[0].Object.Revision != 1 {
+		t.Fatalf("revisions %+v", p.Revisions)
+	}
+	var kinds []string
+	for _, d := range p.Apply {
+		kinds = append(kinds, d.Kind)
+	}
+	if got := strings.Join(kinds, ","); got != "Deployment,PodDisruptionBudget,Service" {
+		t.Errorf("applied %s", got)
+	}
+	if p.Problem != nil {
+		t.Errorf("problem %+v", p.Problem)
+	}
+	// Nothing changed: the next decision sends nothing.
+	w.settleDeployment(podReady)
+	p = step(t, w)
+	p = step(t, w)
+	if len(p.Apply)+len(p.Revisions)+len(p.Delete)+len(p.DeletePods)+len(p.Prune) != 0 {
+		t.Errorf("a settled app writes: %+v", p)
+	}
+}
+
+func TestSeedStory(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1.7.9"))
+	step(t, w)
+	w.settleDeployment(podReady)
+	p := step(t, w)
+	if p.Rollout.CurrentRevision != 1 || !contains(eventReasons(p), ReasonRolloutComplete) {
+		t.Fatalf("revision 1 not complete: %+v %v", p.Rollout, eventReasons(p))
+	}
+	// 1.7.9 → 1.9.1 completes.
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
+	w.now = w.now.Add(time.Minute)
+	step(t, w)
+	w.settleDeployment(podReady)
+	p = step(t, w)
+	if p.Rollout.CurrentRevision != 2 || p.Rollout.UpdateRevision != 2 {
+		t.Fatalf("1.9.1: %+v", p.Rollout)
+	}
+	// 1.91 does not exist: rolled back at once, the spec untouched.
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.91"
+	w.now = w.now.Add(time.Minute)
+	step(t, w)
+	w.settleDeployment(podPullNotFound)
+	w.now = w.now.Add(2 * time.Second)
+	p = step(t, w)
+	if !contains(eventReasons(p), ReasonRolledBack) || p.Rollout.Failure == "" {
+		t.Fatalf("1.91 not rolled back: %+v %v", p.Rollout, eventReasons(p))
+	}
+	if got := w.deployment().Spec.Template.Spec.Containers[0].Image; got != "nginx:1.9.1" {
+		t.Errorf("workload image %s, want nginx:1.9.1", got)
+	}
+	if w.app.Spec.Template.Spec.Containers[0].Image != "nginx:1.91" {
+		t.Error("the spec was changed")
+	}
+}
+
+func TestTransientPullErrorIsTolerated(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1.7.9"))
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
+	step(t, w)
+	w.settleDeployment(podPull429)
+	w.now = w.now.Add(5 * time.Second)
+	p := step(t, w)
+	if p.Rollout.Failure != "" {
+		t.Fatalf("a 429 failed the update: %s", p.Rollout.Failure)
+	}
+	if p.Requeue <= 0 || p.Requeue > 30*time.Second {
+		t.Errorf("requeue %v: the grace period's end must be looked at", p.Requeue)
+	}
+	w.now = w.now.Add(40 * time.Second)
+	p = step(t, w)
+	if p.Rollout.FailureReason != appsv1alpha1.ReasonRolledBack {
+		t.Errorf("a pull error lasting past the grace period did not roll back: %+v", p.Rollout)
+	}
+}
+
+func TestSlowHealthyRolloutIsNotFailed(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateless, "nginx:1.7.9")
+	app.Spec.Replicas = new(int32(4))
+	app.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: new(int32(20))}
+	w := newWorld(app)
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
+	step(t, w)
+	hash := hashOfTemplate(w.deployment())
+	rs := appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "web-new", UID: w.nextUID(), Labels: map[string]string{rollout.LabelRevisionHash: hash},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", UID: w.deployment().UID, Controller: new(true)}}}}
+	w.rs = append(w.rs, rs)
+	// A new pod becomes ready every 8 s; 40 s in all, twice the deadline.
+	for i := range 5 {
+		w.now = w.now.Add(8 * time.Second)
+		w.pods = append(w.pods, w.newPod(fmt.Sprintf("web-new-%d", i), hash, &rs, "ReplicaSet", podReady))
+		p := step(t, w)
+		if p.Rollout.Failure != "" {
+			t.Fatalf("after %d s: a progressing update failed: %s", (i+1)*8, p.Rollout.Failure)
+		}
+	}
+	// Then nothing for longer than the deadline.
+	w.now = w.now.Add(21 * time.Second)
+	if p := step(t, w); p.Rollout.FailureReason == "" {
+		t.Error("no progress past the deadline did not fail")
+	}
+}
+
+func TestPauseLongerThanDeadline(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateless, "nginx:1.7.9")
+	app.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: new(int32(20))}
+	w := newWorld(app)
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
+	w.app.Spec.Rollout.Paused = true
+	step(t, w)
+	w.now = w.now.Add(10 * time.Minute)
+	step(t, w)
+	w.app.Spec.Rollout.Paused = false
+	p := step(t, w)
+	if p.Rollout.Failure != "" {
+		t.Fatalf("resumed update failed at once: %s", p.Rollout.Failure)
+	}
+	w.now = w.now.Add(10 * time.Second)
+	if p := step(t, w); p.Rollout.Failure != "" {
+		t.Fatalf("10 s after the resume: %s", p.Rollout.Failure)
+	}
+}
+
+func TestAutoscalingHandsOverTheLiveCount(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateless, "nginx:1.7.9")
+	app.Spec.Replicas = new(int32(5))
+	w := newWorld(app)
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: new(int32(2)), MaxReplicas: 10}
+	w.app.Generation++
+	p := Decide(w.input())
+	if p.HandOverBefore == nil || p.HandOverBefore.Replicas != 5 {
+		t.Fatalf("hand-over %+v, want the live 5", p.HandOverBefore)
+	}
+	for _, d := range p.Apply {
+		if d.Kind == KindDeployment {
+			if _, set := d.Apply.Object["spec"].(map[string]any)["replicas"]; set {
+				t.Error("the operator still applies replicas under an autoscaler")
+			}
+		}
+	}
+	w.act(p)
+	w.objs[Ref{KindHPA, "web"}].(*autoscalingv2.HorizontalPodAutoscaler).OwnerReferences = []metav1.OwnerReference{ownerReference(w.app)}
+	if p := Decide(w.input()); p.HandOverBefore != nil {
+		t.Error("hand-over repeated once the autoscaler exists")
+	}
+}
+
+func TestScaleIsNotARevision(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateful, "cassandra:3"))
+	step(t, w)
+	sts := w.statefulSet()
+	before := sts.Spec.Template.DeepCopy()
+	w.app.Spec.Replicas = new(int32(4))
+	p := step(t, w)
+	if len(p.Revisions) != 0 {
+		t.Fatalf("a scale wrote revisions: %+v", p.Revisions)
+	}
+	if got := w.statefulSet(); *got.Spec.Replicas != 4 || !equalTemplates(before, &got.Spec.Template) {
+		t.Errorf("a scale changed the template or not the count: replicas %d", *got.Spec.Replicas)
+	}
+}
+
+func equalTemplates(a, b *corev1.PodTemplateSpec) bool {
+	return rollout.Hash(a) == rollout.Hash(b)
+}
+
+func TestLookAlikePodIsIgnored(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateful, "cassandra:3"))
+	step(t, w)
+	w.app.Spec.Template.Spec.Containers[0].Image = "cassandra:4"
+	step(t, w)
+	hash := hashOfTemplate(w.statefulSet())
+	fake := w.newPod("web-0", hash, &metav1.ObjectMeta{Name: "intruder", UID: "other"}, "ReplicaSet", podCrash)
+	w.pods = append(w.pods, fake)
+	w.now = w.now.Add(time.Minute)
+	p := step(t, w)
+	if p.Rollout.Failure != "" || len(p.DeletePods) != 0 {
+		t.Errorf("a look-alike pod failed the update or was deleted: %+v %+v", p.Rollout, p.DeletePods)
+	}
+}
+
+func TestStorageRefusals(t *testing.T) {
+	class := "fast"
+	base := func() *world {
+		app := newApp(appsv1alpha1.Stateful, "cassandra:3")
+		app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+		w := newWorld(app)
+		w.class = []storagev1.StorageClass{{ObjectMeta: metav1.ObjectMeta{Name: "standard",
+			Annotations: map[string]string{annotationDefaultClass: "true"}}, AllowVolumeExpansion: new(true)}}
+		step(t, w)
+		for ord := range int32(3) {
+			name := workload.ClaimName(app, "data", ord)
+			w.claims[name] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: workload.Labels(app)},
+				Spec: corev1.PersistentVolumeClaimSpec{Resources: corev1.VolumeResourceRequirements{
+					Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}}}}
+		}
+		return w
+	}
+	tests := []struct {
+		name   string
+		change func(*world)
+		reason string
+		grow   int
+	}{
+		{"shrink", func(w *world) { w.app.Spec.Storage[0].Size = resource.MustParse("512Mi") }, appsv1alpha1.ReasonStorageChangeRefused, 0},
+		{"class change", func(w *world) { w.app.Spec.Storage[0].StorageClassName = &class }, appsv1alpha1.ReasonStorageChangeRefused, 0},
+		{"access mode", func(w *world) {
+			w.app.Spec.Storage[0].AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
+		}, appsv1alpha1.ReasonStorageChangeRefused, 0},
+		{"removed entry", func(w *world) { w.app.Spec.Storage = nil }, appsv1alpha1.ReasonStorageChangeRefused, 0},
+		{"no expansion", func(w *world) {
+			w.class[0].AllowVolumeExpansion = nil
+			w.app.Spec.Storage[0].Size = resource.MustParse("2Gi")
+		}, appsv1alpha1.ReasonStorageChangeRefused, 0},
+		{"zero size", func(w *world) { w.app.Spec.Storage[0].Size = resource.MustParse("0") }, appsv1alpha1.ReasonInvalidStorage, 0},
+		{"grow by exact name", func(w *world) {
+			w.app.Spec.Storage[0].Size = resource.MustParse("2Gi")
+			other := "data-web-web-0" // another storage entry's claim with a look-alike prefix
+			w.claims[other] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: other}}
+		}, "", 3},
+		{"claim of another app", func(w *world) {
+			w.app.Spec.Replicas = new(int32(4))
+			name := workload.ClaimName(w.app, "data", 3)
+			w.claims[name] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name,
+				Labels: map[string]string{appsv1alpha1.LabelInstance: "other", appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue}}}
+		}, appsv1alpha1.ReasonConflict, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := base()
+			tt.change(w)
+			p := Decide(w.input())
+			got := ""
+			if p.Problem != nil {
+				got = p.Problem.Reason
+			}
+			if got != tt.reason {
+				t.Fatalf("problem %q (%+v), want %q", got, p.Problem, tt.reason)
+			}
+			if len(p.GrowClaims) != tt.grow {
+				t.Errorf("grows %d claims, want %d", len(p.GrowClaims), tt.grow)
+			}
+			if tt.reason != "" && (len(p.Apply) != 0 || p.RecreateStatefulSet != nil || len(p.DeletePods) != 0) {
+				t.Errorf("a refusal changed something: %+v", p)
+			}
+		})
+	}
+}
+
+func TestMissingStorageClassIsCheckedOnlyForNewClaims(t *testing.T) {
+	class := "gone"
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi"), StorageClassName: &class}}
+	w := newWorld(app)
+	if p := Decide(w.input()); p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonStorageClassNotFound {
+		t.Fatalf("a new app with a missing class: %+v", p.Problem)
+	}
+	for ord := range int32(3) {
+		w.claims[workload.ClaimName(app, "data", ord)] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Labels: workload.Labels(app)}}
+	}
+	if p := Decide(w.input()); p.Problem != nil {
+		t.Errorf("claims that exist need no class: %+v", p.Problem)
+	}
+}
+
+func TestConflictIsRequeuedWithJitter(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	w.objs[Ref{KindService, "web"}] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns}}
+	p := Decide(w.input())
+	if p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonConflict {
+		t.Fatalf("problem %+v", p.Problem)
+	}
+	if p.Requeue < ConflictRecheck || p.Requeue > ConflictRecheck*3/2 {
+		t.Errorf("requeue %v", p.Requeue)
+	}
+	for _, d := range p.Apply {
+		if d.Ref == (Ref{KindService, "web"}) {
+			t.Error("applied over an object the app does not own")
+		}
+	}
+}
+
+func TestRevisionNumbersNeverRepeatUnderCacheLag(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	p := Decide(w.input())
+	w.issued = p.Revisions[0].Object.Revision // written, but the cache does not show it yet
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:2"
+	p = Decide(w.input())
+	if got := p.Revisions[0].Object.Revision; got != 2 {
+		t.Errorf("revision %d, want 2", got)
+	}
+}
+
+func TestServiceTypePolicy(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateless, "nginx:1")
+	app.Spec.Service = &appsv1alpha1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}
+	w := newWorld(app)
+	in := w.input()
+	in.Options.AllowedServiceTypes = []corev1.ServiceType{corev1.ServiceTypeClusterIP}
+	p := Decide(in)
+	if p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonInvalidSpec || !strings.Contains(p.Problem.Message, "spec.service.type") {
+		t.Fatalf("problem %+v", p.Problem)
+	}
+	if len(p.Apply)+len(p.Revisions) != 0 {
+		t.Error("a refused spec created objects")
+	}
+}
+
+func TestStatefulRollbackDeletesStuckPodsOnlyOnceApplied(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateful, "cassandra:3"))
+	step(t, w)
+	sts := w.statefulSet()
+	good := hashOfTemplate(sts)
+	for i := range 3 {
+		w.pods = append(w.pods, w.newPod(fmt.Sprintf("web-%d", i), good, sts, "StatefulSet", podReady))
+	}
+	sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: 3, ReadyReplicas: 3, AvailableReplicas: 3, UpdatedReplicas: 3}
+	step(t, w)
+	w.app.Spec.Template.Spec.Containers[0].Image = "cassandra:does-not-exist"
+	step(t, w)
+	bad := hashOfTemplate(w.statefulSet())
+	w.pods[2] = w.newPod("web-2", bad, w.statefulSet(), "StatefulSet", podPullNotFound)
+	w.now = w.now.Add(2 * time.Second)
+	p := Decide(w.input())
+	if p.Rollout.FailureReason != appsv1alpha1.ReasonRolledBack {
+		t.Fatalf("not rolled back: %+v", p.Rollout)
+	}
+	if len(p.DeletePods) != 0 {
+		t.Fatal("a stuck pod was deleted before the rollback was applied")
+	}
+	w.act(p)
+	p = step(t, w)
+	if len(p.DeletePods) != 1 || p.DeletePods[0].Pod.Name != "web-2" {
+		t.Fatalf("deletes %+v, want web-2 once the StatefulSet carries the good template", p.DeletePods)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var _ = intstr.FromInt32
+
+func TestLatestFailedCreate(t *testing.T) {
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{UID: "sts"}}
+	ev := func(uid types.UID, reason, msg string, at time.Time) corev1.Event {
+		return corev1.Event{InvolvedObject: corev1.ObjectReference{UID: uid}, Reason: reason, Message: msg, LastTimestamp: metav1.NewTime(at)}
+	}
+	events := []corev1.Event{
+		ev("sts", "FailedCreate", "old quota", t0.Add(-10*time.Minute)),
+		ev("sts", "FailedCreate", `pods "web-3" is forbidden: exceeded quota`, t0.Add(-10*time.Second)),
+		ev("other", "FailedCreate", "another StatefulSet", t0),
+		ev("sts", "SuccessfulCreate", "created", t0),
+	}
+	if got := LatestFailedCreate(events, sts, t0); got != `pods "web-3" is forbidden: exceeded quota` {
+		t.Errorf("got %q", got)
+	}
+	if got := LatestFailedCreate(events[:1], sts, t0); got != "" {
+		t.Errorf("a stale event counted: %q", got)
+	}
+	w := newWorld(newApp(appsv1alpha1.Stateful, "db:1"))
+	in := w.input()
+	in.FailedCreate = "exceeded quota"
+	if p := Decide(in); p.Workload.ReplicaFailure != "exceeded quota" {
+		t.Errorf("ReplicaFailure %q", p.Workload.ReplicaFailure)
+	}
+}
+
+func TestResizeFailuresReachTheStatus(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+	for _, tt := range []struct {
+		name string
+		cond corev1.PersistentVolumeClaimCondition
+		want bool
+	}{
+		{"controller resize error", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimControllerResizeError,
+			Status: corev1.ConditionTrue, Message: "quota"}, true},
+		{"file system pending a moment", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Minute))}, false},
+		{"file system pending too long", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Hour))}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(app.DeepCopy())
+			for ord := range int32(3) {
+				name := workload.ClaimName(app, "data", ord)
+				w.claims[name] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: workload.Labels(app)}}
+			}
+			w.claims["data-web-1"].Status.Conditions = []corev1.PersistentVolumeClaimCondition{tt.cond}
+			p := Decide(w.input())
+			got := p.Problem != nil && p.Problem.Reason == appsv1alpha1.ReasonStorageResizeFailed &&
+				strings.Contains(p.Problem.Message, "data-web-1")
+			if got != tt.want {
+				t.Errorf("reported %v (%+v), want %v", got, p.Problem, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Replicas = new(int32(4))
+	w.app.Generation++
+	p := Decide(w.input())
+	if p.Workload.ObservedGeneration >= p.Workload.Generation || p.Workload.Desired != 4 {
+		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
+	}
+}
+
+func TestSpecsTheCRDCannotRefuseAreRefusedWithTheirField(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi"),
+		Containers: []string{"nope"}}}
+	p := Decide(newWorld(app).input())
+	if p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonInvalidSpec || !strings.Contains(p.Problem.Message, "spec.storage") {
+		t.Fatalf("problem %+v", p.Problem)
+	}
+	if len(p.Apply)+len(p.Revisions) != 0 {
+		t.Error("an invalid spec created objects")
+	}
+}

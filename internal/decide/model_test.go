@@ -1,0 +1,211 @@
+package decide
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/status"
+)
+
+// settleStatefulSet plays the StatefulSet controller: ordinals at or above the partition run the
+// template in the given state, the others keep what they ran; pods it does not control are left.
+func (w *world) settleStatefulSet(state podState) {
+	sts := w.statefulSet()
+	hash := hashOfTemplate(sts)
+	n := *sts.Spec.Replicas
+	partition := int32(0)
+	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
+		partition = *ru.Partition
+	}
+	byName := map[string]corev1.Pod{}
+	for _, p := range w.pods {
+		byName[p.Name] = p
+	}
+	var pods []corev1.Pod
+	var ready, updated int32
+	for ord := range n {
+		name := fmt.Sprintf("web-%d", ord)
+		p, ok := byName[name]
+		if !ok || (ord >= partition && p.Labels[rollout.LabelRevisionHash] != hash) {
+			p = w.newPod(name, hash, sts, "StatefulSet", state)
+		}
+		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name, UID: sts.UID, Controller: new(true)}}
+		if IsPodReady(&p) {
+			ready++
+		}
+		if p.Labels[rollout.LabelRevisionHash] == hash {
+			updated++
+		}
+		pods = append(pods, p)
+	}
+	w.pods = pods
+	sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: n, ReadyReplicas: ready,
+		AvailableReplicas: ready, UpdatedReplicas: updated}
+}
+
+// TestModel drives random sequences of what happens to an app through Decide, and checks after every
+// step the invariants the operator promises.
+func TestModel(t *testing.T) {
+	images := []string{"nginx:1", "nginx:2", "nginx:3", "nginx:1.91"}
+	for seed := range uint64(300) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		typ := appsv1alpha1.Stateless
+		if seed%3 == 0 {
+			typ = appsv1alpha1.Stateful
+		}
+		w := newWorld(newApp(typ, "nginx:1"))
+		w.app.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: new(int32(60))}
+		state := podReady
+		var trace []string
+		for i := range 40 {
+			switch rng.IntN(9) {
+			case 0:
+				img := images[rng.IntN(len(images))]
+				w.app.Spec.Template.Spec.Containers[0].Image = img
+				w.app.Generation++
+				trace = append(trace, "image "+img)
+			case 1:
+				n := int32(1 + rng.IntN(6))
+				w.app.Spec.Replicas = &n
+				w.app.Generation++
+				trace = append(trace, fmt.Sprintf("scale %d", n))
+			case 2:
+				w.app.Spec.Rollout.Paused = !w.app.Spec.Rollout.Paused
+				w.app.Generation++
+				trace = append(trace, fmt.Sprintf("paused %v", w.app.Spec.Rollout.Paused))
+			case 3:
+				if w.app.Spec.Autoscaling == nil {
+					w.app.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: new(int32(2)), MaxReplicas: 8}
+				} else {
+					w.app.Spec.Autoscaling = nil
+				}
+				w.app.Generation++
+				trace = append(trace, fmt.Sprintf("autoscaling %v", w.app.Spec.Autoscaling != nil))
+			case 4:
+				state = []podState{podReady, podStarting, podPull429, podCrash}[rng.IntN(4)]
+				trace = append(trace, fmt.Sprintf("pods %d", state))
+			default:
+				d := time.Duration(1+rng.IntN(40)) * time.Second
+				w.now = w.now.Add(d)
+				trace = append(trace, fmt.Sprintf("+%s", d))
+			}
+			w.simulate(state)
+			in := w.input()
+			before := in.App.DeepCopy()
+			p := Decide(in)
+			if !reflect.DeepEqual(before, in.App) {
+				t.Fatalf("seed %d step %d: the decision changed the app\n%v", seed, i, trace)
+			}
+			checkInvariants(t, w, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+			w.act(p)
+		}
+	}
+}
+
+// simulate lets the workload controller and the kubelet catch up: the pods of the workload's template
+// take the state (a missing image never pulls, whatever the state).
+func (w *world) simulate(state podState) {
+	if w.deployment() == nil && w.statefulSet() == nil {
+		return
+	}
+	img := ""
+	if d := w.deployment(); d != nil {
+		img = d.Spec.Template.Spec.Containers[0].Image
+	} else {
+		img = w.statefulSet().Spec.Template.Spec.Containers[0].Image
+	}
+	if img == "nginx:1.91" {
+		state = podPullNotFound
+	}
+	if w.deployment() != nil {
+		w.settleDeployment(state)
+	} else {
+		w.settleStatefulSet(state)
+	}
+}
+
+func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() string) {
+	t.Helper()
+	app := in.App
+	// Never fewer replicas than the user or the autoscaler set.
+	for _, d := range p.Apply {
+		var replicas *int32
+		switch o := d.Object.(type) {
+		case *appsv1.Deployment:
+			replicas = o.Spec.Replicas
+		case *appsv1.StatefulSet:
+			replicas = o.Spec.Replicas
+		default:
+			continue
+		}
+		switch {
+		case app.Spec.Autoscaling == nil && (replicas == nil || *replicas != app.Spec.DesiredReplicas()):
+			t.Fatalf("%s: applies %v replicas, the spec asks %d", where(), replicas, app.Spec.DesiredReplicas())
+		case app.Spec.Autoscaling != nil && !d.Create && replicas != nil:
+			t.Fatalf("%s: applies replicas under an autoscaler", where())
+		}
+	}
+	if h := p.HandOverBefore; h != nil {
+		if live := observedWorkload(w.objs[h.Ref]).Desired; h.Replicas != live {
+			t.Fatalf("%s: hands over %d replicas, %d run", where(), h.Replicas, live)
+		}
+	}
+	// Never a serving pod deleted: only pods that are not ready, and that the workload controls.
+	for _, d := range p.DeletePods {
+		if IsPodReady(d.Pod) {
+			t.Fatalf("%s: deletes ready pod %s", where(), d.Pod.Name)
+		}
+		if ref := metav1.GetControllerOf(d.Pod); ref == nil {
+			t.Fatalf("%s: deletes pod %s that no workload controls", where(), d.Pod.Name)
+		}
+	}
+	// Never a healthy update failed: with no pod showing a failure signal, the only failure is the
+	// deadline, and only after that long without progress.
+	for _, e := range p.Events {
+		if e.Reason != ReasonRolloutFailed {
+			continue
+		}
+		var signal bool
+		for i := range in.Pods {
+			if v := rollout.PodFailure(&in.Pods[i], in.Now, tolerances(app)); v.Failed {
+				signal = true
+			}
+		}
+		if !signal && !deadlinePassed(in, app) {
+			t.Fatalf("%s: a healthy update failed: %s", where(), e.Message)
+		}
+	}
+	// Every refusal reaches the status, with the generation observed.
+	if p.Problem != nil {
+		st := status.Compute(status.Input{App: app, Workload: p.Workload, Rollout: p.Rollout, Problem: p.Problem, Now: metav1.NewTime(in.Now)})
+		c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionStalled)
+		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != p.Problem.Reason || st.ObservedGeneration != app.Generation {
+			t.Fatalf("%s: refusal %+v not on the status: %+v", where(), p.Problem, c)
+		}
+	}
+}
+
+// deadlinePassed tells whether the update revision went longer than its deadline without progress.
+func deadlinePassed(in Input, app *appsv1alpha1.HighlyAvailableApp) bool {
+	for i := range in.Revisions {
+		r := rollout.ReadRecord(&in.Revisions[i])
+		if r.Outcome != rollout.OutcomeNone {
+			continue
+		}
+		last := rollout.LastProgress(rollout.Input{Pods: in.Pods, UpdateHash: r.Hash, ProgressAt: r.ProgressAt})
+		if in.Now.Sub(last) > time.Duration(app.Spec.ProgressDeadlineSeconds())*time.Second {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,321 @@
+package decide
+
+import (
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/status"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+// history is the app's revisions being decided on: the observed objects and their records, with the
+// writes decided so far.
+type history struct {
+	objects []appsv1.ControllerRevision
+	writes  map[string]int // name → index in plan.Revisions
+}
+
+func (h *history) record(name string) (rollout.Record, *appsv1.ControllerRevision) {
+	for i := range h.objects {
+		if h.objects[i].Name == name {
+			return rollout.ReadRecord(&h.objects[i]), &h.objects[i]
+		}
+	}
+	return rollout.Record{}, nil
+}
+
+// write records a revision's new state in the plan, once per revision, and in the working history.
+func (p *planner) write(h *history, before *appsv1.ControllerRevision, rec rollout.Record) {
+	obj, changed := rec.WriteTo(before)
+	if !changed {
+		return
+	}
+	for i := range h.objects {
+		if h.objects[i].Name == obj.Name {
+			h.objects[i] = *obj
+		}
+	}
+	if i, ok := h.writes[obj.Name]; ok {
+		p.plan.Revisions[i].Object = obj
+		return
+	}
+	var observed *appsv1.ControllerRevision
+	for i := range p.in.Revisions {
+		if p.in.Revisions[i].Name == obj.Name {
+			observed = &p.in.Revisions[i]
+		}
+	}
+	h.writes[obj.Name] = len(p.plan.Revisions)
+	p.plan.Revisions = append(p.plan.Revisions, RevisionWrite{Before: observed, Object: obj})
+}
+
+// hashTemplate is the template as the revision hash sees it: without the peers list, which follows
+// the replica count, since scaling is not a revision.
+func hashTemplate(tpl corev1.PodTemplateSpec) corev1.PodTemplateSpec {
+	out := *tpl.DeepCopy()
+	strip := func(cs []corev1.Container) {
+		for i := range cs {
+			for j := range cs[i].Env {
+				if cs[i].Env[j].Name == workload.EnvPeers {
+					cs[i].Env[j].Value = ""
+				}
+			}
+		}
+	}
+	strip(out.Spec.InitContainers)
+	strip(out.Spec.Containers)
+	return out
+}
+
+// revisions records the spec's revision, judges the update in progress and decides which template the
+// workload runs: the spec's revision's, or, once it has failed, the last good revision's.
+// recordRevision records the revision of the desired pod template: created when new, renumbered
+// as the newest when the spec returns to it, restarted when a retry is asked for. It sets the
+// template's revision hash label and p.updateHash, and returns the working history and the
+// revision's name; false when the revision cannot be recorded (the problem says why).
+func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, string, bool) {
+	app, now := p.app, p.in.Now
+	tpl := hashTemplate(desired)
+	hash := rollout.Hash(&tpl)
+	desired.Labels[rollout.LabelRevisionHash] = hash
+	p.updateHash = hash
+	h := &history{objects: sortedRevisions(p.in.Revisions), writes: map[string]int{}}
+
+	highest := p.in.IssuedRevision
+	for i := range h.objects {
+		highest = max(highest, h.objects[i].Revision)
+	}
+	name := rollout.RevisionName(app.Name, hash)
+	rec, obj := h.record(name)
+	switch {
+	case obj == nil:
+		cr, err := rollout.NewRevision(app, hash, highest+1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: desired})
+		if err != nil {
+			p.problem(appsv1alpha1.ReasonInvalidSpec, "spec.template: %v", err)
+			return h, name, false
+		}
+		cr.OwnerReferences = append(cr.OwnerReferences, ownerReference(app))
+		rec = rollout.Record{Number: highest + 1, Hash: hash, StartedAt: now, ProgressAt: now}
+		created, _ := rec.WriteTo(cr)
+		h.objects = append(h.objects, *created)
+		h.writes[created.Name] = len(p.plan.Revisions)
+		p.plan.Revisions = append(p.plan.Revisions, RevisionWrite{Object: created})
+		p.event(corev1.EventTypeNormal, ReasonRolloutStarted, "Rollout", "revision %d (%s): %s", rec.Number, hash, imagesOf(desired))
+		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
+	case rec.Number < highest:
+		// The spec came back to an older template (an undo): it becomes the newest revision again and
+		// is judged like any update.
+		old := rec.Number
+		rec = rec.Restart(now)
+		rec.Number = highest + 1
+		p.write(h, obj, rec)
+		p.event(corev1.EventTypeNormal, ReasonRolloutStarted, "Rollout", "spec returned to the template of revision %d: it is now revision %d", old, rec.Number)
+		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
+	case rec.Outcome == rollout.OutcomeFailed && app.Annotations[appsv1alpha1.AnnotationRetry] != rec.RetryToken:
+		rec = rec.Restart(now)
+		p.write(h, obj, rec)
+		p.event(corev1.EventTypeNormal, ReasonRetrying, "Rollout", "retrying revision %d as asked by the %s annotation", rec.Number, appsv1alpha1.AnnotationRetry)
+		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
+	}
+	return h, name, true
+}
+
+func (p *planner) revisions() {
+	app := p.app
+	desired := workload.PodTemplate(app, p.in.Options)
+	h, name, ok := p.recordRevision(desired)
+	if !ok {
+		return
+	}
+	hash := p.updateHash
+	now := p.in.Now
+	_, obj := h.record(name)
+
+	// The workload gets the revision's own template: a scale changes the peers list of a fresh build,
+	// not the revision, and must restart no pod.
+	p.template = desired
+	if data, err := rollout.DecodeRevision(obj); err == nil && len(data.PodTemplate.Spec.Containers) > 0 {
+		p.template = data.PodTemplate
+		p.template.Labels[rollout.LabelRevisionHash] = hash
+	}
+
+	w := observedWorkload(p.workload)
+	onUpdate := w.Found && w.Hash == hash
+	p.judge(h, obj, w, onUpdate)
+	rec, obj := h.record(name)
+
+	ro := &p.plan.Rollout
+	ro.UpdateRevision = rec.Number
+	ro.OnUpdateRevision = onUpdate
+	ro.Paused = app.Spec.Paused()
+	if rec.Outcome == rollout.OutcomeFailed {
+		p.failed = true
+		ro.Failure = rec.Failure
+		ro.FailureReason = appsv1alpha1.ReasonRolloutFailed
+		if rec.FailureReason == rollout.ReasonProgressDeadlineExceeded {
+			ro.FailureReason = appsv1alpha1.ReasonProgressDeadlineExceeded
+		}
+		if app.Spec.AutoRollback() {
+			if target, tobj := rollbackTarget(h, hash); target != nil {
+				if data, err := rollout.DecodeRevision(tobj); err == nil {
+					p.template = data.PodTemplate
+					p.rollbackTo = target
+					ro.FailureReason = appsv1alpha1.ReasonRolledBack
+					if w.Found && w.Hash == target.Hash && status.Complete(w) && !rec.RolledBack {
+						rec.RolledBack = true
+						p.write(h, obj, rec)
+						if !rec.FailedAt.IsZero() {
+							p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRollbackDuration, Seconds: now.Sub(rec.FailedAt).Seconds()})
+						}
+					}
+				}
+			} else {
+				ro.Failure += "; no earlier revision completed, so there is nothing to roll back to"
+			}
+		}
+	}
+	var lastGood string
+	var serving *rollout.Record
+	for i := range h.objects {
+		r := rollout.ReadRecord(&h.objects[i])
+		if r.Good() {
+			ro.CurrentRevision, lastGood = r.Number, r.Hash
+		}
+		if r.Outcome == rollout.OutcomeFailed {
+			ro.LastFailedRevision = r.Number
+		}
+		if w.Found && r.Hash == w.Hash {
+			serving = &r
+		}
+	}
+	if serving != nil && status.Settled(w) && serving.Outcome != rollout.OutcomeFailed {
+		ro.CurrentRevision = serving.Number
+	}
+	for _, cr := range rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash, w.Hash, lastGood) {
+		p.plan.Prune = append(p.plan.Prune, cr)
+	}
+}
+
+// judge decides the outcome of the update revision: complete, failed, recovered, or still going.
+func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Workload, onUpdate bool) {
+	app, now := p.app, p.in.Now
+	rec := rollout.ReadRecord(obj)
+	complete := onUpdate && status.Complete(w) && p.updatePodsReady(rec.Hash, w.Desired)
+	switch {
+	case rec.Outcome == rollout.OutcomeFailed:
+		if complete {
+			// Every replica became ready on the failed revision (no rollback was possible or asked
+			// for): it recovered.
+			rec.Outcome, rec.Completed, rec.Failure, rec.FailureReason = rollout.OutcomeComplete, true, "", ""
+			p.write(h, obj, rec)
+			p.event(corev1.EventTypeNormal, ReasonRecovered, "Rollout", "revision %d failed earlier and now serves on every replica", rec.Number)
+			p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutCompleted})
+		}
+		return
+	case rec.Outcome == rollout.OutcomeComplete:
+		return
+	case complete:
+		rec.Outcome, rec.Completed, rec.Paused = rollout.OutcomeComplete, true, false
+		p.write(h, obj, rec)
+		p.event(corev1.EventTypeNormal, ReasonRolloutComplete, "Rollout", "revision %d serves on every replica", rec.Number)
+		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutCompleted})
+		return
+	case app.Spec.Paused():
+		if !rec.Paused {
+			rec.Paused = true
+			p.write(h, obj, rec)
+		}
+		return
+	}
+	if rec.Paused {
+		// The pause ended: the time it lasted does not count against the deadline.
+		rec.Paused, rec.ProgressAt = false, now
+		p.write(h, obj, rec)
+	}
+	if !onUpdate || (w.Partition > 0 && status.Settled(w)) {
+		// The workload has not been given this revision yet (it is applied below), or a partition
+		// canary holds where it was asked to: nothing to judge.
+		return
+	}
+	in := rollout.Input{Pods: p.pods, UpdateHash: rec.Hash, Now: now, ProgressAt: rec.ProgressAt,
+		ProgressDeadlineSeconds: app.Spec.ProgressDeadlineSeconds(), Tolerances: tolerances(app)}
+	verdict := rollout.DetectFailure(in)
+	if !verdict.Failed {
+		p.requeue(rollout.RequeueAfter(in))
+		return
+	}
+	rec.Outcome, rec.Failure, rec.FailureReason = rollout.OutcomeFailed, verdict.String(), verdict.Reason
+	rec.FailedAt, rec.RetryToken = now, app.Annotations[appsv1alpha1.AnnotationRetry]
+	p.write(h, obj, rec)
+	p.event(corev1.EventTypeWarning, ReasonRolloutFailed, "Rollout", "revision %d failed: %s", rec.Number, verdict.String())
+	p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricFailureDetection, Seconds: now.Sub(rec.StartedAt).Seconds()})
+	if target, _ := rollbackTarget(h, rec.Hash); app.Spec.AutoRollback() && target != nil {
+		p.event(corev1.EventTypeWarning, ReasonRolledBack, "Rollback", "rolled back from revision %d to revision %d: %s",
+			rec.Number, target.Number, verdict.String())
+		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolledBack, Reason: string(verdict.Reason)})
+	}
+}
+
+// rollbackTarget is the revision a failed update goes back to: the highest-numbered good revision
+// whose hash is not the failed one; nil when there is none (the very first revision failed).
+func rollbackTarget(h *history, failedHash string) (*rollout.Record, *appsv1.ControllerRevision) {
+	var target *rollout.Record
+	var obj *appsv1.ControllerRevision
+	for i := range h.objects {
+		r := rollout.ReadRecord(&h.objects[i])
+		if !r.Good() || r.Hash == failedHash {
+			continue
+		}
+		if target == nil || r.Number > target.Number {
+			target, obj = &r, &h.objects[i]
+		}
+	}
+	return target, obj
+}
+
+func imagesOf(tpl corev1.PodTemplateSpec) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range tpl.Spec.Containers {
+		if !seen[c.Image] {
+			seen[c.Image] = true
+			out = append(out, c.Name+"="+c.Image)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// Event reasons, one per thing a person watching `kubectl describe` may need to know.
+const (
+	ReasonCreated         = "Created"
+	ReasonUpdated         = "Updated"
+	ReasonDeleted         = "Deleted"
+	ReasonRolloutStarted  = "RolloutStarted"
+	ReasonRolloutComplete = "RolloutComplete"
+	ReasonRolloutFailed   = "RolloutFailed"
+	ReasonRolledBack      = "RolledBack"
+	ReasonRecovered       = "Recovered"
+	ReasonRetrying        = "Retrying"
+	ReasonPodReplaced     = "PodReplaced"
+	ReasonStorageChanged  = "StorageChanged"
+)
+
+// updatePodsReady tells whether at least desired pods of the revision are ready. A DaemonSet counts a
+// node as ready and updated while a surge pod of the new revision fails next to the old one, so its
+// figures alone cannot say that the new revision serves; the pods can.
+func (p *planner) updatePodsReady(hash string, desired int32) bool {
+	if p.app.Spec.AppType() != appsv1alpha1.Daemon {
+		return true
+	}
+	var ready int32
+	for i := range p.pods {
+		if p.pods[i].Labels[rollout.LabelRevisionHash] == hash && IsPodReady(&p.pods[i]) {
+			ready++
+		}
+	}
+	return ready >= desired
+}

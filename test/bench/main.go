@@ -1,0 +1,215 @@
+// Command bench measures ha-operator on the local simulated cluster (hack/cluster/cluster.sh)
+// against the floor, a plain client that creates the same Deployments, Services and
+// PodDisruptionBudgets directly, and against the Deployment controller for the latency of a change.
+// Each phase runs on a fresh cluster sized for the apps; timings come from watch events. It prints
+// one table and writes the figures as JSON. Run it with `make bench N=200`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+)
+
+var scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(appsv1alpha1.AddToScheme(scheme))
+}
+
+const (
+	podsPerApp  = 3
+	podsPerNode = 110
+	zones       = 3
+	// The unrelated objects of the memory phase, for a run of referenceApps apps or more; smaller
+	// runs scale the count down.
+	unrelatedObjectsAt1000 = 5000
+	referenceApps          = 1000
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	n := flag.Int("n", 200, "how many apps (Stateless nginx, 3 replicas)")
+	manager := flag.String("manager", "bin/manager", "the operator binary to measure")
+	operatorArgs := flag.String("operator-args", "", "extra flags for the operator, separated by spaces")
+	out := flag.String("out", "bench.json", "where to write the figures as JSON")
+	name := flag.String("cluster-name", "bench", "the local cluster's name (its state dir .cluster/NAME)")
+	portBase := flag.Int("cluster-port-base", 20400, "the first of the local cluster's ports")
+	idleWindow := flag.Duration("idle-window", 30*time.Second, "how long to count writes once settled")
+	churn := flag.Int("churn", 0, "image changes for the churn figures (default: N, at most 100)")
+	rollbacks := flag.Int("rollbacks", 0, "apps given a missing image for the rollback figure (default: N/5, 1 to 10)")
+	keep := flag.Bool("keep-cluster", false, "leave the last phase's cluster running")
+	flag.Parse()
+	if *n < 1 {
+		return errors.New("-n must be at least 1")
+	}
+	if os.Getenv("ARGO_ROLLOUTS_BIN") != "" {
+		return errors.New("ARGO_ROLLOUTS_BIN is set, but the Argo Rollouts column is not built")
+	}
+	// The control plane's clients log through klog; the figures are what matters here.
+	klog.SetOutput(os.Stderr)
+	ctrllog.SetLogger(klog.Background())
+
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	managerPath, err := filepath.Abs(*manager)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(managerPath); err != nil {
+		return fmt.Errorf("the operator binary: %w", err)
+	}
+	b := &bench{
+		manager:      managerPath,
+		operatorArgs: strings.Fields(*operatorArgs),
+		n:            *n,
+		idleWindow:   *idleWindow,
+		churn:        *churn,
+		rollbacks:    *rollbacks,
+		unrelated:    scaledCount(unrelatedObjectsAt1000, *n, referenceApps),
+		logf: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+		},
+	}
+	if b.churn <= 0 {
+		b.churn = min(*n, 100)
+	}
+	if b.rollbacks <= 0 {
+		b.rollbacks = max(1, min(*n/5, 10))
+	}
+	b.churn, b.rollbacks = min(b.churn, *n), min(b.rollbacks, *n, b.churn)
+	// The churn phase runs the floor's Deployments beside the apps; size for both.
+	perZone := nodesPerZone((*n+b.churn)*podsPerApp, zones, podsPerNode, 2, 0.25)
+	b.cluster = &cluster{root: root, name: *name, portBase: *portBase, nodesPerZone: perZone, log: os.Stderr}
+	b.results.N, b.results.NodesPerZone = *n, perZone
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	defer func() {
+		if !*keep {
+			if err := b.cluster.down(); err != nil {
+				b.logf("stopping the cluster: %v", err)
+			}
+		}
+	}()
+	started := time.Now()
+	b.logf("%d apps, %d nodes in %d zones (%d pods each), operator %s %s",
+		*n, perZone*zones, zones, podsPerNode, managerPath, *operatorArgs)
+	if b.results.Floor1, err = b.floor(ctx, 1); err != nil {
+		return fmt.Errorf("floor, 1 worker: %w", err)
+	}
+	if b.results.Floor8, err = b.floor(ctx, 8); err != nil {
+		return fmt.Errorf("floor, 8 workers: %w", err)
+	}
+	if b.results.CatchUp, err = b.catchUp(ctx); err != nil {
+		return fmt.Errorf("catch-up: %w", err)
+	}
+	if b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); err != nil {
+		return fmt.Errorf("end to end: %w", err)
+	}
+	if b.results.Churn, err = b.churnAndRollback(ctx); err != nil {
+		return fmt.Errorf("churn and rollback: %w", err)
+	}
+	b.results.Table = tableRows(b.results)
+	fmt.Printf("\n%s\n", renderTable(fmt.Sprintf("N=%d (%d nodes)", *n, perZone*zones), b.results.Table))
+	fmt.Printf("%s\n", notes(b.results, b))
+	fmt.Printf("Measured in %s; Argo Rollouts column: not built.\n", time.Since(started).Round(time.Second))
+	data, err := json.MarshalIndent(b.results, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(*out, append(data, '\n'), 0o644)
+}
+
+// tableRows lays the results out beside the floor.
+func tableRows(r results) []row {
+	idleFloor := figure(nil)
+	if r.Floor8.IdleWrites != nil {
+		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Memory.IdleWindowSecs / 60))
+	}
+	return []row{
+		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
+			Floor1: value(r.Floor1.ChildrenSeconds), Floor8: value(r.Floor8.ChildrenSeconds),
+			Op: value(r.CatchUp.ChildrenSeconds)},
+		{Name: "catch-up: all Ready", Unit: "s",
+			Floor1: value(r.Floor1.ReadySeconds), Floor8: value(r.Floor8.ReadySeconds), Op: value(r.CatchUp.ReadySeconds)},
+		{Name: "end to end: create the apps, all Ready", Unit: "s",
+			Floor1: value(r.Floor1.ReadySeconds), Floor8: value(r.Floor8.ReadySeconds), Op: value(r.EndToEnd.ReadySeconds)},
+		{Name: "reconciles per app, catch-up", Op: value(r.CatchUp.ReconcilesPerApp)},
+		{Name: "reconciles per app, end to end", Op: value(r.EndToEnd.ReconcilesPerApp)},
+		{Name: "API requests per app, catch-up",
+			Floor1: value(r.Floor1.RequestsPerApp), Floor8: value(r.Floor8.RequestsPerApp), Op: value(r.CatchUp.RequestsPerApp)},
+		{Name: "API requests per app, end to end",
+			Floor1: value(r.Floor1.RequestsPerApp), Floor8: value(r.Floor8.RequestsPerApp),
+			Op: value(r.EndToEnd.RequestsPerApp)},
+		{Name: "Go heap per app, settled", Unit: "KiB", Op: value(r.Memory.HeapPerAppKiB)},
+		{Name: "RSS per app, settled", Unit: "KiB", Op: value(r.Memory.RSSPerAppKiB)},
+		{Name: fmt.Sprintf("Go heap change after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated),
+			Unit: "MiB", Op: value(r.Memory.HeapChangeMiB)},
+		{Name: fmt.Sprintf("RSS change after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated),
+			Unit: "MiB", Op: value(r.Memory.RSSChangeMiB)},
+		{Name: "churn: image change → template, p50 (floor: Deployment controller)", Unit: "ms",
+			Floor8: value(r.Churn.DeploymentCtrlP50Ms), Op: value(r.Churn.OperatorP50Ms)},
+		{Name: "churn: image change → template, p99 (floor: Deployment controller)", Unit: "ms",
+			Floor8: value(r.Churn.DeploymentCtrlP99Ms), Op: value(r.Churn.OperatorP99Ms)},
+		{Name: "rollback: first failure signal → template back, p50", Unit: "s", Op: value(r.Churn.RollbackP50Seconds)},
+		{Name: "rollback: first failure signal → template back, max", Unit: "s", Op: value(r.Churn.RollbackMaxSeconds)},
+		{Name: "idle writes per minute", Floor8: idleFloor, Op: value(r.Memory.IdleWritesPerMn)},
+	}
+}
+
+// notes says how the figures were taken, under the table.
+func notes(r results, b *bench) string {
+	return fmt.Sprintf(`Floor: the same Deployments, Services and PDBs created by a plain client (no rate limit); it
+has no catch-up of its own, so its catch-up and end-to-end figures are one run. The operator's catch-up
+counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
+Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on
+the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the lowest of 10 samples a
+second apart, minus the operator with no app. Idle: changes to every kind the operator writes over %s
+once settled (the operator sent %.0f write requests in that window).`,
+		r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
+		b.idleWindow, r.Memory.IdleWriteCalls)
+}
+
+// repoRoot is the repository: the nearest directory above the working directory with a go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "hack", "cluster", "cluster.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from within the repository: hack/cluster/cluster.sh not found")
+		}
+		dir = parent
+	}
+}
