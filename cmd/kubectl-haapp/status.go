@@ -11,12 +11,9 @@ import (
 	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// phase and appState are the operator's own definitions (status.StateOf), so that the plugin and
+// appState and the phases are the operator's own definitions (status.StateOf), so that the plugin and
 // the operator's metrics never disagree on where an app stands.
-type (
-	phase    = status.Phase
-	appState = status.State
-)
+type appState = status.State
 
 const (
 	phaseReady       = status.PhaseReady

@@ -80,7 +80,7 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	}
 	for _, d := range plan.Apply {
 		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-			return events, &applyError{"apply " + d.Ref.String(), err}
+			return events, &applyError{"apply " + d.String(), err}
 		}
 		if d.Create {
 			note(decide.ReasonCreated, "Create", "created %s", d.Ref)

@@ -130,10 +130,14 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	recordAppState(app)
 	r.log(ctx).V(1).Info("reconciled", "ready", next.ReadySummary, "revision", next.CurrentRevision, "resilience", next.Resilience)
 	if requeue {
-		return ctrl.Result{Requeue: true}, nil
+		// Someone else wrote the object a moment before: look again soon, without an error.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return ctrl.Result{RequeueAfter: plan.Requeue}, nil
 }
+
+// conflictRetry is how soon a reconcile whose write met a conflict (409, AlreadyExists) runs again.
+const conflictRetry = 200 * time.Millisecond
 
 // report computes the app's status from the plan, as its type reads it.
 func report(app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {

@@ -181,9 +181,13 @@ func (p *planner) stuckPods() {
 // changingWorkload makes the status see the workload as its controller will: a new generation it has
 // not observed yet, with the replica count just asked for. Without it, the status computed from the
 // workload read before the change would call the app settled on a spec its workload has not taken.
+//
+// Should the write turn out to change nothing (the API server's defaults already said the same), no
+// watch event would come to correct that: so the app is looked at again shortly.
 func (p *planner) changingWorkload(want client.Object) {
 	w := &p.plan.Workload
 	w.Generation++
+	p.requeue(WorkloadRecheck)
 	switch o := want.(type) {
 	case *appsv1.Deployment:
 		if o.Spec.Replicas != nil {

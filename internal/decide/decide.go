@@ -160,6 +160,9 @@ const (
 	// ConflictRecheck is how often a Conflict is looked at again (plus up to 50% jitter): the other
 	// object may be removed without any event that reaches the app.
 	ConflictRecheck = 30 * time.Second
+	// WorkloadRecheck is how soon an app whose workload was just changed is looked at again, in case
+	// the change turned out to be none.
+	WorkloadRecheck = time.Second
 	// RecreatePoll is how often a StatefulSet being re-created for new storage is looked at.
 	RecreatePoll = 2 * time.Second
 )

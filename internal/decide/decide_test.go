@@ -2,6 +2,7 @@ package decide
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -261,7 +262,7 @@ func step(t *testing.T, w *world) Plan {
 }
 
 func eventReasons(p Plan) []string {
-	var out []string
+	out := make([]string, 0, len(p.Events))
 	for _, e := range p.Events {
 		out = append(out, e.Reason)
 	}
@@ -274,7 +275,7 @@ func TestNewStatelessAppCreatesEverything(t *testing.T) {
 	if len(p.Revisions) != 1 || p.Revisions[0].Object.Revision != 1 {
 		t.Fatalf("revisions %+v", p.Revisions)
 	}
-	var kinds []string
+	kinds := make([]string, 0, len(p.Apply))
 	for _, d := range p.Apply {
 		kinds = append(kinds, d.Kind)
 	}
@@ -621,14 +622,7 @@ func TestStatefulRollbackDeletesStuckPodsOnlyOnceApplied(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 var _ = intstr.FromInt32
 
@@ -699,6 +693,9 @@ func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
 	p := Decide(w.input())
 	if p.Workload.ObservedGeneration >= p.Workload.Generation || p.Workload.Desired != 4 {
 		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
+	}
+	if p.Requeue <= 0 || p.Requeue > WorkloadRecheck {
+		t.Errorf("requeue %v: a change that turns out to be none must be looked at again", p.Requeue)
 	}
 }
 

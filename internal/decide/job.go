@@ -61,9 +61,7 @@ func (p *planner) jobs() {
 		return
 	}
 	hash := p.updateHash
-	for _, cr := range rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash) {
-		p.plan.Prune = append(p.plan.Prune, cr)
-	}
+	p.plan.Prune = append(p.plan.Prune, rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash)...)
 	if app.Spec.JobSchedule() != "" {
 		p.cronJob(h, name, desired)
 		return

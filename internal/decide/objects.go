@@ -58,14 +58,15 @@ func Candidates(app *appsv1alpha1.HighlyAvailableApp) []Candidate {
 	typ := app.Spec.AppType()
 	stateful := typ == appsv1alpha1.Stateful
 	serving := typ == appsv1alpha1.Stateless || stateful
-	out := []Candidate{
+	out := make([]Candidate, 0, 8)
+	out = append(out, []Candidate{
 		{Ref{KindDeployment, workload.WorkloadName(app)}, typ == appsv1alpha1.Stateless},
 		{Ref{KindStatefulSet, workload.WorkloadName(app)}, stateful},
 		{Ref{KindDaemonSet, workload.WorkloadName(app)}, typ == appsv1alpha1.Daemon},
 		{Ref{KindCronJob, workload.CronJobName(app)}, typ == appsv1alpha1.Job && app.Spec.JobSchedule() != ""},
 		{Ref{KindPDB, app.Name}, serving && workload.PodDisruptionBudget(app) != nil},
 		{Ref{KindHPA, app.Name}, serving && app.Spec.Autoscaling != nil},
-	}
+	}...)
 	svc := ClientService(app)
 	// The app's name is the Stateless and Daemon client Service and the Stateful headless Service;
 	// <app>-client is the Stateful client Service.

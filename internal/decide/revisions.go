@@ -195,9 +195,7 @@ func (p *planner) revisions() {
 	if serving != nil && status.Settled(w) && serving.Outcome != rollout.OutcomeFailed {
 		ro.CurrentRevision = serving.Number
 	}
-	for _, cr := range rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash, w.Hash, lastGood) {
-		p.plan.Prune = append(p.plan.Prune, cr)
-	}
+	p.plan.Prune = append(p.plan.Prune, rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash, w.Hash, lastGood)...)
 }
 
 // judge decides the outcome of the update revision: complete, failed, recovered, or still going.

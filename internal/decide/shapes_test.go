@@ -59,7 +59,7 @@ func (w *world) settleDaemonSet(state podState) {
 func TestDaemonAppIsADaemonSetWithALocalService(t *testing.T) {
 	w := newWorld(daemonApp())
 	p := step(t, w)
-	var kinds []string
+	kinds := make([]string, 0, len(p.Apply))
 	for _, d := range p.Apply {
 		kinds = append(kinds, d.Kind)
 	}
@@ -194,17 +194,14 @@ func TestJobRunsBeyondTheHistoryAreDeleted(t *testing.T) {
 		jobStep(t, w)
 		w.finishRun(workload.RunName(w.app, int64(i+1)), true)
 	}
-	var deleted []string
-	for i, img := range []string{"perl:4"} {
-		_ = i
-		w.app.Spec.Template.Spec.Containers[0].Image = img
-		p := jobStep(t, w)
-		for _, d := range p.Delete {
-			if !d.Background {
-				t.Errorf("%s deleted without its pods", d.Ref)
-			}
-			deleted = append(deleted, d.Ref.Name)
+	w.app.Spec.Template.Spec.Containers[0].Image = "perl:4"
+	p := jobStep(t, w)
+	deleted := make([]string, 0, len(p.Delete))
+	for _, d := range p.Delete {
+		if !d.Background {
+			t.Errorf("%s deleted without its pods", d.Ref)
 		}
+		deleted = append(deleted, d.Ref.Name)
 	}
 	for _, name := range []string{"web-1", "web-2"} {
 		if _, kept := w.objs[Ref{KindJob, name}]; kept {
@@ -221,7 +218,7 @@ func TestScheduledJobIsACronJob(t *testing.T) {
 	app.Spec.Job = &appsv1alpha1.JobSpec{Schedule: "*/5 * * * *"}
 	w := newWorld(app)
 	p := jobStep(t, w)
-	if len(p.Apply) != 1 || p.Apply[0].Ref.Kind != KindCronJob {
+	if len(p.Apply) != 1 || p.Apply[0].Kind != KindCronJob {
 		t.Fatalf("applied %+v, want the CronJob alone", p.Apply)
 	}
 	cj := w.objs[p.Apply[0].Ref].(*batchv1.CronJob)
@@ -239,7 +236,7 @@ func TestScheduledJobIsACronJob(t *testing.T) {
 	// The schedule removed: the CronJob goes and a run starts.
 	w.app.Spec.Job.Schedule = ""
 	p = jobStep(t, w)
-	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Ref.Kind != KindJob {
+	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Kind != KindJob {
 		t.Errorf("delete %+v apply %+v", p.Delete, p.Apply)
 	}
 }

@@ -77,11 +77,11 @@ func ReadRecord(cr *appsv1.ControllerRevision) Record {
 		Failure:       FailureMessage(cr),
 		FailureReason: Reason(a[AnnotationFailureReason]),
 		StartedAt:     parseTime(a[AnnotationStartedAt], cr.CreationTimestamp.Time),
-		Paused:        a[AnnotationPaused] == "true",
+		Paused:        a[AnnotationPaused] == flagTrue,
 		FailedAt:      parseTime(a[AnnotationFailedAt], time.Time{}),
 		RetryToken:    a[AnnotationRetryToken],
-		RolledBack:    a[AnnotationRolledBack] == "true",
-		Completed:     a[AnnotationCompleted] == "true" || OutcomeOf(cr) == OutcomeComplete,
+		RolledBack:    a[AnnotationRolledBack] == flagTrue,
+		Completed:     a[AnnotationCompleted] == flagTrue || OutcomeOf(cr) == OutcomeComplete,
 	}
 	if n, err := strconv.ParseInt(a[AnnotationRunStarted], 10, 64); err == nil {
 		r.RunStarted = n
@@ -134,9 +134,12 @@ func (r Record) WriteTo(cr *appsv1.ControllerRevision) (*appsv1.ControllerRevisi
 	return out, changed
 }
 
+// flagTrue is how a flag annotation reads when set.
+const flagTrue = "true"
+
 func flag(b bool) string {
 	if b {
-		return "true"
+		return flagTrue
 	}
 	return ""
 }

@@ -63,6 +63,12 @@ func (c *cluster) fresh(ctx context.Context) (*rest.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each start generates new keys at the same paths; client-go caches transports by the files'
+	// paths, so the config carries their contents instead.
+	if err := rest.LoadTLSFiles(cfg); err != nil {
+		return nil, err
+	}
+	cfg.CAFile, cfg.CertFile, cfg.KeyFile = "", "", ""
 	_, _ = fmt.Fprintf(c.log, "cluster %s up with %d nodes per zone in %.1fs\n",
 		c.name, c.nodesPerZone, time.Since(start).Seconds())
 	return cfg, nil

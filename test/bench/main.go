@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -62,6 +63,7 @@ func run() error {
 	churn := flag.Int("churn", 0, "image changes for the churn figures (default: N, at most 100)")
 	rollbacks := flag.Int("rollbacks", 0, "apps given a missing image for the rollback figure (default: N/5, 1 to 10)")
 	keep := flag.Bool("keep-cluster", false, "leave the last phase's cluster running")
+	only := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, separated by commas")
 	flag.Parse()
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
@@ -120,20 +122,35 @@ func run() error {
 	started := time.Now()
 	b.logf("%d apps, %d nodes in %d zones (%d pods each), operator %s %s",
 		*n, perZone*zones, zones, podsPerNode, managerPath, *operatorArgs)
-	if b.results.Floor1, err = b.floor(ctx, 1); err != nil {
-		return fmt.Errorf("floor, 1 worker: %w", err)
+	selected := map[string]bool{}
+	for name := range strings.SplitSeq(*only, ",") {
+		if !slices.Contains(phaseNames, name) {
+			return fmt.Errorf("unknown phase %q (phases: %s)", name, strings.Join(phaseNames, ", "))
+		}
+		selected[name] = true
 	}
-	if b.results.Floor8, err = b.floor(ctx, 8); err != nil {
-		return fmt.Errorf("floor, 8 workers: %w", err)
-	}
-	if b.results.CatchUp, err = b.catchUp(ctx); err != nil {
-		return fmt.Errorf("catch-up: %w", err)
-	}
-	if b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); err != nil {
-		return fmt.Errorf("end to end: %w", err)
-	}
-	if b.results.Churn, err = b.churnAndRollback(ctx); err != nil {
-		return fmt.Errorf("churn and rollback: %w", err)
+	// A phase that fails leaves its figures out; the others still run and the table is printed.
+	var failed []string
+	for _, p := range []struct {
+		name string
+		run  func() error
+	}{
+		{"floor1", func() (err error) { b.results.Floor1, err = b.floor(ctx, 1); return err }},
+		{"floor8", func() (err error) { b.results.Floor8, err = b.floor(ctx, 8); return err }},
+		{"catchup", func() (err error) { b.results.CatchUp, err = b.catchUp(ctx); return err }},
+		{"endtoend", func() (err error) { b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); return err }},
+		{"churn", func() (err error) { b.results.Churn, err = b.churnAndRollback(ctx); return err }},
+	} {
+		if !selected[p.name] || ctx.Err() != nil {
+			continue
+		}
+		if err := p.run(); err != nil {
+			b.logf("phase %s failed: %v", p.name, err)
+			failed = append(failed, p.name)
+			b.results.Failed = append(b.results.Failed, p.name+": "+err.Error())
+		} else {
+			b.results.Ran = append(b.results.Ran, p.name)
+		}
 	}
 	b.results.Table = tableRows(b.results)
 	fmt.Printf("\n%s\n", renderTable(fmt.Sprintf("N=%d (%d nodes)", *n, perZone*zones), b.results.Table))
@@ -143,43 +160,57 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(*out, append(data, '\n'), 0o644)
+	if err := os.WriteFile(*out, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("phases failed: %s", strings.Join(failed, ", "))
+	}
+	return ctx.Err()
 }
+
+// phaseNames are the phases, in the order they run.
+var phaseNames = []string{"floor1", "floor8", "catchup", "endtoend", "churn"}
 
 // tableRows lays the results out beside the floor.
 func tableRows(r results) []row {
-	idleFloor := figure(nil)
-	if r.Floor8.IdleWrites != nil {
-		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Memory.IdleWindowSecs / 60))
+	// in is a figure of a phase, absent when the phase did not run to the end.
+	in := func(phase string) func(float64) figure {
+		if !slices.Contains(r.Ran, phase) {
+			return func(float64) figure { return nil }
+		}
+		return value
 	}
+	f1, f8, cu, e2e, ch := in("floor1"), in("floor8"), in("catchup"), in("endtoend"), in("churn")
+	idleFloor := figure(nil)
+	if r.Floor8.IdleWrites != nil && r.Floor8.IdleWindowSecs > 0 {
+		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Floor8.IdleWindowSecs / 60))
+	}
+	unrelated := fmt.Sprintf("after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated)
 	return []row{
 		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
-			Floor1: value(r.Floor1.ChildrenSeconds), Floor8: value(r.Floor8.ChildrenSeconds),
-			Op: value(r.CatchUp.ChildrenSeconds)},
+			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds)},
 		{Name: "catch-up: all Ready", Unit: "s",
-			Floor1: value(r.Floor1.ReadySeconds), Floor8: value(r.Floor8.ReadySeconds), Op: value(r.CatchUp.ReadySeconds)},
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: cu(r.CatchUp.ReadySeconds)},
 		{Name: "end to end: create the apps, all Ready", Unit: "s",
-			Floor1: value(r.Floor1.ReadySeconds), Floor8: value(r.Floor8.ReadySeconds), Op: value(r.EndToEnd.ReadySeconds)},
-		{Name: "reconciles per app, catch-up", Op: value(r.CatchUp.ReconcilesPerApp)},
-		{Name: "reconciles per app, end to end", Op: value(r.EndToEnd.ReconcilesPerApp)},
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: e2e(r.EndToEnd.ReadySeconds)},
+		{Name: "reconciles per app, catch-up", Op: cu(r.CatchUp.ReconcilesPerApp)},
+		{Name: "reconciles per app, end to end", Op: e2e(r.EndToEnd.ReconcilesPerApp)},
 		{Name: "API requests per app, catch-up",
-			Floor1: value(r.Floor1.RequestsPerApp), Floor8: value(r.Floor8.RequestsPerApp), Op: value(r.CatchUp.RequestsPerApp)},
+			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: cu(r.CatchUp.RequestsPerApp)},
 		{Name: "API requests per app, end to end",
-			Floor1: value(r.Floor1.RequestsPerApp), Floor8: value(r.Floor8.RequestsPerApp),
-			Op: value(r.EndToEnd.RequestsPerApp)},
-		{Name: "Go heap per app, settled", Unit: "KiB", Op: value(r.Memory.HeapPerAppKiB)},
-		{Name: "RSS per app, settled", Unit: "KiB", Op: value(r.Memory.RSSPerAppKiB)},
-		{Name: fmt.Sprintf("Go heap change after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated),
-			Unit: "MiB", Op: value(r.Memory.HeapChangeMiB)},
-		{Name: fmt.Sprintf("RSS change after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated),
-			Unit: "MiB", Op: value(r.Memory.RSSChangeMiB)},
+			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: e2e(r.EndToEnd.RequestsPerApp)},
+		{Name: "Go heap per app, settled", Unit: "KiB", Op: e2e(r.Memory.HeapPerAppKiB)},
+		{Name: "RSS per app, settled", Unit: "KiB", Op: e2e(r.Memory.RSSPerAppKiB)},
+		{Name: "Go heap change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.HeapChangeMiB)},
+		{Name: "RSS change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.RSSChangeMiB)},
 		{Name: "churn: image change → template, p50 (floor: Deployment controller)", Unit: "ms",
-			Floor8: value(r.Churn.DeploymentCtrlP50Ms), Op: value(r.Churn.OperatorP50Ms)},
+			Floor8: ch(r.Churn.DeploymentCtrlP50Ms), Op: ch(r.Churn.OperatorP50Ms)},
 		{Name: "churn: image change → template, p99 (floor: Deployment controller)", Unit: "ms",
-			Floor8: value(r.Churn.DeploymentCtrlP99Ms), Op: value(r.Churn.OperatorP99Ms)},
-		{Name: "rollback: first failure signal → template back, p50", Unit: "s", Op: value(r.Churn.RollbackP50Seconds)},
-		{Name: "rollback: first failure signal → template back, max", Unit: "s", Op: value(r.Churn.RollbackMaxSeconds)},
-		{Name: "idle writes per minute", Floor8: idleFloor, Op: value(r.Memory.IdleWritesPerMn)},
+			Floor8: ch(r.Churn.DeploymentCtrlP99Ms), Op: ch(r.Churn.OperatorP99Ms)},
+		{Name: "rollback: first failure signal → template back, p50", Unit: "s", Op: ch(r.Churn.RollbackP50Seconds)},
+		{Name: "rollback: first failure signal → template back, max", Unit: "s", Op: ch(r.Churn.RollbackMaxSeconds)},
+		{Name: "idle writes per minute", Floor8: idleFloor, Op: e2e(r.Memory.IdleWritesPerMn)},
 	}
 }
 

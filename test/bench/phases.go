@@ -37,6 +37,7 @@ type floorRun struct {
 	ReadySeconds    float64 `json:"readySeconds"`
 	RequestsPerApp  float64 `json:"requestsPerApp"`
 	IdleWrites      *int    `json:"idleWritesInWindow,omitempty"`
+	IdleWindowSecs  float64 `json:"idleWindowSeconds,omitempty"`
 }
 
 // operatorRun is the operator reaching every app: children applied with observedGeneration
@@ -86,6 +87,9 @@ type results struct {
 	Memory       memoryRun   `json:"memory"`
 	Churn        churnRun    `json:"churn"`
 	Table        []row       `json:"table"`
+	// Ran and Failed are the phases that ran to the end, and those that failed with why.
+	Ran    []string `json:"ran"`
+	Failed []string `json:"failed,omitempty"`
 }
 
 func (b *bench) apps() []*appsv1alpha1.HighlyAvailableApp {
@@ -221,7 +225,7 @@ func (b *bench) floor(ctx context.Context, workers int) (floorRun, error) {
 	children, _ := o.latest(childrenKeys(b.n))
 	ready, _ := o.latest(keys("deployready/", b.n))
 	run.ChildrenSeconds, run.ReadySeconds = seconds(start, children), seconds(start, ready)
-	b.logf("floor, %d workers: children %.1fs, ready %.1fs", workers, run.ChildrenSeconds, run.ReadySeconds)
+	b.logf("floor with %d worker(s): children %.1fs, ready %.1fs", workers, run.ChildrenSeconds, run.ReadySeconds)
 	if workers == 8 {
 		o.waitQuiet(ctx, 5*time.Second)
 		o.count(true)
@@ -231,7 +235,7 @@ func (b *bench) floor(ctx context.Context, workers int) (floorRun, error) {
 		case <-time.After(b.idleWindow):
 		}
 		changes := o.count(false)
-		run.IdleWrites = &changes
+		run.IdleWrites, run.IdleWindowSecs = &changes, b.idleWindow.Seconds()
 		b.logf("floor: %d changes in %s once settled", changes, b.idleWindow)
 	}
 	return run, nil
@@ -239,7 +243,7 @@ func (b *bench) floor(ctx context.Context, workers int) (floorRun, error) {
 
 // timeout bounds a wait for every app: generous, so that a slow machine gives a slow figure rather
 // than no figure.
-func (b *bench) timeout() time.Duration { return 2*time.Minute + time.Duration(b.n)*time.Second }
+func (b *bench) timeout() time.Duration { return 5*time.Minute + 2*time.Duration(b.n)*time.Second }
 
 // operatorDone waits until every app's children exist with its status current and every app is
 // Ready, and returns the two times.

@@ -98,3 +98,30 @@ func TestFormatFigure(t *testing.T) {
 		}
 	}
 }
+
+func TestTableRowsLeaveOutPhasesThatDidNotRun(t *testing.T) {
+	idle := 0
+	r := results{
+		N:       10,
+		Ran:     []string{"floor8", "catchup"},
+		Floor1:  floorRun{ReadySeconds: 99},
+		Floor8:  floorRun{ChildrenSeconds: 2, ReadySeconds: 4, RequestsPerApp: 3, IdleWrites: &idle, IdleWindowSecs: 30},
+		CatchUp: operatorRun{ChildrenSeconds: 3, ReadySeconds: 5, ReconcilesPerApp: 2, RequestsPerApp: 9},
+	}
+	rows := tableRows(r)
+	byName := map[string]row{}
+	for _, x := range rows {
+		byName[x.Name] = x
+	}
+	ready := byName["catch-up: all Ready"]
+	if ready.Floor1 != nil || ready.Floor8 == nil || *ready.Floor8 != 4 || ready.Op == nil || *ready.Op != 5 {
+		t.Errorf("catch-up row = %s / %s / %s, want – / 4 / 5",
+			formatFigure(ready.Floor1), formatFigure(ready.Floor8), formatFigure(ready.Op))
+	}
+	if e2e := byName["end to end: create the apps, all Ready"]; e2e.Op != nil {
+		t.Errorf("end to end = %s, want – (the phase did not run)", formatFigure(e2e.Op))
+	}
+	if idleRow := byName["idle writes per minute"]; idleRow.Floor8 == nil || *idleRow.Floor8 != 0 || idleRow.Op != nil {
+		t.Errorf("idle row = %s / %s, want 0 / –", formatFigure(idleRow.Floor8), formatFigure(idleRow.Op))
+	}
+}
