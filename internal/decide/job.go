@@ -69,6 +69,32 @@ func (p *planner) jobs() {
 	p.run(h, name, desired, p.retireCronJob())
 }
 
+// retireCronJob removes the CronJob of an app whose schedule was removed, without cutting short a run
+// it started: while the CronJob has active runs it is suspended (so that it starts no more) and kept,
+// and the name of an active run is returned for the app's next run to wait for.
+func (p *planner) retireCronJob() string {
+	ref := Ref{KindCronJob, workload.CronJobName(p.app)}
+	cj, ok := p.in.Objects[ref].(*batchv1.CronJob)
+	if !ok || !IsControlledBy(cj, p.app) || cj.DeletionTimestamp != nil {
+		return ""
+	}
+	if len(cj.Status.Active) == 0 {
+		p.plan.Delete = append(p.plan.Delete, Removal{Ref: ref, Object: cj, Background: true, Why: "the schedule was removed"})
+		return ""
+	}
+	if cj.Spec.Suspend == nil || !*cj.Spec.Suspend {
+		want := &batchv1.CronJob{ObjectMeta: metav1.ObjectMeta{Name: cj.Name, Namespace: cj.Namespace, Labels: workload.Labels(p.app)},
+			Spec: *cj.Spec.DeepCopy()}
+		want.Spec.Suspend = new(true)
+		if d, _, err := prepare(p.app, want, cj); err == nil {
+			p.plan.Apply = append(p.plan.Apply, d)
+			p.event(corev1.EventTypeNormal, ReasonUpdated, "Update",
+				"suspended CronJob %s: the schedule was removed; it is deleted once its active runs finish", cj.Name)
+		}
+	}
+	return cj.Status.Active[0].Name
+}
+
 // cronJob keeps a scheduled Job app's CronJob on the spec's template and schedule.
 func (p *planner) cronJob(h *history, name string, desired corev1.PodTemplateSpec) {
 	app := p.app
@@ -92,25 +118,6 @@ func (p *planner) cronJob(h *history, name string, desired corev1.PodTemplateSpe
 	p.plan.CronJob = in
 }
 
-// retireCronJob removes the CronJob of an app whose schedule was removed, without cutting short a
-// run it started: while the CronJob has active runs it is kept, suspended (so that it starts no
-// more), and the name of an active run is returned for the app's next run to wait for.
-func (p *planner) retireCronJob() string {
-	app := p.app
-	cj, ok := p.in.Objects[Ref{KindCronJob, workload.CronJobName(app)}].(*batchv1.CronJob)
-	if !ok || !IsControlledBy(cj, app) || len(cj.Status.Active) == 0 {
-		p.reconcileObjects(nil) // a CronJob left from a schedule goes
-		return ""
-	}
-	suspended := &batchv1.CronJob{
-		ObjectMeta: metav1.ObjectMeta{Name: cj.Name, Namespace: cj.Namespace, Labels: workload.Labels(app)},
-		Spec:       *cj.Spec.DeepCopy(),
-	}
-	suspended.Spec.Suspend = new(true)
-	p.reconcileObjects(map[Ref]client.Object{{KindCronJob, cj.Name}: suspended})
-	return cj.Status.Active[0].Name
-}
-
 // run keeps one run of a one-off Job app going: the Job of the spec's revision, created once every
 // earlier run has finished, and its outcome recorded on the revision so that it stands once the Job
 // is deleted.
@@ -127,6 +134,7 @@ func (p *planner) run(h *history, name string, desired corev1.PodTemplateSpec, c
 	started := rec.RunStarted == rec.Number
 	decision := decideRun(runName, started, runStates(runs), app.Spec.RevisionHistoryLimit())
 	if cronRun != "" && decision.waitFor == "" {
+		// A run the retired CronJob started is still going: the app's run waits for it.
 		decision.create, decision.waitFor = false, cronRun
 	}
 	if decision.create {
@@ -197,7 +205,8 @@ func (p *planner) recordOutcome(h *history, name string, run status.Run) {
 	case run.State == status.RunComplete && rec.Outcome != rollout.OutcomeComplete:
 		rec.Outcome, rec.Completed, rec.Failure, rec.FailureReason = rollout.OutcomeComplete, true, "", ""
 		p.write(h, obj, rec)
-		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonComplete, "Run", "run %d completed: %s succeeded", rec.Number, status.PodCount(run.Succeeded))
+		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonComplete, "Run", "run %d completed: %s succeeded",
+			rec.Number, status.PodCount(run.Succeeded))
 	case run.State == status.RunFailed && rec.Outcome != rollout.OutcomeFailed:
 		rec.Outcome, rec.Failure, rec.FailureReason, rec.FailedAt = rollout.OutcomeFailed, run.Message, rollout.Reason(run.Reason), p.in.Now
 		p.write(h, obj, rec)

@@ -253,7 +253,7 @@ func TestRemovingTheScheduleKeepsAnActiveScheduledRun(t *testing.T) {
 	// waits for the scheduled run.
 	w.app.Spec.Job.Schedule = ""
 	p = jobStep(t, w)
-	if len(p.Delete) != 0 || len(p.Apply) != 1 || p.Apply[0].Ref.Kind != KindCronJob {
+	if len(p.Delete) != 0 || len(p.Apply) != 1 || p.Apply[0].Kind != KindCronJob {
 		t.Fatalf("delete %+v apply %+v: want the CronJob kept and applied (suspended), no run", p.Delete, p.Apply)
 	}
 	if kept := w.objs[p.Apply[0].Ref].(*batchv1.CronJob); kept.Spec.Suspend == nil || !*kept.Spec.Suspend ||
@@ -267,7 +267,7 @@ func TestRemovingTheScheduleKeepsAnActiveScheduledRun(t *testing.T) {
 	// The scheduled run finished: the CronJob goes and run 1 starts.
 	w.objs[Ref{KindCronJob, cj.Name}].(*batchv1.CronJob).Status.Active = nil
 	p = jobStep(t, w)
-	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Ref.Kind != KindJob {
+	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Kind != KindJob {
 		t.Errorf("delete %+v apply %+v: want the CronJob deleted and run 1 started", p.Delete, p.Apply)
 	}
 }
