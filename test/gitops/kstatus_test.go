@@ -151,17 +151,38 @@ func failingPod(app client.ObjectKey, hash, image string) {
 		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash,
 	}
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + rand.String(5), Namespace: app.Namespace, Labels: labels},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: image}}},
+		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + rand.String(5), Namespace: app.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{podOwner(app, hash, labels)}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: image}}},
 	}
 	ExpectWithOffset(1, k8sClient.Create(ctx, p)).To(Succeed())
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending,
 		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}},
 		ContainerStatuses: []corev1.ContainerStatus{{Name: appName, Image: image, State: corev1.ContainerState{
 			Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
-				Message: fmt.Sprintf("Back-off pulling image %q", image)},
+				Message: fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s: not found", image, image)},
 		}}}}
 	ExpectWithOffset(1, k8sClient.Status().Update(ctx, p)).To(Succeed())
+}
+
+// podOwner is the controller a pod of the app's revision has, as the operator only counts those: its
+// DaemonSet, or a ReplicaSet of its Deployment (created here, as the Deployment controller would).
+func podOwner(app client.ObjectKey, hash string, labels map[string]string) metav1.OwnerReference {
+	ds := &appsv1.DaemonSet{}
+	if err := k8sClient.Get(ctx, app, ds); err == nil {
+		return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: new(true)}
+	}
+	d := &appsv1.Deployment{}
+	ExpectWithOffset(2, k8sClient.Get(ctx, app, d)).To(Succeed())
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + hash, Namespace: app.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: new(true)}}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: new(int32(0)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "c"}}}}},
+	}
+	ExpectWithOffset(2, k8sClient.Create(ctx, rs)).To(Succeed())
+	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: new(true)}
 }
 
 // kubectlWait runs `kubectl wait --for=condition=Ready` on the app, as a user or a CI job would.
