@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -170,19 +171,23 @@ func failingPod(app client.ObjectKey, hash, image string) {
 func podOwner(app client.ObjectKey, hash string, labels map[string]string) metav1.OwnerReference {
 	ds := &appsv1.DaemonSet{}
 	if err := k8sClient.Get(ctx, app, ds); err == nil {
-		return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "DaemonSet", Name: ds.Name, UID: ds.UID, Controller: new(true)}
+		return controllerRef("DaemonSet", ds.Name, ds.UID)
 	}
 	d := &appsv1.Deployment{}
 	ExpectWithOffset(2, k8sClient.Get(ctx, app, d)).To(Succeed())
 	rs := &appsv1.ReplicaSet{
 		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + hash, Namespace: app.Namespace, Labels: labels,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: new(true)}}},
+			OwnerReferences: []metav1.OwnerReference{controllerRef("Deployment", d.Name, d.UID)}},
 		Spec: appsv1.ReplicaSetSpec{Replicas: new(int32(0)), Selector: &metav1.LabelSelector{MatchLabels: labels},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "c"}}}}},
 	}
 	ExpectWithOffset(2, k8sClient.Create(ctx, rs)).To(Succeed())
-	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: new(true)}
+	return controllerRef("ReplicaSet", rs.Name, rs.UID)
+}
+
+func controllerRef(kind, name string, uid types.UID) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid, Controller: new(true)}
 }
 
 // kubectlWait runs `kubectl wait --for=condition=Ready` on the app, as a user or a CI job would.
