@@ -71,7 +71,7 @@ test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
 
 # Each fuzz target of these packages runs for FUZZTIME; FUZZFLAGS adds go test flags (-parallel 1).
-FUZZ_PACKAGES ?= ./internal/workload
+FUZZ_PACKAGES ?= ./internal/workload ./internal/decide
 FUZZTIME ?= 10s
 FUZZFLAGS ?=
 
