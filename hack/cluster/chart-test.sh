@@ -85,7 +85,7 @@ kubectl label namespace "$NAMESPACE" pod-security.kubernetes.io/enforce=restrict
 
 step "server-side dry run of the rendered chart"
 "$HELM" template "$RELEASE" "$CHART" -n "$NAMESPACE" | kubectl apply --server-side --dry-run=server -f -
-"$HELM" template "$RELEASE" "$CHART" -n "$NAMESPACE" --set metrics.enabled=false --set leaderElection.enabled=false |
+"$HELM" template "$RELEASE" "$CHART" -n "$NAMESPACE" --set metrics.enabled=false --set replicas=1 --set leaderElection.enabled=false |
 	kubectl apply --server-side --dry-run=server -f -
 
 step "helm install"

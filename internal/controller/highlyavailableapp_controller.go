@@ -117,6 +117,10 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	}
 	if problem != nil && plan.Problem == nil {
 		plan.Problem = problem
+		// The refusal is reported, not retried in a loop; but what the API server refuses can change
+		// without the app changing (an admission plugin that has not yet learnt a new CRD, a policy
+		// that is relaxed), so it is tried again now and then.
+		plan.Requeue = applyFailedRecheck
 	}
 	next := report(app, &plan, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
@@ -135,6 +139,9 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	}
 	return ctrl.Result{RequeueAfter: plan.Requeue}, nil
 }
+
+// applyFailedRecheck is how soon an app whose object the API server refused is tried again.
+const applyFailedRecheck = 15 * time.Second
 
 // conflictRetry is how soon a reconcile whose write met a conflict (409, AlreadyExists) runs again.
 const conflictRetry = 200 * time.Millisecond
