@@ -24,6 +24,7 @@ func (p *planner) objects() {
 		case storageApply:
 			sts := workload.StatefulSet(app, p.template, p.partition())
 			sts.Spec.Replicas = p.replicas()
+			p.zoneByZoneStrategy(sts)
 			desired[Ref{KindStatefulSet, sts.Name}] = sts
 		}
 		desired[Ref{KindService, workload.HeadlessServiceName(app)}] = workload.HeadlessService(app)
@@ -36,6 +37,7 @@ func (p *planner) objects() {
 		desired[Ref{KindService, svc.Name}] = svc
 	}
 	if pdb := workload.PodDisruptionBudget(app); pdb != nil {
+		p.drainBudget(pdb)
 		desired[Ref{KindPDB, pdb.Name}] = pdb
 	}
 	if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
@@ -72,6 +74,9 @@ func (p *planner) objects() {
 func (p *planner) replicas() *int32 {
 	app := p.app
 	if app.Spec.Autoscaling == nil {
+		if !p.stateful {
+			return new(p.statelessReplicas())
+		}
 		return new(app.Spec.DesiredReplicas())
 	}
 	ref := p.workloadRef()

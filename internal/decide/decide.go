@@ -44,6 +44,11 @@ type Input struct {
 	StorageClasses []storagev1.StorageClass
 	// NodeZones maps a node name to its zone label ("" when it has none).
 	NodeZones map[string]string
+	// DrainingNodes are the nodes of the app's pods that are being drained (see Draining).
+	DrainingNodes map[string]bool
+	// ClusterZones are the zones that have at least one schedulable node (see Schedulable), sorted;
+	// nil when unknown.
+	ClusterZones []string
 	// IssuedRevision is the highest revision number this operator has issued for the app, which the
 	// cache may not show yet; new numbers are above it, so that they never repeat.
 	IssuedRevision int64
@@ -120,11 +125,13 @@ type Plan struct {
 	// HandOverBefore runs before the applies (the workload exists), HandOverAfter after (it is
 	// being created).
 	HandOverBefore *HandOver
-	Apply          []Desired
-	HandOverAfter  *HandOver
-	Delete         []Removal
-	DeletePods     []PodDelete
-	Prune          []*appsv1.ControllerRevision
+	// PodCosts run before the applies: a scale-in is applied once the pods carry them.
+	PodCosts      []PodCost
+	Apply         []Desired
+	HandOverAfter *HandOver
+	Delete        []Removal
+	DeletePods    []PodDelete
+	Prune         []*appsv1.ControllerRevision
 
 	// Problem blocks the app; nil when none.
 	Problem *status.Problem
@@ -132,7 +139,9 @@ type Plan struct {
 	Rollout   status.Rollout
 	Workload  status.Workload
 	ReadyPods []status.PodPlace
-	Service   string
+	// ClusterZones are Input.ClusterZones, for the zone-loss headroom.
+	ClusterZones []string
+	Service      string
 	// Requeue is when to look again with no watch event; 0 for never.
 	Requeue time.Duration
 	// Events and Metrics go out after the status is written.
@@ -157,6 +166,7 @@ func Decide(in Input) Plan {
 	p.ownedPods()
 	p.plan.Workload = observedWorkload(p.workload)
 	p.plan.ReadyPods = p.readyPods()
+	p.plan.ClusterZones = in.ClusterZones
 	if svc := workload.Service(app); svc != nil {
 		p.plan.Service = svc.Name
 	}
@@ -167,6 +177,8 @@ func Decide(in Input) Plan {
 	p.revisions()
 	p.objects()
 	p.stuckPods()
+	p.zoneByZone()
+	p.rebalance()
 	if p.plan.Problem != nil && p.plan.Problem.Reason == appsv1alpha1.ReasonConflict {
 		p.requeue(ConflictRecheck + jitter(string(app.UID), ConflictRecheck/2))
 	}
