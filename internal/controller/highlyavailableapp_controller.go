@@ -111,7 +111,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		plan.Problem = problem
 	}
 	next := status.Compute(status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods,
-		Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: metav1.NewTime(in.Now)})
+		ClusterZones: plan.ClusterZones, Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: metav1.NewTime(in.Now)})
 	before := app.DeepCopy()
 	if err := r.patchStatus(ctx, app, next); err != nil {
 		return ctrl.Result{}, err
@@ -196,6 +196,8 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(predicate.Funcs{
 			UpdateFunc: func(event.UpdateEvent) bool { return false },
 		})).
+		// A cordon, a drain taint, a zone going down or coming back.
+		Watches(&corev1.Node{}, r.nodeToApps(), builder.WithPredicates(nodeStateChanged)).
 		Named("highlyavailableapp").
 		Complete(r)
 }
