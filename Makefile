@@ -195,14 +195,16 @@ demo-down: ## Stop everything that make demo started.
 	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" down
 
 .PHONY: test-e2e
-test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
-	go build -o "$(LOCALBIN)/manager" ./cmd
-	CLUSTER_NAME=e2e "$(CURDIR)/hack/cluster/e2e.sh"
+test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster (CLUSTER_NAME, default e2e), started and stopped around it.
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME="$${CLUSTER_NAME:-e2e}" MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
 
 ##@ Dependencies
 
 ## Location to install dependencies to
 LOCALBIN ?= $(shell pwd)/bin
+## The operator binary test-e2e builds and runs; several checkouts sharing one bin/ each set their own.
+MANAGER_BIN ?= $(LOCALBIN)/manager
 $(LOCALBIN):
 	mkdir -p "$(LOCALBIN)"
 

@@ -23,12 +23,14 @@
 #   CLUSTER_NODES_PER_ZONE  nodes per zone, default 2
 #   CLUSTER_MISSING_IMAGES  regular expression of images that cannot be pulled (see README.md)
 #   OPERATOR_ARGS           extra flags for bin/manager
+#   MANAGER_BIN             the operator binary operator-start runs, default bin/manager
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/hack/cluster
 BIN_DIR=${BIN_DIR:-$ROOT/bin}
 KUBECTL=${KUBECTL:-kubectl}
+MANAGER_BIN=${MANAGER_BIN:-$BIN_DIR/manager}
 
 CLUSTER_NAME=${CLUSTER_NAME:-demo}
 CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/.cluster/$CLUSTER_NAME}
@@ -534,7 +536,7 @@ cmd_zone_up() {
 operator_healthy() { curl -sf "http://127.0.0.1:$OPERATOR_HEALTH_PORT/readyz"; }
 
 cmd_operator_start() {
-	[[ -x $BIN_DIR/manager ]] || die "missing $BIN_DIR/manager: go build -o bin/manager ./cmd"
+	[[ -x $MANAGER_BIN ]] || die "missing $MANAGER_BIN: go build -o bin/manager ./cmd"
 	pid_of kube-apiserver >/dev/null || die "the cluster is not running: hack/cluster/cluster.sh up"
 	if pid_of operator >/dev/null; then
 		log "operator already running"
@@ -542,7 +544,7 @@ cmd_operator_start() {
 	fi
 	# The state dir in the command line marks the process as this cluster's (see pid_of).
 	# shellcheck disable=SC2086
-	KUBECONFIG=$KUBECONFIG_FILE start_process operator "$BIN_DIR/manager" \
+	KUBECONFIG=$KUBECONFIG_FILE start_process operator "$MANAGER_BIN" \
 		--kubeconfig "$KUBECONFIG_FILE" \
 		--leader-elect=false \
 		--metrics-bind-address 0 \

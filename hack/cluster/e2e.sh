@@ -6,7 +6,9 @@
 # `make test-e2e` builds bin/manager and the cluster's binaries, then runs this.
 #
 # Settings (environment): E2E_TIMEOUT (go test -timeout, default 25m); E2E_GINKGO_ARGS (extra
-# Ginkgo flags, e.g. "-ginkgo.focus=zone"); KEEP_CLUSTER=1 leaves the cluster running afterwards.
+# Ginkgo flags, e.g. "-ginkgo.focus=zone"); KEEP_CLUSTER=1 leaves the cluster running afterwards;
+# MANAGER_BIN (the operator binary, default bin/manager) and CLUSTER_PORT_BASE are passed on to
+# cluster.sh.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

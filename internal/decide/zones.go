@@ -306,22 +306,34 @@ func (p *planner) zoneByZone() {
 		deleting[string(d.Pod.UID)] = true
 	}
 	var outdated []*corev1.Pod
+	var waitingOn *corev1.Pod
 	var ready int32
 	active := p.activePods()
 	for _, pod := range active {
-		if deleting[string(pod.UID)] {
-			p.plan.Rollout.UpdatingZone = p.podZone(pod)
-			return
-		}
-		if !IsPodReady(pod) {
-			// A pod is starting (or failing): the zone it is in is the one being replaced.
-			p.plan.Rollout.UpdatingZone = p.podZone(pod)
-			return
-		}
-		ready++
 		if pod.Labels[rollout.LabelRevisionHash] != target {
 			outdated = append(outdated, pod)
 		}
+		switch {
+		case deleting[string(pod.UID)] || !IsPodReady(pod):
+			if waitingOn == nil {
+				waitingOn = pod
+			}
+		default:
+			ready++
+		}
+	}
+	if waitingOn != nil {
+		// A pod is starting, failing or being deleted: the zone being replaced waits for it. The
+		// zone is the one the last status named (a pod that comes back may be scheduled in another
+		// zone), or the pod's.
+		previous := p.app.Status.UpdatingZone
+		if len(outdated) > 0 || (previous != "" && !status.Complete(w)) {
+			p.plan.Rollout.UpdatingZone = previous
+			if previous == "" {
+				p.plan.Rollout.UpdatingZone = p.podZone(waitingOn)
+			}
+		}
+		return
 	}
 	if int32(len(active)) < w.Desired || len(active) != len(p.pods) {
 		// Pods are still being created or deleted.

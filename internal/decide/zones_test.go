@@ -378,3 +378,25 @@ func TestDrainingAndSchedulableNodes(t *testing.T) {
 	}
 	_ = fmt.Sprint
 }
+
+// A pod deleted in one zone may be scheduled in another: the status keeps naming the zone being
+// replaced until the workload is complete.
+func TestZoneByZoneNamesTheZoneItReplaces(t *testing.T) {
+	w := zonalStateful(t)
+	w.app.Spec.Template.Spec.Containers[0].Image = "cassandra:4"
+	w.replaceDeleted(step(t, w), podReady)
+	p := step(t, w)
+	if p.Rollout.UpdatingZone != "zone-a" || deletedNames(p) != "web-0" {
+		t.Fatalf("updating %q, deleted %q: want zone-a and web-0", p.Rollout.UpdatingZone, deletedNames(p))
+	}
+	w.app.Status.UpdatingZone = p.Rollout.UpdatingZone
+	w.replaceDeleted(p, podStarting)
+	for i := range w.pods {
+		if w.pods[i].Name == "web-0" {
+			w.pods[i].Spec.NodeName = "node-b" // the replacement landed in zone-b
+		}
+	}
+	if p := step(t, w); p.Rollout.UpdatingZone != "zone-a" || len(p.DeletePods) != 0 {
+		t.Errorf("updating %q, deleted %q while web-0 starts in zone-b: want zone-a and nothing", p.Rollout.UpdatingZone, deletedNames(p))
+	}
+}
