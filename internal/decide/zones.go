@@ -322,21 +322,23 @@ func (p *planner) zoneByZone() {
 			ready++
 		}
 	}
-	if waitingOn != nil {
-		// A pod is starting, failing or being deleted: the zone being replaced waits for it. The
-		// zone is the one the last status named (a pod that comes back may be scheduled in another
-		// zone), or the pod's.
+	for i := range p.pods {
+		if waitingOn == nil && p.pods[i].DeletionTimestamp != nil {
+			waitingOn = &p.pods[i]
+		}
+	}
+	if waitingOn != nil || int32(len(active)) < w.Desired {
+		// A pod is starting, failing, being deleted or not created again yet: the zone being
+		// replaced waits for it. The zone is the one the last status named (a pod that comes back
+		// may be scheduled in another zone), or the pod's; it is cleared once every pod is ready on
+		// the template.
 		previous := p.app.Status.UpdatingZone
-		if len(outdated) > 0 || (previous != "" && !status.Complete(w)) {
+		if len(outdated) > 0 || previous != "" {
 			p.plan.Rollout.UpdatingZone = previous
-			if previous == "" {
+			if previous == "" && waitingOn != nil {
 				p.plan.Rollout.UpdatingZone = p.podZone(waitingOn)
 			}
 		}
-		return
-	}
-	if int32(len(active)) < w.Desired || len(active) != len(p.pods) {
-		// Pods are still being created or deleted.
 		return
 	}
 	if len(outdated) == 0 {
