@@ -288,7 +288,7 @@ var _ = Describe("Zones", Label("zones"), Serial, func() {
 		sampler.stop()
 		r.mu.Lock()
 		defer r.mu.Unlock()
-		var touched []string
+		touched := make([]string, 0, len(r.at))
 		for name := range r.at {
 			touched = append(touched, fmt.Sprintf("%s (%s)", name, zoneOf[name]))
 			Expect(zoneOf[name]).To(Equal("zone-a"), "replaced %v", touched)
