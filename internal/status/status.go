@@ -201,7 +201,7 @@ func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
 		set(appsv1alpha1.ConditionAvailable, metav1.ConditionFalse, appsv1alpha1.ReasonBelowMinimum,
 			fmt.Sprintf("%d of %d pods ready; the disruption budget needs %d", w.ReadyReplicas, desired, max(minimum, 1)))
 	}
-	ha := highAvailability(app, desired, len(in.ReadyPods), zones, nodes, out.ZoneLoss, in.ClusterZones, clusterZones)
+	ha := highAvailability(app, desired, in.ReadyPods, zones, nodes, out.ZoneLoss, in.ClusterZones, clusterZones)
 	set(appsv1alpha1.ConditionHighlyAvailable, ha.status, ha.reason, ha.message)
 	return out
 }
@@ -342,8 +342,12 @@ func resilience(ready, zones, nodes int, zl *appsv1alpha1.ZoneLoss) appsv1alpha1
 	}
 }
 
-func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready, zones, nodes int,
+// evenNote ends a ZoneSkewed message when the placement is not the cause.
+const evenNote = "; the pods are already spread evenly over the zones: only more replicas or a looser disruption budget make a zone loss tolerable"
+
+func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, readyPods []PodPlace, zones, nodes int,
 	zl *appsv1alpha1.ZoneLoss, clusterZones, roomZones []string) condition {
+	ready := len(readyPods)
 	pods := func(n int) string {
 		if n == 1 {
 			return "1 pod"
@@ -366,8 +370,11 @@ func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready
 		return conditionTrue(appsv1alpha1.ReasonZoneRedundant, fmt.Sprintf("%s in %d zones on %d nodes; %s",
 			pods(ready), zones, nodes, zoneLossMessage(zl)))
 	case zones >= 2 && zl != nil && zl.WorstZone != "" && roomElsewhere(roomZones, zl.WorstZone):
-		return conditionFalse(appsv1alpha1.ReasonZoneSkewed, fmt.Sprintf("%s in %d zones on %d nodes, but %s",
-			pods(ready), zones, nodes, zoneLossMessage(zl)))
+		msg := fmt.Sprintf("%s in %d zones on %d nodes, but %s", pods(ready), zones, nodes, zoneLossMessage(zl))
+		if evenlySpread(readyPods, roomZones) {
+			msg += evenNote
+		}
+		return conditionFalse(appsv1alpha1.ReasonZoneSkewed, msg)
 	case zones >= 2:
 		// Not tolerated, and no other zone has a schedulable node to take the pods: the cluster,
 		// not the placement, is short of zones.

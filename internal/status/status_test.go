@@ -223,7 +223,7 @@ func TestCompute(t *testing.T) {
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
 				T(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
-				complete, below(2, 3, 3), F(appsv1alpha1.ReasonZoneSkewed, "2 pods in 2 zones on 2 nodes, but losing zone a would leave 1 ready pod; the disruption budget needs 3"),
+				complete, below(2, 3, 3), F(appsv1alpha1.ReasonZoneSkewed, "2 pods in 2 zones on 2 nodes, but losing zone a would leave 1 ready pod; the disruption budget needs 3"+evenNote),
 			},
 		},
 		{
@@ -265,7 +265,7 @@ func TestCompute(t *testing.T) {
 			conds: conds{
 				F(appsv1alpha1.ReasonScaling, "4 of 5 replicas updated, 3 ready, 3 available, 4 in total"),
 				T(appsv1alpha1.ReasonScaling, "4 of 5 replicas updated, 3 ready, 3 available, 4 in total"),
-				complete, below(3, 5, 4), F(appsv1alpha1.ReasonZoneSkewed, "3 pods in 3 zones on 3 nodes, but losing zone a would leave 2 ready pods; the disruption budget needs 4"),
+				complete, below(3, 5, 4), F(appsv1alpha1.ReasonZoneSkewed, "3 pods in 3 zones on 3 nodes, but losing zone a would leave 2 ready pods; the disruption budget needs 4"+evenNote),
 			},
 		},
 		{
@@ -274,7 +274,7 @@ func TestCompute(t *testing.T) {
 				ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5", "c/n6"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 6, "6/6", appsv1alpha1.NodeRedundant, 3, 6},
 			conds: conds{rolloutComplete(4, 6, 6), complete, complete, available(6, 6, 5),
-				F(appsv1alpha1.ReasonZoneSkewed, "6 pods in 3 zones on 6 nodes, but losing zone a would leave 4 ready pods; the disruption budget needs 5")},
+				F(appsv1alpha1.ReasonZoneSkewed, "6 pods in 3 zones on 6 nodes, but losing zone a would leave 4 ready pods; the disruption budget needs 5"+evenNote)},
 		},
 		{
 			name:    "the workload is not created yet",
@@ -371,7 +371,7 @@ func TestCompute(t *testing.T) {
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "1 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
 				T(appsv1alpha1.ReasonRollingOut, "1 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
-				complete, available(2, 3, 2), F(appsv1alpha1.ReasonZoneSkewed, "2 pods in 2 zones on 2 nodes, but losing zone a would leave 1 ready pod; the disruption budget needs 2"),
+				complete, available(2, 3, 2), F(appsv1alpha1.ReasonZoneSkewed, "2 pods in 2 zones on 2 nodes, but losing zone a would leave 1 ready pod; the disruption budget needs 2"+evenNote),
 			},
 		},
 		{

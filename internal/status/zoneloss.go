@@ -86,3 +86,24 @@ func zoneLossMessage(zl *appsv1alpha1.ZoneLoss) string {
 	}
 	return fmt.Sprintf("losing %s would leave %s; the disruption budget needs %d", domain, left, zl.MinimumReady)
 }
+
+// evenlySpread tells whether the ready pods are spread over the zones with room with a skew of at most
+// 1: then no placement does better, and only more replicas or another budget make a zone loss
+// tolerable.
+func evenlySpread(ready []PodPlace, clusterZones []string) bool {
+	counts := map[string]int{}
+	for _, z := range clusterZones {
+		counts[z] = 0
+	}
+	for _, p := range ready {
+		counts[p.Zone]++
+	}
+	lo, hi := -1, 0
+	for _, n := range counts {
+		hi = max(hi, n)
+		if lo < 0 || n < lo {
+			lo = n
+		}
+	}
+	return hi-lo <= 1
+}

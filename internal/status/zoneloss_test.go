@@ -1,6 +1,7 @@
 package status
 
 import (
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -65,24 +66,28 @@ func TestComputeZoneLoss(t *testing.T) {
 		reason       string
 		tolerated    bool
 		minimum      int32
+		even         bool
 	}{
 		{"skewed: 4 of 6 in zone a", app(replicas(6)), settled(6), skewed, []string{"a", "b", "c"},
-			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonZoneSkewed, false, 5},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonZoneSkewed, false, 5, false},
+		{"balanced, but the default budget needs 5 of 6", app(replicas(6)), settled(6),
+			places("a/n1", "a/n2", "b/n3", "b/n4", "c/n5", "c/n6"), []string{"a", "b", "c"},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonZoneSkewed, false, 5, true},
 		{"skewed, but no other zone has room", app(replicas(6)), settled(6), skewed, []string{"a"},
-			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonNodeRedundant, false, 5},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonNodeRedundant, false, 5, false},
 		{"balanced with a budget of half", app(replicas(6), minAvailable("50%")), settled(6),
 			places("a/n1", "a/n2", "b/n3", "b/n4", "c/n5", "c/n6"), []string{"a", "b", "c"},
-			appsv1alpha1.ZoneRedundant, appsv1alpha1.ReasonZoneRedundant, true, 3},
+			appsv1alpha1.ZoneRedundant, appsv1alpha1.ReasonZoneRedundant, true, 3, false},
 		{"one-zone cluster: node redundant, not single zone", app(), settled(3), places("a/n1", "a/n2", "a/n3"), []string{"a"},
-			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonNodeRedundant, true, 2},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonNodeRedundant, true, 2, false},
 		{"all in one zone of three", app(), settled(3), places("a/n1", "a/n2", "a/n3"), []string{"a", "b", "c"},
-			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonSingleZone, false, 2},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonSingleZone, false, 2, false},
 		// The autoscaler's count (the workload's replicas) sets the budget's minimum, not spec.replicas.
 		{"an autoscaler at 4 replicas", app(replicas(2), autoscaling(2)), settled(4),
 			places("a/n1", "b/n2", "c/n3", "c/n4"), []string{"a", "b", "c"},
-			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonZoneSkewed, false, 3},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonZoneSkewed, false, 3, true},
 		{"zone labels missing", app(), settled(3), places("n1", "n2", "n3"), []string{},
-			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonNodeRedundant, true, 2},
+			appsv1alpha1.NodeRedundant, appsv1alpha1.ReasonNodeRedundant, true, 2, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,7 +101,11 @@ func TestComputeZoneLoss(t *testing.T) {
 			}
 			c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionHighlyAvailable)
 			if c == nil || c.Reason != tc.reason {
-				t.Errorf("HighlyAvailable %+v, want reason %s", c, tc.reason)
+				t.Fatalf("HighlyAvailable %+v, want reason %s", c, tc.reason)
+			}
+			// Only a placement that is already even says that placement is not the cause.
+			if even := strings.HasSuffix(c.Message, evenNote); tc.reason == appsv1alpha1.ReasonZoneSkewed && even != tc.even {
+				t.Errorf("message %q: even placement %v, want %v", c.Message, even, tc.even)
 			}
 		})
 	}
