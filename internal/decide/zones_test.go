@@ -1,7 +1,6 @@
 package decide
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -376,7 +375,6 @@ func TestDrainingAndSchedulableNodes(t *testing.T) {
 			t.Errorf("case %d: schedulable %v, want %v", i, got, tc.schedulable)
 		}
 	}
-	_ = fmt.Sprint
 }
 
 // A pod deleted in one zone may be scheduled in another: the status keeps naming the zone being
