@@ -64,11 +64,26 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit test-e2e ## Run every test: unit and envtest suites, then the end-to-end suite on a local cluster.
+test: test-unit fuzz test-e2e ## Run every test: unit and envtest suites, the fuzz targets briefly, then the end-to-end suite on a local cluster.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
 	KUBEBUILDER_ASSETS="$(LOCALBIN)" go test $$(go list ./... | grep -v /test/e2e) -coverprofile cover.out
+
+# Each fuzz target of these packages runs for FUZZTIME; FUZZFLAGS adds go test flags (-parallel 1).
+FUZZ_PACKAGES ?= ./internal/workload
+FUZZTIME ?= 10s
+FUZZFLAGS ?=
+
+.PHONY: fuzz
+fuzz: ## Run each fuzz target (func FuzzXxx) of FUZZ_PACKAGES for FUZZTIME (10s); a failing input is saved under the package's testdata/fuzz.
+	@for pkg in $(FUZZ_PACKAGES); do \
+		targets=$$(go test -list '^Fuzz' "$$pkg" | grep '^Fuzz') || { echo "no fuzz target in $$pkg" >&2; exit 1; }; \
+		for target in $$targets; do \
+			echo "fuzzing $$pkg $$target for $(FUZZTIME)"; \
+			go test "$$pkg" -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) || exit 1; \
+		done; \
+	done
 
 .PHONY: lint
 lint: golangci-lint ## Run golangci-lint linter
@@ -185,30 +200,46 @@ cluster-up: controlplane $(LOCALBIN)/kwok ## Start the local cluster: 6 kwok nod
 cluster-down: ## Stop the local cluster (CLUSTER_NAME=demo by default) and the operator running against it.
 	"$(CLUSTER_SH)" down
 
+# The manager binary the local cluster runs; MANAGER_BIN=<path> builds and runs another copy.
+MANAGER_BIN ?= $(LOCALBIN)/manager
+
 .PHONY: demo
 demo: manifests controlplane $(LOCALBIN)/kwok ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
-	go build -o "$(LOCALBIN)/manager" ./cmd
-	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" up
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME=demo MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/demo.sh" up
 
 .PHONY: demo-down
 demo-down: ## Stop everything that make demo started.
 	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" down
 
 .PHONY: test-e2e
-test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster (CLUSTER_NAME, default e2e), started and stopped around it.
+test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
 	go build -o "$(MANAGER_BIN)" ./cmd
-	CLUSTER_NAME="$${CLUSTER_NAME:-e2e}" MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
+	CLUSTER_NAME=$${CLUSTER_NAME:-e2e} MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
+
+# make bench N=200: the apps; BENCH_MANAGER: the operator binary to measure (default bin/manager, built
+# here); BENCH_ARGS: more flags (go run ./test/bench -h). The figures go to bench.json.
+N ?= 200
+BENCH_MANAGER ?=
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: manifests controlplane $(LOCALBIN)/kwok ## Measure the operator against the floor, each phase on a fresh local cluster (N=200 apps).
+ifeq ($(BENCH_MANAGER),)
+	go build -o "$(LOCALBIN)/manager" ./cmd
+endif
+	go run ./test/bench -n $(N) -manager "$(or $(BENCH_MANAGER),$(LOCALBIN)/manager)" -out bench.json $(BENCH_ARGS)
 
 ##@ Dependencies
 
 ## Location to install dependencies to
 LOCALBIN ?= $(shell pwd)/bin
-## The operator binary test-e2e builds and runs; several checkouts sharing one bin/ each set their own.
-MANAGER_BIN ?= $(LOCALBIN)/manager
 $(LOCALBIN):
 	mkdir -p "$(LOCALBIN)"
 
 ## Tool Binaries
+# MANAGER_BIN is where demo and test-e2e build the operator that the local cluster runs.
+MANAGER_BIN ?= $(LOCALBIN)/manager
 KUBECTL ?= kubectl
 KUSTOMIZE ?= $(LOCALBIN)/kustomize
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen

@@ -20,6 +20,8 @@ import (
 	"crypto/tls"
 	"flag"
 	"os"
+	"runtime/debug"
+	"time"
 
 	// Import all Kubernetes client auth plugins (e.g. Azure, GCP, OIDC, etc.)
 	// to ensure that exec-entrypoint and run can make use of them.
@@ -29,6 +31,7 @@ import (
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
@@ -39,6 +42,10 @@ import (
 	"github.com/haoperator/ha-operator/internal/workload"
 	// +kubebuilder:scaffold:imports
 )
+
+// defaultGracefulShutdownTimeout is how long a stopping manager waits for running reconciles unless
+// --graceful-shutdown-timeout says otherwise; config/manager's pod grace period is longer.
+const defaultGracefulShutdownTimeout = 30 * time.Second
 
 var (
 	scheme   = runtime.NewScheme()
@@ -58,9 +65,13 @@ func main() {
 	var metricsCertPath, metricsCertName, metricsCertKey string
 	var clusterDomain string
 	var enableLeaderElection bool
+	var leaderElectionNamespace string
+	var gracefulShutdownTimeout, reconcileTimeout time.Duration
+	var allowedServiceTypes string
 	var probeAddr string
 	var secureMetrics bool
 	var enableHTTP2 bool
+	var maxConcurrentReconciles int
 	var tlsOpts []func(*tls.Config)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -68,6 +79,18 @@ func main() {
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager. "+
 			"Enabling this will ensure there is only one active controller manager.")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
+		"The namespace of the leader election Lease. Empty: the namespace the manager runs in, which a manager "+
+			"running outside the cluster does not have, so it must set this.")
+	flag.DurationVar(&gracefulShutdownTimeout, "graceful-shutdown-timeout", defaultGracefulShutdownTimeout,
+		"How long the manager waits on shutdown for running reconciles to finish before it exits. Keep it "+
+			"below the pod's terminationGracePeriodSeconds.")
+	flag.DurationVar(&reconcileTimeout, "reconcile-timeout", 2*time.Minute,
+		"The longest one reconcile may take: its requests are cancelled after that and the app is retried, "+
+			"so that a hung API call cannot hold a worker for ever.")
+	flag.StringVar(&allowedServiceTypes, "allowed-service-types", "ClusterIP,NodePort,LoadBalancer",
+		"Comma-separated Service types apps may ask for in spec.service.type (ClusterIP, NodePort, LoadBalancer); "+
+			"an app asking for another type is refused, naming spec.service.type.")
 	flag.BoolVar(&secureMetrics, "metrics-secure", true,
 		"If set, the metrics endpoint is served securely via HTTPS. Use --metrics-secure=false to use HTTP instead.")
 	flag.StringVar(&clusterDomain, "cluster-domain", workload.DefaultClusterDomain,
@@ -78,6 +101,8 @@ func main() {
 	flag.StringVar(&metricsCertKey, "metrics-cert-key", "tls.key", "The name of the metrics server key file.")
 	flag.BoolVar(&enableHTTP2, "enable-http2", false,
 		"If set, HTTP/2 will be enabled for the metrics server")
+	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
+		"How many apps are reconciled at the same time. One app is never reconciled by two workers at once.")
 	opts := zap.Options{
 		Development: true,
 	}
@@ -85,6 +110,26 @@ func main() {
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+
+	serviceTypes, err := workload.ParseServiceTypes(allowedServiceTypes)
+	if err != nil {
+		setupLog.Error(err, "Invalid --allowed-service-types")
+		os.Exit(1)
+	}
+	if gracefulShutdownTimeout < 0 || reconcileTimeout <= 0 {
+		setupLog.Error(nil, "--graceful-shutdown-timeout must not be negative and --reconcile-timeout must be positive",
+			"graceful-shutdown-timeout", gracefulShutdownTimeout, "reconcile-timeout", reconcileTimeout)
+		os.Exit(1)
+	}
+	memLimit, setMemLimit, err := softMemoryLimit(os.Getenv("GOMEMLIMIT"), os.Getenv(envMemoryLimit))
+	if err != nil {
+		setupLog.Error(err, "Invalid memory limit")
+		os.Exit(1)
+	}
+	if setMemLimit {
+		debug.SetMemoryLimit(memLimit)
+		setupLog.Info("Set the Go runtime's soft memory limit to 90% of the container's", "bytes", memLimit)
+	}
 
 	// if the enable-http2 flag is false (the default), http/2 should be disabled
 	// due to its vulnerabilities. More specifically, disabling http/2 will
@@ -134,31 +179,40 @@ func main() {
 		metricsServerOptions.KeyName = metricsCertKey
 	}
 
-	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsServerOptions,
-		Cache:                  controller.CacheOptions(),
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "9a46c84c.haoperator.dev",
-		// LeaderElectionReleaseOnCancel defines if the leader should step down voluntarily
-		// when the Manager ends. This requires the binary to immediately end when the
-		// Manager is stopped, otherwise, this setting is unsafe. Setting this significantly
-		// speeds up voluntary leader transitions as the new leader don't have to wait
-		// LeaseDuration time first.
-		//
-		// In the default scaffold provided, the program ends immediately after
-		// the manager stops, so would be fine to enable this option. However,
-		// if you are doing or is intended to do any operation such as perform cleanups
-		// after the manager stops then its usage might be unsafe.
-		// LeaderElectionReleaseOnCancel: true,
+	if maxConcurrentReconciles < 1 {
+		setupLog.Error(nil, "--max-concurrent-reconciles must be at least 1", "value", maxConcurrentReconciles)
+		os.Exit(1)
+	}
+	cacheOptions := controller.CacheOptions()
+	cacheOptions.DefaultTransform = stripForCache
+
+	restConfig := ctrl.GetConfigOrDie()
+	// The API server's warnings about the operator's writes (Pod Security, deprecations) become Events
+	// on the app they concern.
+	restConfig.WarningHandlerWithContext = controller.WarningHandler{}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsServerOptions,
+		Cache:                   cacheOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        "9a46c84c.haoperator.dev",
+		LeaderElectionNamespace: leaderElectionNamespace,
+		// The leader steps down as it stops, so that the other replica takes over at once instead of
+		// after the lease expires. Safe because the program ends as soon as the manager returns.
+		LeaderElectionReleaseOnCancel: true,
+		GracefulShutdownTimeout:       &gracefulShutdownTimeout,
+		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles,
+			ReconciliationTimeout: reconcileTimeout},
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to start manager")
 		os.Exit(1)
 	}
 
-	if err := controller.NewReconciler(mgr, clusterDomain).SetupWithManager(mgr); err != nil {
+	reconciler := controller.NewReconciler(mgr, clusterDomain)
+	reconciler.Options.AllowedServiceTypes = serviceTypes
+	if err := reconciler.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "highlyavailableapp")
 		os.Exit(1)
 	}

@@ -40,6 +40,9 @@ const (
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
 	// ReasonConflict: an object the app needs exists and is not owned by the app.
 	ReasonConflict = "Conflict"
+	// ReasonStorageResizeFailed: a claim of the app could not be grown (ControllerResizeError,
+	// NodeResizeError), or its file system waits too long to follow (FileSystemResizePending).
+	ReasonStorageResizeFailed = "StorageResizeFailed"
 	// ReasonApplyFailed: the API server refused a generated object for a reason retrying cannot fix
 	// (invalid, forbidden); the message is the server's, naming the field.
 	ReasonApplyFailed = "ApplyFailed"

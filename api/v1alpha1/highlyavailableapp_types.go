@@ -25,7 +25,7 @@ import (
 )
 
 // AppType selects the controller type the operator generates for an app.
-// +kubebuilder:validation:Enum=Stateless;Stateful
+// +kubebuilder:validation:Enum=Stateless;Stateful;Daemon;Job
 type AppType string
 
 const (
@@ -66,29 +66,54 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.volumeClaimRetention)",message="volumeClaimRetention is only allowed when type is Stateful",fieldPath=".volumeClaimRetention"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.podManagementPolicy)",message="podManagementPolicy is only allowed when type is Stateful",fieldPath=".podManagementPolicy"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.rollout) || !has(self.rollout.partition)",message="partition is only allowed when type is Stateful",fieldPath=".rollout.partition"
-// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.rollout) || !has(self.rollout.maxSurge)",message="maxSurge is only allowed when type is Stateless: a StatefulSet replaces pods in place",fieldPath=".rollout.maxSurge"
-// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.rollout) || !has(self.rollout.maxUnavailable) || self.rollout.maxUnavailable != 0",message="maxUnavailable must be at least 1 when type is Stateful: a StatefulSet replaces pods in place",fieldPath=".rollout.maxUnavailable"
+// +kubebuilder:validation:XValidation:rule="self.type in ['Stateless', 'Daemon'] || !has(self.rollout) || !has(self.rollout.maxSurge)",message="maxSurge is only allowed when type is Stateless or Daemon: a StatefulSet replaces pods in place",fieldPath=".rollout.maxSurge"
+// +kubebuilder:validation:XValidation:rule="self.type in ['Stateless', 'Daemon'] || !has(self.rollout) || !has(self.rollout.maxUnavailable) || self.rollout.maxUnavailable != 0",message="maxUnavailable must be at least 1 when type is Stateful: a StatefulSet replaces pods in place",fieldPath=".rollout.maxUnavailable"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['Stateless', 'Stateful']) || !has(self.template.spec.restartPolicy) || self.template.spec.restartPolicy == 'Always'",message="spec.template.spec.restartPolicy must be Always for Stateless and Stateful apps: their controllers restart pods themselves",fieldPath=".template.spec.restartPolicy"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Stateful' || !has(self.replicas) || self.replicas <= 100",message="spec.replicas must be at most 100 when type is Stateful: every pod carries the DNS name of every ordinal in HA_PEERS",fieldPath=".replicas"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Stateful' || !has(self.autoscaling) || self.autoscaling.maxReplicas <= 100",message="spec.autoscaling.maxReplicas must be at most 100 when type is Stateful: every pod carries the DNS name of every ordinal in HA_PEERS",fieldPath=".autoscaling.maxReplicas"
+// +kubebuilder:validation:XValidation:rule="!has(self.rollout) || !has(self.rollout.partition) || self.rollout.partition <= (has(self.autoscaling) ? self.autoscaling.maxReplicas : (has(self.replicas) ? self.replicas : 3))",message="spec.rollout.partition must not be greater than spec.replicas (spec.autoscaling.maxReplicas with autoscaling): no pod would ever be updated",fieldPath=".rollout.partition"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['Stateless', 'Stateful']) || !has(self.availability) || !has(self.availability.minAvailable) || type(self.availability.minAvailable) != int || (has(self.autoscaling) && has(self.autoscaling.minReplicas) ? (self.autoscaling.minReplicas < 2 || self.availability.minAvailable < self.autoscaling.minReplicas) : ((has(self.replicas) ? self.replicas : 3) < 2 || self.availability.minAvailable < (has(self.replicas) ? self.replicas : 3)))",message="spec.availability.minAvailable must be less than spec.replicas (spec.autoscaling.minReplicas with autoscaling): a budget that lets no pod go blocks every node drain",fieldPath=".availability.minAvailable"
+// +kubebuilder:validation:XValidation:rule="!(self.type in ['Stateless', 'Stateful']) || !has(self.availability) || !has(self.availability.minAvailable) || type(self.availability.minAvailable) == int || !self.availability.minAvailable.matches('^[0-9]{1,3}%$') || (has(self.autoscaling) && has(self.autoscaling.minReplicas) ? (self.autoscaling.minReplicas < 2 || int(self.availability.minAvailable.split('%')[0]) * self.autoscaling.minReplicas <= 100 * (self.autoscaling.minReplicas - 1)) : ((has(self.replicas) ? self.replicas : 3) < 2 || int(self.availability.minAvailable.split('%')[0]) * (has(self.replicas) ? self.replicas : 3) <= 100 * ((has(self.replicas) ? self.replicas : 3) - 1)))",message="spec.availability.minAvailable: this percentage of spec.replicas (spec.autoscaling.minReplicas with autoscaling), rounded up, keeps every pod: a budget that lets no pod go blocks every node drain",fieldPath=".availability.minAvailable"
+// +kubebuilder:validation:XValidation:rule="!has(self.autoscaling) || has(self.autoscaling.minReplicas) || (has(self.replicas) ? self.replicas : 3) <= self.autoscaling.maxReplicas",message="spec.autoscaling.maxReplicas must not be below spec.replicas, the autoscaler's minimum when autoscaling.minReplicas is not set",fieldPath=".autoscaling.maxReplicas"
+// +kubebuilder:validation:XValidation:rule="!has(self.service) || !has(self.service.ports) || self.service.ports.all(p, !has(p.nodePort) || p.nodePort == 0 || (has(self.service.type) && self.service.type in ['NodePort', 'LoadBalancer']))",message="spec.service.ports[].nodePort is only allowed when spec.service.type is NodePort or LoadBalancer",fieldPath=".service.ports"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Daemon' || !has(self.replicas)",message="replicas is not allowed when type is Daemon: a DaemonSet runs one pod on every node its template selects",fieldPath=".replicas"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Daemon' || !has(self.autoscaling)",message="autoscaling is not allowed when type is Daemon: a DaemonSet runs one pod on every node its template selects",fieldPath=".autoscaling"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Daemon' || !has(self.rollout) || !has(self.rollout.maxSurge) || !(self.rollout.maxSurge == 0 || self.rollout.maxSurge == '0%') || (has(self.rollout.maxUnavailable) && !(self.rollout.maxUnavailable == 0 || self.rollout.maxUnavailable == '0%'))",message="maxSurge and maxUnavailable cannot both be 0 when type is Daemon: the update could not replace any pod",fieldPath=".rollout.maxSurge"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.replicas)",message="replicas is not allowed when type is Job: use job.parallelism",fieldPath=".replicas"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.autoscaling)",message="autoscaling is not allowed when type is Job: use job.parallelism",fieldPath=".autoscaling"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.service)",message="service is not allowed when type is Job: a run serves no traffic",fieldPath=".service"
+// +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.template.spec.restartPolicy) || self.template.spec.restartPolicy != 'Always'",message="restartPolicy Always is not allowed when type is Job: use OnFailure (the default) or Never",fieldPath=".template.spec.restartPolicy"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Job' || !has(self.job)",message="job is only allowed when type is Job",fieldPath=".job"
+// +kubebuilder:validation:XValidation:rule="!has(self.job) || !has(self.job.podFailurePolicy) || (has(self.template.spec.restartPolicy) && self.template.spec.restartPolicy == 'Never')",message="job.podFailurePolicy needs restartPolicy Never",fieldPath=".template.spec.restartPolicy"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.rollout) || !has(self.rollout.strategy) || self.rollout.strategy != 'ZoneByZone'",message="strategy ZoneByZone is only allowed when type is Stateful: a Deployment's rolling update already surges new pods before it removes old ones",fieldPath=".rollout.strategy"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.availability) || !has(self.availability.rebalance) || !self.availability.rebalance",message="rebalance is only allowed when type is Stateless: a Stateful pod comes back where its volume is",fieldPath=".availability.rebalance"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.availability) || !has(self.availability.surgeOnDrain)",message="surgeOnDrain is only allowed when type is Stateless: a StatefulSet cannot run a pod twice",fieldPath=".availability.surgeOnDrain"
 type HighlyAvailableAppSpec struct {
-	// type selects the controller type: Stateless (a Deployment) or Stateful (a StatefulSet with a
-	// headless Service and volume claims). It cannot be changed once set: delete and re-create the app.
+	// type selects the controller type: Stateless (a Deployment), Stateful (a StatefulSet with a
+	// headless Service and volume claims), Daemon (a DaemonSet: one pod on every node the template
+	// selects) or Job (a Job that runs to completion, or a CronJob with job.schedule). It cannot be
+	// changed once set: delete and re-create the app.
 	// +kubebuilder:default=Stateless
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="type is immutable: delete and re-create the app to change it"
 	// +optional
 	Type AppType `json:"type,omitempty"`
 
-	// replicas is the number of pods. 1 is allowed but reported as not highly available. It is left
-	// to the HorizontalPodAutoscaler while autoscaling is set.
-	// +kubebuilder:default=3
+	// replicas is the number of pods; 3 when unset. 1 is allowed but reported as not highly
+	// available. It is left to the HorizontalPodAutoscaler while autoscaling is set. At most 1000, and
+	// at most 100 for a Stateful app, whose pods each carry the DNS name of every ordinal (HA_PEERS).
+	// Not allowed for Daemon (one pod per node) and Job (see job.parallelism).
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=1000
 	// +optional
 	Replicas *int32 `json:"replicas,omitempty"`
 
 	// template describes the pods, as in a Deployment. The operator adds its labels, topology spread,
 	// a preStop delay and a termination grace period where the template sets none.
 	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:XValidation:rule="self.spec.containers.all(c, size(c.name) > 0)",message="spec.template.spec.containers[].name must not be empty",fieldPath=".spec.containers"
+	// +kubebuilder:validation:XValidation:rule="self.spec.containers.all(c, has(c.image) && size(c.image) > 0)",message="spec.template.spec.containers[].image must not be empty",fieldPath=".spec.containers"
+	// +kubebuilder:validation:XValidation:rule="!has(self.spec.initContainers) || self.spec.initContainers.all(c, has(c.image) && size(c.image) > 0)",message="spec.template.spec.initContainers[].image must not be empty",fieldPath=".spec.initContainers"
+	// +kubebuilder:validation:XValidation:rule="!has(self.metadata) || !has(self.metadata.labels) || self.metadata.labels.all(k, k.matches('^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$'))",message="spec.template.metadata.labels: keys must be qualified names such as tier or example.com/tier",fieldPath=".metadata.labels"
 	Template corev1.PodTemplateSpec `json:"template"`
 
 	// service configures the Service in front of the pods. Stateful apps always also get a headless
@@ -101,6 +126,7 @@ type HighlyAvailableAppSpec struct {
 	// +listType=map
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:XValidation:rule="self.all(s, self.exists_one(t, t.mountPath == s.mountPath))",message="spec.storage[].mountPath must be unique: two volumes cannot be mounted at the same path"
 	// +optional
 	Storage []StorageSpec `json:"storage,omitempty"`
 
@@ -127,6 +153,11 @@ type HighlyAvailableAppSpec struct {
 	// autoscaling adds a HorizontalPodAutoscaler; the operator then leaves the replica count to it.
 	// +optional
 	Autoscaling *AutoscalingSpec `json:"autoscaling,omitempty"`
+
+	// job configures the runs of a Job app: completions, parallelism, limits and, with schedule, a
+	// CronJob. Job only.
+	// +optional
+	Job *JobSpec `json:"job,omitempty"`
 }
 
 // PodManagementPolicy is the StatefulSet's pod management policy.
@@ -143,6 +174,12 @@ type ServiceSpec struct {
 	// ports are the Service's ports. Empty: one port per named or numbered containerPort of every
 	// container, each targeting that container port.
 	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:XValidation:rule="self.all(p, p.port >= 1 && p.port <= 65535)",message="spec.service.ports[].port must be between 1 and 65535"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.nodePort) || (p.nodePort >= 0 && p.nodePort <= 65535))",message="spec.service.ports[].nodePort must be between 1 and 65535 (0 lets the cluster choose)"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, self.exists_one(q, q.port == p.port && (has(q.protocol) ? (q.protocol == 'UDP' ? 1 : (q.protocol == 'SCTP' ? 2 : 0)) : 0) == (has(p.protocol) ? (p.protocol == 'UDP' ? 1 : (p.protocol == 'SCTP' ? 2 : 0)) : 0)))",message="spec.service.ports[].port must be unique for each protocol"
+	// +kubebuilder:validation:XValidation:rule="self.all(p, !has(p.nodePort) || p.nodePort == 0 || self.exists_one(q, has(q.nodePort) && q.nodePort == p.nodePort && (has(q.protocol) ? (q.protocol == 'UDP' ? 1 : (q.protocol == 'SCTP' ? 2 : 0)) : 0) == (has(p.protocol) ? (p.protocol == 'UDP' ? 1 : (p.protocol == 'SCTP' ? 2 : 0)) : 0)))",message="spec.service.ports[].nodePort must be unique for each protocol"
+	// +kubebuilder:validation:XValidation:rule="size(self) < 2 || self.all(p, has(p.name) && size(p.name) > 0)",message="spec.service.ports[].name is required when there is more than one port"
 	// +optional
 	Ports []corev1.ServicePort `json:"ports,omitempty"`
 }
@@ -208,6 +245,8 @@ type AvailabilitySpec struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^([0-9]|[1-9][0-9]|100)%$')",message="a percentage must be at most 100%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self != 0 : !self.matches('^0+%$')",message="must be at least 1 (or 1%): a disruption budget that lets no pod go blocks every node drain"
 	// +optional
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
@@ -216,6 +255,7 @@ type AvailabilitySpec struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^([0-9]|[1-9][0-9])%$')",message="a percentage must be below 100%: a disruption budget that lets no pod go blocks every node drain"
 	// +optional
 	MinAvailable *intstr.IntOrString `json:"minAvailable,omitempty"`
 
@@ -236,9 +276,10 @@ type AvailabilitySpec struct {
 	PreStopDelaySeconds *int32 `json:"preStopDelaySeconds,omitempty"`
 
 	// terminationGracePeriodSeconds is used when the template sets none: the preStop delay plus this
-	// long for the app to shut down. Defaults to 30.
+	// long for the app to shut down. Defaults to 30, at most 86400 (a day).
 	// +kubebuilder:default=30
 	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=86400
 	// +optional
 	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
 
@@ -277,6 +318,7 @@ const (
 )
 
 // RolloutSpec configures updates and rollbacks.
+// +kubebuilder:validation:XValidation:rule="!has(self.maxSurge) || !(type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge.matches('^0+%$')) || (has(self.maxUnavailable) && !(type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable.matches('^0+%$')))",message="maxSurge and maxUnavailable cannot both be 0 (maxUnavailable defaults to 0): an update could never replace a pod",fieldPath=".maxSurge"
 // +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || !has(self.minReadySeconds) || self.progressDeadlineSeconds > self.minReadySeconds",message="progressDeadlineSeconds must be greater than minReadySeconds",fieldPath=".progressDeadlineSeconds"
 // +kubebuilder:validation:XValidation:rule="!has(self.strategy) || self.strategy != 'ZoneByZone' || !has(self.partition)",message="partition cannot be set with strategy ZoneByZone: the update goes by zone, not by ordinal",fieldPath=".partition"
 type RolloutSpec struct {
@@ -293,6 +335,7 @@ type RolloutSpec struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^([0-9]|[1-9][0-9]|100)%$')",message="a percentage must be at most 100%"
 	// +optional
 	MaxSurge *intstr.IntOrString `json:"maxSurge,omitempty"`
 
@@ -302,6 +345,7 @@ type RolloutSpec struct {
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=8
 	// +kubebuilder:validation:XValidation:rule="type(self) == int ? self >= 0 : self.matches('^[0-9]+%$')",message="must be a non-negative integer or a percentage such as 25%"
+	// +kubebuilder:validation:XValidation:rule="type(self) == int || !self.matches('^[0-9]+%$') || self.matches('^([0-9]|[1-9][0-9]|100)%$')",message="a percentage must be at most 100%"
 	// +optional
 	MaxUnavailable *intstr.IntOrString `json:"maxUnavailable,omitempty"`
 
@@ -374,8 +418,9 @@ type AutoscalingSpec struct {
 	// +optional
 	MinReplicas *int32 `json:"minReplicas,omitempty"`
 
-	// maxReplicas is the upper bound.
+	// maxReplicas is the upper bound: at most 1000, and at most 100 for a Stateful app.
 	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000
 	MaxReplicas int32 `json:"maxReplicas"`
 
 	// targetCPUUtilizationPercentage is the average CPU utilization, as a percentage of the pods'
@@ -427,7 +472,7 @@ type ZoneLoss struct {
 
 // WorkloadReference names the object that runs the app's pods.
 type WorkloadReference struct {
-	// kind is Deployment or StatefulSet.
+	// kind is Deployment, StatefulSet, DaemonSet, Job or CronJob.
 	Kind string `json:"kind"`
 	// name of the object, in the app's namespace.
 	Name string `json:"name"`
@@ -502,6 +547,16 @@ type HighlyAvailableAppStatus struct {
 	// +optional
 	Nodes int32 `json:"nodes,omitempty"`
 
+	// daemon holds the DaemonSet's figures of a Daemon app: eligible nodes, misscheduled pods and the
+	// share of eligible nodes covered.
+	// +optional
+	Daemon *DaemonStatus `json:"daemon,omitempty"`
+
+	// job holds the runs of a Job app: the current run and, for a CronJob, the last scheduled and
+	// the last successful run.
+	// +optional
+	Job *JobStatus `json:"job,omitempty"`
+
 	// zoneLoss says whether the app keeps at least its disruption budget's minimum of ready pods if
 	// the zone holding most of its ready pods is lost (on a cluster with one zone: the node). Absent
 	// while no pod is ready.
@@ -523,6 +578,9 @@ type HighlyAvailableAppStatus struct {
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Resilience",type=string,JSONPath=`.status.resilience`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a lower-case letter and hold only lower-case letters, digits and '-' (no dots): it names the app's Services"
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is a label value on every generated object"
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.type) || self.spec.type != 'Stateful' || size(self.metadata.name) <= 52",message="metadata.name must be at most 52 characters when type is Stateful: the StatefulSet's pods carry the label controller-revision-hash=<name>-<hash of up to 10 characters>, at most 63 characters"
 
 // HighlyAvailableApp is one application run highly available: the operator turns it into a
 // Deployment or a StatefulSet with Services, a PodDisruptionBudget and HA defaults, keeps its revision

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -90,6 +91,9 @@ type snapshot struct {
 	revs     []appsv1.ControllerRevision
 	pods     []corev1.Pod
 	zones    map[string]string // node name → zone
+	// jobs are a Job app's runs, cronJob its CronJob when it is scheduled.
+	jobs    []batchv1.Job
+	cronJob *batchv1.CronJob
 }
 
 // tree renders the app's tree into w.
@@ -116,6 +120,11 @@ func (s *session) read(ctx context.Context, name string) (*snapshot, error) {
 	if snap.pods, err = s.pods(ctx, app); err != nil {
 		return nil, err
 	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		if err := s.readRuns(ctx, snap); err != nil {
+			return nil, err
+		}
+	}
 	for _, p := range snap.pods {
 		node := p.Spec.NodeName
 		if node == "" {
@@ -138,8 +147,14 @@ func (s *session) read(ctx context.Context, name string) (*snapshot, error) {
 // workload is the app's Deployment or StatefulSet, nil when it does not exist (yet).
 func (s *session) workload(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (client.Object, error) {
 	kind, name := kindDeployment, app.Name
-	if app.Spec.AppType() == appsv1alpha1.Stateful {
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
 		kind = kindStatefulSet
+	case appsv1alpha1.Daemon:
+		kind = kindDaemonSet
+	case appsv1alpha1.Job:
+		// A Job app's runs are read by readRuns.
+		return nil, nil
 	}
 	if ref := app.Status.Workload; ref != nil {
 		kind, name = ref.Kind, ref.Name
@@ -148,6 +163,8 @@ func (s *session) workload(ctx context.Context, app *appsv1alpha1.HighlyAvailabl
 	switch kind {
 	case kindStatefulSet:
 		obj = &appsv1.StatefulSet{}
+	case kindDaemonSet:
+		obj = &appsv1.DaemonSet{}
 	default:
 		obj = &appsv1.Deployment{}
 	}
@@ -177,24 +194,31 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 		age(now, app.CreationTimestamp), state.Reason,
 	}}
 	parent := root
-	if snap.workload != nil {
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		root.children = runNodes(snap, now)
+	} else if snap.workload != nil {
 		wl := workloadNode(snap.workload, now)
 		root.children = append(root.children, wl)
 		parent = wl
 	} else {
 		kind := kindDeployment
-		if app.Spec.AppType() == appsv1alpha1.Stateful {
+		switch app.Spec.AppType() {
+		case appsv1alpha1.Stateful:
 			kind = kindStatefulSet
+		case appsv1alpha1.Daemon:
+			kind = kindDaemonSet
 		}
 		root.children = append(root.children, &treeNode{cells: []string{
 			kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet",
 		}})
 	}
-	revNodes, err := revisionNodes(snap, now)
-	if err != nil {
-		return err
+	if app.Spec.AppType() != appsv1alpha1.Job {
+		revNodes, err := revisionNodes(snap, now)
+		if err != nil {
+			return err
+		}
+		parent.children = append(parent.children, revNodes...)
 	}
-	parent.children = append(parent.children, revNodes...)
 
 	var rows [][]string
 	var walk func(n *treeNode, prefix, childPrefix string)
@@ -244,8 +268,12 @@ func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 	if state.Message != "" {
 		line("Message", state.Message)
 	}
-	line("Replicas", fmt.Sprintf("%d desired | %d ready | %d updated | %d available",
-		app.Spec.DesiredReplicas(), st.ReadyReplicas, st.UpdatedReplicas, st.AvailableReplicas))
+	if label, value, ok := shapeSummary(app); ok {
+		line(label, value)
+	} else {
+		line("Replicas", fmt.Sprintf("%d desired | %d ready | %d updated | %d available",
+			app.Spec.DesiredReplicas(), st.ReadyReplicas, st.UpdatedReplicas, st.AvailableReplicas))
+	}
 	revs := fmt.Sprintf("serving %s | spec %s", revisionNumber(st.CurrentRevision), revisionNumber(st.UpdateRevision))
 	if st.LastFailedRevision != 0 {
 		revs += fmt.Sprintf(" | last failed %d", st.LastFailedRevision)
@@ -312,6 +340,8 @@ func workloadNode(obj client.Object, now time.Time) *treeNode {
 			"StatefulSet/" + wl.Name, status, fmt.Sprintf("%d/%d", wl.Status.ReadyReplicas, replicas(wl.Spec.Replicas)),
 			"", "", age(now, wl.CreationTimestamp), info,
 		}}
+	case *appsv1.DaemonSet:
+		return daemonSetNode(wl, now)
 	}
 	return &treeNode{cells: []string{obj.GetName(), "", "", "", "", "", ""}}
 }
@@ -361,6 +391,9 @@ func revisionNodes(snap *snapshot, now time.Time) ([]*treeNode, error) {
 			age(now, cr.CreationTimestamp), info,
 		}}
 		n.children = podNodes(pods, snap.zones, now)
+		if app.Spec.AppType() == appsv1alpha1.Daemon {
+			sortByNode(n.children)
+		}
 		nodes = append(nodes, n)
 	}
 	var unknown []corev1.Pod

@@ -11,12 +11,9 @@ import (
 	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// phase and appState are the operator's own definitions (status.StateOf), so that the plugin and
+// appState and the phases are the operator's own definitions (status.StateOf), so that the plugin and
 // the operator's metrics never disagree on where an app stands.
-type (
-	phase    = status.Phase
-	appState = status.State
-)
+type appState = status.State
 
 const (
 	phaseReady       = status.PhaseReady
@@ -103,8 +100,11 @@ func (s *session) timedOut(name string, timeout time.Duration) error {
 // progressLine says what the rollout waits for, in kubectl rollout status's words.
 func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 	st := app.Status
-	desired := app.Spec.DesiredReplicas()
+	desired, counted := desiredPods(app)
 	switch {
+	case !counted:
+		// A Job app's progress is its run's, which the message tells.
+		return runLine(app, state)
 	case state.Reason == appsv1alpha1.ReasonObservingGeneration:
 		return fmt.Sprintf("Waiting for %q: %s...", app.Name, state.Message)
 	case st.UpdatingZone != "" && st.UpdatedReplicas < desired:

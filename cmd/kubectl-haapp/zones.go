@@ -37,6 +37,9 @@ func zoneProgress(snap *snapshot) string {
 		target = wl.Spec.Template.Labels[rollout.LabelRevisionHash]
 	case *appsv1.StatefulSet:
 		target = wl.Spec.Template.Labels[rollout.LabelRevisionHash]
+	default:
+		// A DaemonSet runs one pod per node and a Job's pods run to completion: no zone progress.
+		return ""
 	}
 	type counts struct{ pods, ready, updated int }
 	byZone := map[string]*counts{}

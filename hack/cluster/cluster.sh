@@ -10,7 +10,8 @@
 #   status              check every process, the API server and that every node is Ready
 #   zone-down ZONE      stop the kwok of ZONE: its nodes stop heartbeating, as in a zone outage
 #   zone-up ZONE        start the kwok of ZONE again and wait for its nodes to be Ready
-#   operator-start      run bin/manager against the cluster in the background (log in the state dir)
+#   operator-start      run bin/manager against the cluster in the background (log in the state dir),
+#                       as the operator's own ServiceAccount with exactly the RBAC of config/rbac
 #   operator-stop [--kill]  stop the operator (SIGTERM, or SIGKILL with --kill)
 #   logs [LINES]        print the last LINES (default 100) of every log of the cluster
 #   env                 print the export line for the cluster's kubeconfig
@@ -31,6 +32,9 @@ HERE=$ROOT/hack/cluster
 BIN_DIR=${BIN_DIR:-$ROOT/bin}
 KUBECTL=${KUBECTL:-kubectl}
 MANAGER_BIN=${MANAGER_BIN:-$BIN_DIR/manager}
+# Where config/default installs the operator: its namespace and the prefix of its objects' names.
+OPERATOR_NAMESPACE=ha-operator-system
+OPERATOR_SERVICE_ACCOUNT=ha-operator-controller-manager
 
 CLUSTER_NAME=${CLUSTER_NAME:-demo}
 CLUSTER_DIR=${CLUSTER_DIR:-$ROOT/.cluster/$CLUSTER_NAME}
@@ -70,6 +74,7 @@ PKI=$CLUSTER_DIR/pki
 LOGS=$CLUSTER_DIR/logs
 PIDS=$CLUSTER_DIR/pids
 KUBECONFIG_FILE=$CLUSTER_DIR/kubeconfig
+OPERATOR_KUBECONFIG=$CLUSTER_DIR/operator.kubeconfig
 
 log() { printf '[cluster %s] %s\n' "$CLUSTER_NAME" "$*" >&2; }
 die() {
@@ -98,7 +103,9 @@ wait_process() {
 	shift 2
 	local deadline=$((SECONDS + timeout))
 	until "$@" >/dev/null 2>&1; do
-		if ! pid_of "$name" >/dev/null; then
+		# The pid just recorded, not pid_of: between fork and exec the child still has the shell's
+		# command line, without the state dir that pid_of looks for.
+		if ! running "$(<"$PIDS/$name.pid")"; then
 			log "$name exited; the end of $LOGS/$name.log:"
 			tail -n 20 "$LOGS/$name.log" >&2
 			return 1
@@ -267,6 +274,7 @@ start_apiserver() {
 		--service-account-signing-key-file "$PKI/service-account.key" \
 		--service-cluster-ip-range 10.96.0.0/16 \
 		--authorization-mode RBAC \
+		--enable-admission-plugins OwnerReferencesPermissionEnforcement \
 		--allow-privileged=true \
 		--enable-priority-and-fairness=false \
 		--profiling=false \
@@ -535,23 +543,65 @@ cmd_zone_up() {
 
 operator_healthy() { curl -sf "http://127.0.0.1:$OPERATOR_HEALTH_PORT/readyz"; }
 
+# operator_identity installs the operator's ServiceAccount and RBAC as config/default does (config/rbac
+# in its namespace, names prefixed) and writes a kubeconfig with a token of that ServiceAccount, so
+# that the operator runs with exactly the permissions it ships with: a rule missing from config/rbac
+# fails here as it would in a real cluster.
+operator_identity() {
+	local kustomization token
+	kustomization=$(mktemp -d)
+	cat >"$kustomization/kustomization.yaml" <<EOF
+namespace: $OPERATOR_NAMESPACE
+namePrefix: ha-operator-
+resources:
+- $(realpath --relative-to="$kustomization" "$ROOT/config/rbac")
+EOF
+	kubectl_ create namespace "$OPERATOR_NAMESPACE" --dry-run=client -o yaml | kubectl_ apply -f - >/dev/null
+	"$KUBECTL" kustomize "$kustomization" | kubectl_ apply --server-side --force-conflicts -f - >/dev/null
+	rm -rf "$kustomization"
+	token=$(kubectl_ create token "$OPERATOR_SERVICE_ACCOUNT" -n "$OPERATOR_NAMESPACE" --duration 48h)
+	cat >"$OPERATOR_KUBECONFIG" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: ha-operator-$CLUSTER_NAME
+  cluster:
+    server: https://127.0.0.1:$APISERVER_PORT
+    certificate-authority: $PKI/ca.crt
+users:
+- name: $OPERATOR_SERVICE_ACCOUNT
+  user:
+    token: $token
+contexts:
+- name: ha-operator-$CLUSTER_NAME
+  context:
+    cluster: ha-operator-$CLUSTER_NAME
+    namespace: $OPERATOR_NAMESPACE
+    user: $OPERATOR_SERVICE_ACCOUNT
+current-context: ha-operator-$CLUSTER_NAME
+EOF
+	chmod 600 "$OPERATOR_KUBECONFIG"
+}
+
 cmd_operator_start() {
-	[[ -x $MANAGER_BIN ]] || die "missing $MANAGER_BIN: go build -o bin/manager ./cmd"
+	[[ -x $MANAGER_BIN ]] || die "missing $MANAGER_BIN: go build -o $MANAGER_BIN ./cmd"
 	pid_of kube-apiserver >/dev/null || die "the cluster is not running: hack/cluster/cluster.sh up"
 	if pid_of operator >/dev/null; then
 		log "operator already running"
 		return
 	fi
+	operator_identity
 	# The state dir in the command line marks the process as this cluster's (see pid_of).
 	# shellcheck disable=SC2086
-	KUBECONFIG=$KUBECONFIG_FILE start_process operator "$MANAGER_BIN" \
-		--kubeconfig "$KUBECONFIG_FILE" \
+	KUBECONFIG=$OPERATOR_KUBECONFIG start_process operator "$MANAGER_BIN" \
+		--kubeconfig "$OPERATOR_KUBECONFIG" \
 		--leader-elect=false \
+		--leader-election-namespace "$OPERATOR_NAMESPACE" \
 		--metrics-bind-address 0 \
 		--health-probe-bind-address "127.0.0.1:$OPERATOR_HEALTH_PORT" \
 		${OPERATOR_ARGS:-}
 	wait_process operator 60 operator_healthy
-	log "operator running (pid $(pid_of operator), log $LOGS/operator.log)"
+	log "operator running as ServiceAccount $OPERATOR_NAMESPACE/$OPERATOR_SERVICE_ACCOUNT (pid $(pid_of operator), log $LOGS/operator.log)"
 }
 
 cmd_operator_stop() {

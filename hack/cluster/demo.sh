@@ -32,7 +32,7 @@ up() {
 	echo "Applying config/samples..."
 	"$KUBECTL" apply -k "$ROOT/config/samples"
 	echo "Waiting for the samples to be Ready (up to $READY_TIMEOUT)..."
-	if ! "$KUBECTL" wait --for condition=Ready --timeout "$READY_TIMEOUT" haapp/nginx haapp/cassandra; then
+	if ! "$KUBECTL" wait --for condition=Ready --timeout "$READY_TIMEOUT" haapp/nginx haapp/cassandra haapp/pi haapp/weave-net; then
 		"$KUBECTL" get haapp,pods -o wide
 		echo "The samples did not become Ready; the operator's log: $CLUSTER_DIR/logs/operator.log" >&2
 		exit 1

@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # e2e.sh runs the end-to-end suite (test/e2e) on a local cluster of its own (CLUSTER_NAME=e2e: its
 # own state dir and ports, so a running demo is left alone). It starts the cluster, runs the suite
-# (which installs the CRD and runs bin/manager as a local process), and stops everything whatever the
-# outcome; when the suite fails, the logs of the operator and of the cluster are printed.
-# `make test-e2e` builds bin/manager and the cluster's binaries, then runs this.
+# (which installs the CRD and runs the operator, MANAGER_BIN or bin/manager, as a local process),
+# and stops everything whatever the outcome; when the suite fails, the logs of the operator and of
+# the cluster are printed. `make test-e2e` builds the operator (MANAGER_BIN, default bin/manager)
+# and the cluster's binaries, then runs this.
 #
 # Settings (environment): E2E_TIMEOUT (go test -timeout, default 25m); E2E_GINKGO_ARGS (extra
-# Ginkgo flags, e.g. "-ginkgo.focus=zone"); KEEP_CLUSTER=1 leaves the cluster running afterwards;
-# MANAGER_BIN (the operator binary, default bin/manager) and CLUSTER_PORT_BASE are passed on to
-# cluster.sh.
+# Ginkgo flags, e.g. "-ginkgo.focus=zone"); KEEP_CLUSTER=1 leaves the cluster running afterwards.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)

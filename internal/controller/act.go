@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,8 +40,13 @@ func (e *applyError) Unwrap() error { return e.err }
 // that the history is written before the workload changes), then claims, the StatefulSet being
 // re-created, the pods' deletion costs (before a scale-in), the objects, the deletes, the pods to
 // delete and, last, pruning. It returns the Events of what it did, to be emitted after the status.
-func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) ([]decide.Event, error) {
-	var events []decide.Event
+func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) (events []decide.Event, err error) {
+	ctx, warned := collectWarnings(ctx)
+	defer func() {
+		for _, text := range warned.all() {
+			events = append(events, decide.Event{Type: corev1.EventTypeWarning, Reason: ReasonAPIWarning, Action: "Apply", Message: text})
+		}
+	}()
 	note := func(reason, action, format string, args ...any) {
 		events = append(events, decide.Event{Type: corev1.EventTypeNormal, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
 	}
@@ -79,7 +85,7 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	}
 	for _, d := range plan.Apply {
 		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-			return events, &applyError{"apply " + d.Ref.String(), err}
+			return events, &applyError{"apply " + d.String(), err}
 		}
 		if d.Create {
 			note(decide.ReasonCreated, "Create", "created %s", d.Ref)
@@ -92,10 +98,14 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	}
 	for _, d := range plan.Delete {
 		uid := d.Object.GetUID()
-		if err := r.Delete(ctx, d.Object, client.Preconditions{UID: &uid}); client.IgnoreNotFound(err) != nil {
+		opts := []client.DeleteOption{client.Preconditions{UID: &uid}}
+		if d.Background {
+			opts = append(opts, client.PropagationPolicy(metav1.DeletePropagationBackground))
+		}
+		if err := r.Delete(ctx, d.Object, opts...); client.IgnoreNotFound(err) != nil {
 			return events, &applyError{"delete " + d.Ref.String(), err}
 		}
-		note(decide.ReasonDeleted, "Delete", "deleted %s: no longer needed", d.Ref)
+		note(decide.ReasonDeleted, "Delete", "deleted %s: %s", d.Ref, d.Why)
 	}
 	for _, d := range plan.DeletePods {
 		uid := d.Pod.UID

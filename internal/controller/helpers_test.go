@@ -159,7 +159,7 @@ func podOwner(app *appsv1alpha1.HighlyAvailableApp, hash string, labels map[stri
 	key := client.ObjectKey{Namespace: app.Namespace, Name: app.Name}
 	if app.Spec.AppType() == appsv1alpha1.Stateful {
 		sts := statefulSet(key)
-		return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name, UID: sts.UID, Controller: ptr.To(true)}
+		return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name, UID: sts.UID, Controller: new(true)}
 	}
 	d := deployment(key)
 	rs := &appsv1.ReplicaSet{}
@@ -167,7 +167,7 @@ func podOwner(app *appsv1alpha1.HighlyAvailableApp, hash string, labels map[stri
 	if err := k8sClient.Get(ctx, rsKey, rs); apierrors.IsNotFound(err) {
 		rs = &appsv1.ReplicaSet{
 			ObjectMeta: metav1.ObjectMeta{Name: rsKey.Name, Namespace: app.Namespace, Labels: labels,
-				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: ptr.To(true)}}},
+				OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d.Name, UID: d.UID, Controller: new(true)}}},
 			Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](0), Selector: &metav1.LabelSelector{MatchLabels: labels},
 				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "c"}}}}},
@@ -175,7 +175,7 @@ func podOwner(app *appsv1alpha1.HighlyAvailableApp, hash string, labels map[stri
 		ExpectWithOffset(2, k8sClient.Create(ctx, rs)).To(Succeed())
 	}
 	// The operator's cache must have seen the ReplicaSet before it judges the pod.
-	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: ptr.To(true)}
+	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: new(true)}
 }
 
 // templateHash is the revision hash the operator put on the workload's template.

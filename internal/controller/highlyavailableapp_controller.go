@@ -25,6 +25,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -66,17 +67,24 @@ type HighlyAvailableAppReconciler struct {
 }
 
 // +kubebuilder:rbac:groups=apps.haoperator.dev,resources=highlyavailableapps,verbs=get;list;watch
-// +kubebuilder:rbac:groups=apps.haoperator.dev,resources=highlyavailableapps/status,verbs=get;update;patch
-// +kubebuilder:rbac:groups=apps,resources=deployments;statefulsets;controllerrevisions,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=apps.haoperator.dev,resources=highlyavailableapps/status,verbs=patch
+// +kubebuilder:rbac:groups=apps.haoperator.dev,resources=highlyavailableapps/finalizers,verbs=update
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=apps,resources=controllerrevisions,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=apps,resources=replicasets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get;list;watch;create;patch
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
-// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=autoscaling,resources=horizontalpodautoscalers,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=list
 
 // Reconcile brings one app's objects to what its spec asks for and reports what it observes, in four
 // steps: observe (reads only), decide (pure: the whole plan), act (writes, decides nothing), report
@@ -110,8 +118,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	if problem != nil && plan.Problem == nil {
 		plan.Problem = problem
 	}
-	next := status.Compute(status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods,
-		ClusterZones: plan.ClusterZones, Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: metav1.NewTime(in.Now)})
+	next := report(app, &plan, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
 	if err := r.patchStatus(ctx, app, next); err != nil {
 		return ctrl.Result{}, err
@@ -123,9 +130,38 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	recordAppState(app)
 	r.log(ctx).V(1).Info("reconciled", "ready", next.ReadySummary, "revision", next.CurrentRevision, "resilience", next.Resilience)
 	if requeue {
-		return ctrl.Result{Requeue: true}, nil
+		// Someone else wrote the object a moment before: look again soon, without an error.
+		return ctrl.Result{RequeueAfter: conflictRetry}, nil
 	}
 	return ctrl.Result{RequeueAfter: plan.Requeue}, nil
+}
+
+// conflictRetry is how soon a reconcile whose write met a conflict (409, AlreadyExists) runs again.
+const conflictRetry = 200 * time.Millisecond
+
+// report computes the app's status from the plan, as its type reads it.
+func report(app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	switch {
+	case plan.Job != nil:
+		in := *plan.Job
+		in.Problem, in.Now = plan.Problem, now
+		return status.ComputeJob(in)
+	case plan.CronJob != nil:
+		in := *plan.CronJob
+		in.Problem, in.Now = plan.Problem, now
+		return status.ComputeCronJob(in)
+	}
+	in := status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods, ClusterZones: plan.ClusterZones,
+		Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: now}
+	if app.Spec.AppType() == appsv1alpha1.Daemon {
+		return status.ComputeDaemon(in, plan.Misscheduled)
+	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		// A Job app refused before its runs were looked at (a policy, a revision that cannot be
+		// recorded).
+		return status.ComputeJob(status.JobInput{App: app, Problem: plan.Problem, Now: now})
+	}
+	return status.Compute(in)
 }
 
 func (r *HighlyAvailableAppReconciler) log(ctx context.Context) logr.Logger {
@@ -150,6 +186,13 @@ func (r *HighlyAvailableAppReconciler) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// onlyCreates lets through only the arrival of an object.
+var onlyCreates = predicate.Funcs{
+	UpdateFunc:  func(event.UpdateEvent) bool { return false },
+	DeleteFunc:  func(event.DeleteEvent) bool { return false },
+	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
 // SetupWithManager watches the apps and everything they own. Pods are owned by ReplicaSets or
@@ -189,13 +232,14 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
 		Owns(&appsv1.ControllerRevision{}).
-		Watches(&corev1.Pod{}, podToApp).
+		Owns(&appsv1.DaemonSet{}).
+		Owns(&batchv1.Job{}).
+		Owns(&batchv1.CronJob{}).
+		Watches(&corev1.Pod{}, podToApp, builder.WithPredicates(PodChangesThatMatter())).
 		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
-		// after the pod's.
-		Watches(&appsv1.ReplicaSet{}, podToApp).
-		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(predicate.Funcs{
-			UpdateFunc: func(event.UpdateEvent) bool { return false },
-		})).
+		// after the pod's. Only its arrival matters.
+		Watches(&appsv1.ReplicaSet{}, podToApp, builder.WithPredicates(onlyCreates)).
+		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(onlyCreates)).
 		// A cordon, a drain taint, a zone going down or coming back.
 		Watches(&corev1.Node{}, r.nodeToApps(), builder.WithPredicates(nodeStateChanged)).
 		Named("highlyavailableapp").

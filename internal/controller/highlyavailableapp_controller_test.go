@@ -197,6 +197,25 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		}, timeout, poll).Should(Succeed())
 	})
 
+	It("turns the API server's warnings about its objects into Events on the app", func() {
+		nsObj := &corev1.Namespace{}
+		Expect(k8sClient.Get(ctx, client.ObjectKey{Name: ns}, nsObj)).To(Succeed())
+		nsObj.Labels["pod-security.kubernetes.io/warn"] = "restricted"
+		Expect(k8sClient.Update(ctx, nsObj)).To(Succeed())
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+		Eventually(func(g Gomega) {
+			list := &corev1.EventList{}
+			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			var notes []string
+			for _, e := range list.Items {
+				if e.Reason == ReasonAPIWarning && e.InvolvedObject.Name == app.Name {
+					notes = append(notes, e.Message)
+				}
+			}
+			g.Expect(notes).To(ContainElement(ContainSubstring("PodSecurity")))
+		}, timeout, poll).Should(Succeed())
+	})
+
 	It("keeps the user's own spread, preStop hook and grace period", func() {
 		app.Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To[int64](120)
 		app.Spec.Template.Spec.TopologySpreadConstraints = []corev1.TopologySpreadConstraint{{MaxSkew: 2,

@@ -3,15 +3,19 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
@@ -44,6 +48,13 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 		}
 		in.ReplicaSets = sets.Items
 	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		jobs := &batchv1.JobList{}
+		if err := r.List(ctx, jobs, client.InNamespace(app.Namespace), selector); err != nil {
+			return in, fmt.Errorf("list jobs: %w", err)
+		}
+		in.Jobs = jobs.Items
+	}
 	revs := &appsv1.ControllerRevisionList{}
 	if err := r.List(ctx, revs, client.InNamespace(app.Namespace), selector); err != nil {
 		return in, fmt.Errorf("list revisions: %w", err)
@@ -53,7 +64,13 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 			in.Revisions = append(in.Revisions, revs.Items[i])
 		}
 	}
+	if err := r.observeStartedRuns(ctx, app, &in); err != nil {
+		return in, err
+	}
 	if err := r.observeStorage(ctx, app, &in); err != nil {
+		return in, err
+	}
+	if err := r.observeFailedCreate(ctx, app, &in); err != nil {
 		return in, err
 	}
 	return in, r.observeNodes(ctx, &in)
@@ -109,4 +126,50 @@ func (r *HighlyAvailableAppReconciler) read(ctx context.Context, obj client.Obje
 		return nil, err
 	}
 	return obj, nil
+}
+
+// observeFailedCreate reads why a StatefulSet that has fewer pods than it wants cannot create them: the
+// StatefulSet controller says so only in FailedCreate Events (a Deployment says it in a condition). The
+// Events are read only while pods are missing, so a settled app costs no request.
+func (r *HighlyAvailableAppReconciler) observeFailedCreate(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	sts, ok := in.Objects[decide.Ref{Kind: decide.KindStatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet)
+	if !ok || !decide.IsControlledBy(sts, app) || sts.Spec.Replicas == nil || sts.Status.Replicas >= *sts.Spec.Replicas || r.APIReader == nil {
+		return nil
+	}
+	events := &corev1.EventList{}
+	err := r.APIReader.List(ctx, events, client.InNamespace(app.Namespace), client.MatchingFieldsSelector{
+		Selector: fields.SelectorFromSet(fields.Set{"involvedObject.uid": string(sts.UID), "reason": "FailedCreate"})})
+	if err != nil {
+		return fmt.Errorf("list events of StatefulSet %s: %w", sts.Name, err)
+	}
+	in.FailedCreate = decide.LatestFailedCreate(events.Items, sts, in.Now)
+	return nil
+}
+
+// observeStartedRuns reads past the cache the Job of a run that was started but that the cache does
+// not show yet, so that a run just created is not taken for one deleted.
+func (r *HighlyAvailableAppReconciler) observeStartedRuns(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	if app.Spec.AppType() != appsv1alpha1.Job {
+		return nil
+	}
+	for i := range in.Revisions {
+		rec := rollout.ReadRecord(&in.Revisions[i])
+		if rec.RunStarted == 0 || rec.RunStarted != rec.Number {
+			continue
+		}
+		name := workload.RunName(app, rec.Number)
+		if slices.ContainsFunc(in.Jobs, func(j batchv1.Job) bool { return j.Name == name }) {
+			continue
+		}
+		job := &batchv1.Job{}
+		job.Name, job.Namespace = name, app.Namespace
+		obj, err := r.read(ctx, job, true)
+		if err != nil {
+			return fmt.Errorf("get Job %s: %w", name, err)
+		}
+		if obj != nil {
+			in.Jobs = append(in.Jobs, *job)
+		}
+	}
+	return nil
 }

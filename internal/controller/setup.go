@@ -3,6 +3,7 @@ package controller
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -24,7 +25,7 @@ func CacheOptions() cache.Options {
 	for _, obj := range []client.Object{
 		&appsv1.Deployment{}, &appsv1.ReplicaSet{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
 		&corev1.Pod{}, &corev1.PersistentVolumeClaim{}, &policyv1.PodDisruptionBudget{},
-		&autoscalingv2.HorizontalPodAutoscaler{},
+		&autoscalingv2.HorizontalPodAutoscaler{}, &appsv1.DaemonSet{}, &batchv1.Job{}, &batchv1.CronJob{},
 	} {
 		byObject[obj] = owned
 	}

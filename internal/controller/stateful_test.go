@@ -123,7 +123,7 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 
 		By("deleting nothing itself when the app goes: the garbage collector follows owner references, claims are retained")
 		pvc := claimFor(app, 0)
-		before := writes.Load()
+		before := writesSettle()
 		Expect(k8sClient.Delete(ctx, getApp(key))).To(Succeed())
 		Eventually(func() bool { return apierrors.IsNotFound(k8sClient.Get(ctx, key, &appsv1alpha1.HighlyAvailableApp{})) },
 			timeout, poll).Should(BeTrue())

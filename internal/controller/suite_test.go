@@ -115,7 +115,9 @@ var _ = BeforeSuite(func() {
 	By("starting the operator")
 	now := time.Now()
 	clock.Store(&now)
-	mgr, err := ctrl.NewManager(testEnv.Config, ctrl.Options{
+	operatorConfig := rest.CopyConfig(testEnv.Config)
+	operatorConfig.WarningHandlerWithContext = WarningHandler{}
+	mgr, err := ctrl.NewManager(operatorConfig, ctrl.Options{
 		Scheme:  testEnv.Scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache:   CacheOptions(),

@@ -70,7 +70,7 @@ var _ = Describe("Bad HighlyAvailableApps", func() {
 			}
 		}, "spec.storage[1]", "Duplicate value"),
 		Entry("an unknown type", func(a *appsv1alpha1.HighlyAvailableApp) {
-			a.Spec.Type = "Daemon"
+			a.Spec.Type = "Batch"
 		}, "spec.type", "Unsupported value"),
 		Entry("an unknown spread", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{Spread: "Rack"}

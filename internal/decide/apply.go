@@ -1,6 +1,7 @@
 package decide
 
 import (
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,28 +29,41 @@ func (p *planner) objects() {
 			desired[Ref{KindStatefulSet, sts.Name}] = sts
 		}
 		desired[Ref{KindService, workload.HeadlessServiceName(app)}] = workload.HeadlessService(app)
+	} else if app.Spec.AppType() == appsv1alpha1.Daemon {
+		ds := workload.DaemonSet(app, p.template)
+		desired[Ref{KindDaemonSet, ds.Name}] = ds
 	} else {
 		d := workload.Deployment(app, p.template)
 		d.Spec.Replicas = p.replicas()
 		desired[Ref{KindDeployment, d.Name}] = d
 	}
-	if svc := workload.Service(app); svc != nil {
+	if svc := ClientService(app); svc != nil {
 		desired[Ref{KindService, svc.Name}] = svc
 	}
-	if pdb := workload.PodDisruptionBudget(app); pdb != nil {
-		p.drainBudget(pdb)
-		desired[Ref{KindPDB, pdb.Name}] = pdb
+	if app.Spec.AppType() != appsv1alpha1.Daemon {
+		if pdb := workload.PodDisruptionBudget(app); pdb != nil {
+			p.drainBudget(pdb)
+			desired[Ref{KindPDB, pdb.Name}] = pdb
+		}
+		if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
+			desired[Ref{KindHPA, hpa.Name}] = hpa
+		}
 	}
-	if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
-		desired[Ref{KindHPA, hpa.Name}] = hpa
-	}
+	p.reconcileObjects(desired)
+}
+
+// reconcileObjects applies the desired objects that differ from what exists and deletes the app's
+// candidates that are not desired; an object of a desired name that the app does not control is a
+// Conflict.
+func (p *planner) reconcileObjects(desired map[Ref]client.Object) {
+	app := p.app
 	for _, c := range Candidates(app) {
 		existing := p.in.Objects[c.Ref]
 		want, wanted := desired[c.Ref]
 		switch {
 		case !wanted:
 			if existing != nil && IsControlledBy(existing, app) && existing.GetDeletionTimestamp() == nil {
-				p.plan.Delete = append(p.plan.Delete, Removal{Ref: c.Ref, Object: existing})
+				p.plan.Delete = append(p.plan.Delete, Removal{Ref: c.Ref, Object: existing, Why: "no longer needed"})
 			}
 		case existing != nil && !IsControlledBy(existing, app):
 			p.problem(appsv1alpha1.ReasonConflict, "%s", ConflictMessage(c.Kind, c.Name, existing))
@@ -61,6 +75,9 @@ func (p *planner) objects() {
 			}
 			if !same {
 				p.plan.Apply = append(p.plan.Apply, d)
+				if existing != nil && c.Ref == p.workloadRef() {
+					p.changingWorkload(want)
+				}
 			}
 		}
 	}
@@ -163,5 +180,27 @@ func (p *planner) stuckPods() {
 			Type: corev1.EventTypeNormal, Reason: ReasonPodReplaced, Action: "Delete",
 			Message: "deleted pod " + pod.Name + ": " + why + "; it comes back on the workload's template, its volumes are kept",
 		}})
+	}
+}
+
+// changingWorkload makes the status see the workload as its controller will: a new generation it has
+// not observed yet, with the replica count just asked for. Without it, the status computed from the
+// workload read before the change would call the app settled on a spec its workload has not taken.
+//
+// Should the write turn out to change nothing (the API server's defaults already said the same), no
+// watch event would come to correct that: so the app is looked at again shortly.
+func (p *planner) changingWorkload(want client.Object) {
+	w := &p.plan.Workload
+	w.Generation++
+	p.requeue(WorkloadRecheck)
+	switch o := want.(type) {
+	case *appsv1.Deployment:
+		if o.Spec.Replicas != nil {
+			w.Desired = *o.Spec.Replicas
+		}
+	case *appsv1.StatefulSet:
+		if o.Spec.Replicas != nil {
+			w.Desired = *o.Spec.Replicas
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -36,6 +37,8 @@ type Input struct {
 	ReplicaSets []appsv1.ReplicaSet
 	// Pods are the pods carrying the app's labels; only those its workload controls count.
 	Pods []corev1.Pod
+	// Jobs are the Jobs carrying the app's labels (a Job app's runs, and those its CronJob started).
+	Jobs []batchv1.Job
 	// Revisions are the ControllerRevisions the app controls.
 	Revisions []appsv1.ControllerRevision
 	// Claims are the claims under the names the app's StatefulSet uses or will use, owned or not.
@@ -49,6 +52,9 @@ type Input struct {
 	// ClusterZones are the zones that have at least one schedulable node (see Schedulable), sorted;
 	// nil when unknown.
 	ClusterZones []string
+	// FailedCreate is the message of the StatefulSet controller's latest FailedCreate Event, while the
+	// StatefulSet has fewer pods than it wants; "" otherwise.
+	FailedCreate string
 	// IssuedRevision is the highest revision number this operator has issued for the app, which the
 	// cache may not show yet; new numbers are above it, so that they never repeat.
 	IssuedRevision int64
@@ -108,6 +114,10 @@ type HandOver struct {
 type Removal struct {
 	Ref    Ref
 	Object client.Object
+	// Background deletes the object's dependents too (a Job's pods): a Job is orphaning by default.
+	Background bool
+	// Why is said in the Event.
+	Why string
 }
 
 // PodDelete deletes one pod (with its UID as precondition), for the reason given in its Event.
@@ -142,6 +152,11 @@ type Plan struct {
 	// ClusterZones are Input.ClusterZones, for the zone-loss headroom.
 	ClusterZones []string
 	Service      string
+	// Misscheduled is a DaemonSet's numberMisscheduled.
+	Misscheduled int32
+	// Job and CronJob are the status inputs of a Job app (one of them), instead of the workload's.
+	Job     *status.JobInput
+	CronJob *status.CronJobInput
 	// Requeue is when to look again with no watch event; 0 for never.
 	Requeue time.Duration
 	// Events and Metrics go out after the status is written.
@@ -154,6 +169,9 @@ const (
 	// ConflictRecheck is how often a Conflict is looked at again (plus up to 50% jitter): the other
 	// object may be removed without any event that reaches the app.
 	ConflictRecheck = 30 * time.Second
+	// WorkloadRecheck is how soon an app whose workload was just changed is looked at again, in case
+	// the change turned out to be none.
+	WorkloadRecheck = time.Second
 	// RecreatePoll is how often a StatefulSet being re-created for new storage is looked at.
 	RecreatePoll = 2 * time.Second
 )
@@ -165,13 +183,23 @@ func Decide(in Input) Plan {
 	p.observeWorkload()
 	p.ownedPods()
 	p.plan.Workload = observedWorkload(p.workload)
+	if p.plan.Workload.ReplicaFailure == "" {
+		p.plan.Workload.ReplicaFailure = in.FailedCreate
+	}
 	p.plan.ReadyPods = p.readyPods()
 	p.plan.ClusterZones = in.ClusterZones
-	if svc := workload.Service(app); svc != nil {
+	if svc := ClientService(app); svc != nil {
 		p.plan.Service = svc.Name
+	}
+	if ds, ok := p.workload.(*appsv1.DaemonSet); ok {
+		p.plan.Misscheduled = ds.Status.NumberMisscheduled
 	}
 	if reason, msg, refused := p.policy(); refused {
 		p.plan.Problem = &status.Problem{Reason: reason, Message: msg}
+		return p.plan
+	}
+	if app.Spec.AppType() == appsv1alpha1.Job {
+		p.jobs()
 		return p.plan
 	}
 	p.revisions()
@@ -224,15 +252,24 @@ func (p *planner) problem(reason, format string, args ...any) {
 
 // policy refuses specs the operator will not run.
 func (p *planner) policy() (reason, message string, refused bool) {
-	if field, msg, ok := workload.ServiceTypeAllowed(p.app, p.in.Options); !ok {
-		return appsv1alpha1.ReasonInvalidSpec, field + ": " + msg, true
+	if _, msg, ok := workload.ServiceTypeAllowed(p.app, p.in.Options); !ok && ClientService(p.app) != nil {
+		return appsv1alpha1.ReasonInvalidSpec, msg, true
+	}
+	// What the CRD cannot refuse within the API server's CEL cost budget.
+	if _, msg, ok := workload.CheckSpec(p.app); !ok {
+		return appsv1alpha1.ReasonInvalidSpec, msg, true
 	}
 	return "", "", false
 }
 
 func (p *planner) workloadRef() Ref {
-	if p.stateful {
+	switch p.app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
 		return Ref{KindStatefulSet, workload.WorkloadName(p.app)}
+	case appsv1alpha1.Daemon:
+		return Ref{KindDaemonSet, workload.WorkloadName(p.app)}
+	case appsv1alpha1.Job:
+		return Ref{KindCronJob, workload.CronJobName(p.app)}
 	}
 	return Ref{KindDeployment, workload.WorkloadName(p.app)}
 }
@@ -251,6 +288,8 @@ func (p *planner) ownedPods() {
 	owners := map[string]bool{}
 	switch w := p.workload.(type) {
 	case *appsv1.StatefulSet:
+		owners[string(w.UID)] = true
+	case *appsv1.DaemonSet:
 		owners[string(w.UID)] = true
 	case *appsv1.Deployment:
 		for i := range p.in.ReplicaSets {
@@ -279,6 +318,8 @@ func observedWorkload(obj client.Object) status.Workload {
 		return status.FromDeployment(w)
 	case *appsv1.StatefulSet:
 		return status.FromStatefulSet(w)
+	case *appsv1.DaemonSet:
+		return status.FromDaemonSet(w)
 	}
 	return status.Workload{}
 }
@@ -365,4 +406,37 @@ func sortedRevisions(revs []appsv1.ControllerRevision) []appsv1.ControllerRevisi
 		return 0
 	})
 	return out
+}
+
+// FailedCreateWindow is how recent a FailedCreate Event must be to count: the StatefulSet controller
+// repeats it (with back-off) while it keeps failing, so an older one is about a cause that went away.
+const FailedCreateWindow = 2 * time.Minute
+
+// LatestFailedCreate is the message of the newest FailedCreate Event of the StatefulSet seen within
+// FailedCreateWindow before now, "" when there is none.
+func LatestFailedCreate(events []corev1.Event, sts *appsv1.StatefulSet, now time.Time) string {
+	var latest *corev1.Event
+	for i := range events {
+		e := &events[i]
+		if e.Reason != "FailedCreate" || e.InvolvedObject.UID != sts.UID || now.Sub(eventTime(e)) > FailedCreateWindow {
+			continue
+		}
+		if latest == nil || eventTime(e).After(eventTime(latest)) {
+			latest = e
+		}
+	}
+	if latest == nil {
+		return ""
+	}
+	return latest.Message
+}
+
+func eventTime(e *corev1.Event) time.Time {
+	if !e.LastTimestamp.IsZero() {
+		return e.LastTimestamp.Time
+	}
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
 }

@@ -247,6 +247,8 @@ func hashOfTemplate(obj client.Object) string {
 		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
 	case *appsv1.StatefulSet:
 		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
+	case *appsv1.DaemonSet:
+		return o.Spec.Template.Labels[rollout.LabelRevisionHash]
 	}
 	return ""
 }
@@ -320,7 +322,7 @@ func step(t *testing.T, w *world) Plan {
 }
 
 func eventReasons(p Plan) []string {
-	var out []string
+	out := make([]string, 0, len(p.Events))
 	for _, e := range p.Events {
 		out = append(out, e.Reason)
 	}
@@ -333,7 +335,7 @@ func TestNewStatelessAppCreatesEverything(t *testing.T) {
 	if len(p.Revisions) != 1 || p.Revisions[0].Object.Revision != 1 {
 		t.Fatalf("revisions %+v", p.Revisions)
 	}
-	var kinds []string
+	kinds := make([]string, 0, len(p.Apply))
 	for _, d := range p.Apply {
 		kinds = append(kinds, d.Kind)
 	}
@@ -680,13 +682,92 @@ func TestStatefulRollbackDeletesStuckPodsOnlyOnceApplied(t *testing.T) {
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func contains(list []string, s string) bool { return slices.Contains(list, s) }
 
 var _ = intstr.FromInt32
+
+func TestLatestFailedCreate(t *testing.T) {
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{UID: "sts"}}
+	ev := func(uid types.UID, reason, msg string, at time.Time) corev1.Event {
+		return corev1.Event{InvolvedObject: corev1.ObjectReference{UID: uid}, Reason: reason, Message: msg, LastTimestamp: metav1.NewTime(at)}
+	}
+	events := []corev1.Event{
+		ev("sts", "FailedCreate", "old quota", t0.Add(-10*time.Minute)),
+		ev("sts", "FailedCreate", `pods "web-3" is forbidden: exceeded quota`, t0.Add(-10*time.Second)),
+		ev("other", "FailedCreate", "another StatefulSet", t0),
+		ev("sts", "SuccessfulCreate", "created", t0),
+	}
+	if got := LatestFailedCreate(events, sts, t0); got != `pods "web-3" is forbidden: exceeded quota` {
+		t.Errorf("got %q", got)
+	}
+	if got := LatestFailedCreate(events[:1], sts, t0); got != "" {
+		t.Errorf("a stale event counted: %q", got)
+	}
+	w := newWorld(newApp(appsv1alpha1.Stateful, "db:1"))
+	in := w.input()
+	in.FailedCreate = "exceeded quota"
+	if p := Decide(in); p.Workload.ReplicaFailure != "exceeded quota" {
+		t.Errorf("ReplicaFailure %q", p.Workload.ReplicaFailure)
+	}
+}
+
+func TestResizeFailuresReachTheStatus(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+	for _, tt := range []struct {
+		name string
+		cond corev1.PersistentVolumeClaimCondition
+		want bool
+	}{
+		{"controller resize error", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimControllerResizeError,
+			Status: corev1.ConditionTrue, Message: "quota"}, true},
+		{"file system pending a moment", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Minute))}, false},
+		{"file system pending too long", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Hour))}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(app.DeepCopy())
+			for ord := range int32(3) {
+				name := workload.ClaimName(app, "data", ord)
+				w.claims[name] = &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: workload.Labels(app)}}
+			}
+			w.claims["data-web-1"].Status.Conditions = []corev1.PersistentVolumeClaimCondition{tt.cond}
+			p := Decide(w.input())
+			got := p.Problem != nil && p.Problem.Reason == appsv1alpha1.ReasonStorageResizeFailed &&
+				strings.Contains(p.Problem.Message, "data-web-1")
+			if got != tt.want {
+				t.Errorf("reported %v (%+v), want %v", got, p.Problem, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Replicas = new(int32(4))
+	w.app.Generation++
+	p := Decide(w.input())
+	if p.Workload.ObservedGeneration >= p.Workload.Generation || p.Workload.Desired != 4 {
+		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
+	}
+	if p.Requeue <= 0 || p.Requeue > WorkloadRecheck {
+		t.Errorf("requeue %v: a change that turns out to be none must be looked at again", p.Requeue)
+	}
+}
+
+func TestSpecsTheCRDCannotRefuseAreRefusedWithTheirField(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi"),
+		Containers: []string{"nope"}}}
+	p := Decide(newWorld(app).input())
+	if p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonInvalidSpec || !strings.Contains(p.Problem.Message, "spec.storage") {
+		t.Fatalf("problem %+v", p.Problem)
+	}
+	if len(p.Apply)+len(p.Revisions) != 0 {
+		t.Error("an invalid spec created objects")
+	}
+}

@@ -35,7 +35,7 @@ func (w *world) settleStatefulSet(state podState) {
 	for _, p := range w.pods {
 		byName[p.Name] = p
 	}
-	var pods []corev1.Pod
+	pods := make([]corev1.Pod, 0, n)
 	var ready, updated int32
 	for ord := range n {
 		name := fmt.Sprintf("web-%d", ord)

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,6 +32,9 @@ const (
 	KindService     = "Service"
 	KindPDB         = "PodDisruptionBudget"
 	KindHPA         = "HorizontalPodAutoscaler"
+	KindDaemonSet   = "DaemonSet"
+	KindJob         = "Job"
+	KindCronJob     = "CronJob"
 )
 
 // Ref names one object the app may generate.
@@ -49,22 +53,38 @@ type Candidate struct {
 }
 
 // Candidates lists every object the app may generate, wanted or not, so that observe reads them all
-// and decide can create, keep or delete each.
+// and decide can create, keep or delete each. A Job app's run Jobs are listed apart (Input.Jobs).
 func Candidates(app *appsv1alpha1.HighlyAvailableApp) []Candidate {
-	stateful := app.Spec.AppType() == appsv1alpha1.Stateful
-	out := []Candidate{
-		{Ref{KindDeployment, workload.WorkloadName(app)}, !stateful},
+	typ := app.Spec.AppType()
+	stateful := typ == appsv1alpha1.Stateful
+	serving := typ == appsv1alpha1.Stateless || stateful
+	out := make([]Candidate, 0, 8)
+	out = append(out, []Candidate{
+		{Ref{KindDeployment, workload.WorkloadName(app)}, typ == appsv1alpha1.Stateless},
 		{Ref{KindStatefulSet, workload.WorkloadName(app)}, stateful},
-		{Ref{KindPDB, app.Name}, workload.PodDisruptionBudget(app) != nil},
-		{Ref{KindHPA, app.Name}, app.Spec.Autoscaling != nil},
-	}
-	svc := workload.Service(app)
-	// The app's name is the Stateless client Service and the Stateful headless Service; <app>-client
-	// is the Stateful client Service.
+		{Ref{KindDaemonSet, workload.WorkloadName(app)}, typ == appsv1alpha1.Daemon},
+		{Ref{KindCronJob, workload.CronJobName(app)}, typ == appsv1alpha1.Job && app.Spec.JobSchedule() != ""},
+		{Ref{KindPDB, app.Name}, serving && workload.PodDisruptionBudget(app) != nil},
+		{Ref{KindHPA, app.Name}, serving && app.Spec.Autoscaling != nil},
+	}...)
+	svc := ClientService(app)
+	// The app's name is the Stateless and Daemon client Service and the Stateful headless Service;
+	// <app>-client is the Stateful client Service.
 	out = append(out,
 		Candidate{Ref{KindService, app.Name}, stateful || (svc != nil && svc.Name == app.Name)},
 		Candidate{Ref{KindService, app.Name + "-client"}, stateful && svc != nil})
 	return out
+}
+
+// ClientService is the Service clients use, as the app's type builds it; nil when it has none.
+func ClientService(app *appsv1alpha1.HighlyAvailableApp) *corev1.Service {
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Daemon:
+		return workload.DaemonService(app)
+	case appsv1alpha1.Job:
+		return nil
+	}
+	return workload.Service(app)
 }
 
 // ownerReference makes the app the controller of what it generates.
@@ -154,14 +174,22 @@ func kindOf(obj client.Object) string {
 		return KindPDB
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		return KindHPA
+	case *appsv1.DaemonSet:
+		return KindDaemonSet
+	case *batchv1.Job:
+		return KindJob
+	case *batchv1.CronJob:
+		return KindCronJob
 	}
 	return obj.GetObjectKind().GroupVersionKind().Kind
 }
 
 func apiVersionOf(kind string) string {
 	switch kind {
-	case KindDeployment, KindStatefulSet:
+	case KindDeployment, KindStatefulSet, KindDaemonSet:
 		return appsv1.SchemeGroupVersion.String()
+	case KindJob, KindCronJob:
+		return batchv1.SchemeGroupVersion.String()
 	case KindPDB:
 		return policyv1.SchemeGroupVersion.String()
 	case KindHPA:
@@ -182,6 +210,12 @@ func NewObject(ref Ref, namespace string) client.Object {
 		obj = &policyv1.PodDisruptionBudget{}
 	case KindHPA:
 		obj = &autoscalingv2.HorizontalPodAutoscaler{}
+	case KindDaemonSet:
+		obj = &appsv1.DaemonSet{}
+	case KindJob:
+		obj = &batchv1.Job{}
+	case KindCronJob:
+		obj = &batchv1.CronJob{}
 	default:
 		obj = &corev1.Service{}
 	}

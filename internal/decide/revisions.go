@@ -73,9 +73,12 @@ func hashTemplate(tpl corev1.PodTemplateSpec) corev1.PodTemplateSpec {
 
 // revisions records the spec's revision, judges the update in progress and decides which template the
 // workload runs: the spec's revision's, or, once it has failed, the last good revision's.
-func (p *planner) revisions() {
+// recordRevision records the revision of the desired pod template: created when new, renumbered
+// as the newest when the spec returns to it, restarted when a retry is asked for. It sets the
+// template's revision hash label and p.updateHash, and returns the working history and the
+// revision's name; false when the revision cannot be recorded (the problem says why).
+func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, string, bool) {
 	app, now := p.app, p.in.Now
-	desired := workload.PodTemplate(app, p.in.Options)
 	tpl := hashTemplate(desired)
 	hash := rollout.Hash(&tpl)
 	desired.Labels[rollout.LabelRevisionHash] = hash
@@ -93,7 +96,7 @@ func (p *planner) revisions() {
 		cr, err := rollout.NewRevision(app, hash, highest+1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: desired})
 		if err != nil {
 			p.problem(appsv1alpha1.ReasonInvalidSpec, "spec.template: %v", err)
-			return
+			return h, name, false
 		}
 		cr.OwnerReferences = append(cr.OwnerReferences, ownerReference(app))
 		rec = rollout.Record{Number: highest + 1, Hash: hash, StartedAt: now, ProgressAt: now}
@@ -101,7 +104,6 @@ func (p *planner) revisions() {
 		h.objects = append(h.objects, *created)
 		h.writes[created.Name] = len(p.plan.Revisions)
 		p.plan.Revisions = append(p.plan.Revisions, RevisionWrite{Object: created})
-		obj = &h.objects[len(h.objects)-1]
 		p.event(corev1.EventTypeNormal, ReasonRolloutStarted, "Rollout", "revision %d (%s): %s", rec.Number, hash, imagesOf(desired))
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
 	case rec.Number < highest:
@@ -119,7 +121,19 @@ func (p *planner) revisions() {
 		p.event(corev1.EventTypeNormal, ReasonRetrying, "Rollout", "retrying revision %d as asked by the %s annotation", rec.Number, appsv1alpha1.AnnotationRetry)
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
 	}
-	_, obj = h.record(name)
+	return h, name, true
+}
+
+func (p *planner) revisions() {
+	app := p.app
+	desired := workload.PodTemplate(app, p.in.Options)
+	h, name, ok := p.recordRevision(desired)
+	if !ok {
+		return
+	}
+	hash := p.updateHash
+	now := p.in.Now
+	_, obj := h.record(name)
 
 	// The workload gets the revision's own template: a scale changes the peers list of a fresh build,
 	// not the revision, and must restart no pod.
@@ -132,7 +146,7 @@ func (p *planner) revisions() {
 	w := observedWorkload(p.workload)
 	onUpdate := w.Found && w.Hash == hash
 	p.judge(h, obj, w, onUpdate)
-	rec, obj = h.record(name)
+	rec, obj := h.record(name)
 
 	ro := &p.plan.Rollout
 	ro.UpdateRevision = rec.Number
@@ -181,16 +195,14 @@ func (p *planner) revisions() {
 	if serving != nil && status.Settled(w) && serving.Outcome != rollout.OutcomeFailed {
 		ro.CurrentRevision = serving.Number
 	}
-	for _, cr := range rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash, w.Hash, lastGood) {
-		p.plan.Prune = append(p.plan.Prune, cr)
-	}
+	p.plan.Prune = append(p.plan.Prune, rollout.Prune(h.objects, app.Spec.RevisionHistoryLimit(), hash, w.Hash, lastGood)...)
 }
 
 // judge decides the outcome of the update revision: complete, failed, recovered, or still going.
 func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Workload, onUpdate bool) {
 	app, now := p.app, p.in.Now
 	rec := rollout.ReadRecord(obj)
-	complete := onUpdate && status.Complete(w)
+	complete := onUpdate && status.Complete(w) && p.updatePodsReady(rec.Hash, w.Desired)
 	switch {
 	case rec.Outcome == rollout.OutcomeFailed:
 		if complete {
@@ -289,3 +301,19 @@ const (
 	ReasonPodReplaced     = "PodReplaced"
 	ReasonStorageChanged  = "StorageChanged"
 )
+
+// updatePodsReady tells whether at least desired pods of the revision are ready. A DaemonSet counts a
+// node as ready and updated while a surge pod of the new revision fails next to the old one, so its
+// figures alone cannot say that the new revision serves; the pods can.
+func (p *planner) updatePodsReady(hash string, desired int32) bool {
+	if p.app.Spec.AppType() != appsv1alpha1.Daemon {
+		return true
+	}
+	var ready int32
+	for i := range p.pods {
+		if p.pods[i].Labels[rollout.LabelRevisionHash] == hash && IsPodReady(&p.pods[i]) {
+			ready++
+		}
+	}
+	return ready >= desired
+}

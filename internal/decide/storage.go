@@ -3,6 +3,7 @@ package decide
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -76,6 +77,7 @@ func (p *planner) storage() storageStep {
 			return storageRefused
 		}
 	}
+	p.resizeFailures(in)
 	if in.sts == nil {
 		return storageApply
 	}
@@ -275,4 +277,33 @@ func className(name *string) string {
 		return ""
 	}
 	return *name
+}
+
+// FileSystemResizeTimeout is how long a claim may wait for its file system to be grown (the pod must
+// be restarted on some drivers) before the app reports it.
+const FileSystemResizeTimeout = 10 * time.Minute
+
+// resizeFailures reports a claim of the app whose growth failed, or waits too long for the file system
+// to follow: the volume is not the size the spec asks, and only a person can tell why.
+func (p *planner) resizeFailures(in storageInput) {
+	for _, st := range p.app.Spec.Storage {
+		for ord := range in.replicas {
+			pvc := in.claims[workload.ClaimName(p.app, st.Name, ord)]
+			if pvc == nil || !claimIsApps(pvc, p.app) {
+				continue
+			}
+			for _, c := range pvc.Status.Conditions {
+				if c.Status != corev1.ConditionTrue {
+					continue
+				}
+				switch {
+				case c.Type == corev1.PersistentVolumeClaimControllerResizeError || c.Type == corev1.PersistentVolumeClaimNodeResizeError:
+					p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: %s: %s", pvc.Name, c.Type, c.Message)
+				case c.Type == corev1.PersistentVolumeClaimFileSystemResizePending && p.in.Now.Sub(c.LastTransitionTime.Time) > FileSystemResizeTimeout:
+					p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: the file system has waited for more than %s to be grown: %s",
+						pvc.Name, FileSystemResizeTimeout, c.Message)
+				}
+			}
+		}
+	}
 }

@@ -301,6 +301,11 @@ func (p *planner) zoneByZone() {
 	if w.Hash != target || w.ObservedGeneration < w.Generation {
 		return
 	}
+	if p.plan.Workload.Generation != w.Generation {
+		// The StatefulSet changes in this reconcile (a scale, say): look again once it has.
+		p.plan.Rollout.UpdatingZone = p.app.Status.UpdatingZone
+		return
+	}
 	deleting := map[string]bool{}
 	for _, d := range p.plan.DeletePods {
 		deleting[string(d.Pod.UID)] = true
@@ -438,7 +443,7 @@ func (p *planner) rebalancing() ([]*corev1.Pod, bool) {
 		return nil, false
 	}
 	w := observedWorkload(d)
-	if !status.Complete(w) || w.Hash != p.updateHash || w.Desired != app.Spec.DesiredReplicas() || p.drainSurge() > 0 {
+	if p.plan.Workload.Generation != w.Generation || !status.Complete(w) || w.Hash != p.updateHash || w.Desired != app.Spec.DesiredReplicas() || p.drainSurge() > 0 {
 		return nil, false
 	}
 	active := p.activePods()

@@ -1,6 +1,7 @@
 package rollout
 
 import (
+	"strconv"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -30,6 +31,10 @@ const (
 	// AnnotationRolledBack marks a failed revision whose rollback has completed, so that the time it
 	// took is measured once.
 	AnnotationRolledBack = "apps.haoperator.dev/rollback-complete"
+	// AnnotationRunStarted, on a revision of a Job app, is the number of the run whose Job was created
+	// for it. A revision renumbered because the spec came back to its template is a new run: its number
+	// no longer matches.
+	AnnotationRunStarted = "apps.haoperator.dev/run-started"
 	// AnnotationCompleted marks a revision that has served on every replica at least once: a good
 	// revision to roll back to, even while the spec returns to it and it is judged again.
 	AnnotationCompleted = "apps.haoperator.dev/completed"
@@ -53,6 +58,8 @@ type Record struct {
 	// Completed is true once the revision has served on every replica (it may be judged again when
 	// the spec returns to it; it stays a rollback target unless it fails).
 	Completed bool
+	// RunStarted is, on a Job app's revision, the run whose Job was created for it.
+	RunStarted int64
 }
 
 // Good tells whether the revision is one to roll back to.
@@ -70,11 +77,14 @@ func ReadRecord(cr *appsv1.ControllerRevision) Record {
 		Failure:       FailureMessage(cr),
 		FailureReason: Reason(a[AnnotationFailureReason]),
 		StartedAt:     parseTime(a[AnnotationStartedAt], cr.CreationTimestamp.Time),
-		Paused:        a[AnnotationPaused] == "true",
+		Paused:        a[AnnotationPaused] == flagTrue,
 		FailedAt:      parseTime(a[AnnotationFailedAt], time.Time{}),
 		RetryToken:    a[AnnotationRetryToken],
-		RolledBack:    a[AnnotationRolledBack] == "true",
-		Completed:     a[AnnotationCompleted] == "true" || OutcomeOf(cr) == OutcomeComplete,
+		RolledBack:    a[AnnotationRolledBack] == flagTrue,
+		Completed:     a[AnnotationCompleted] == flagTrue || OutcomeOf(cr) == OutcomeComplete,
+	}
+	if n, err := strconv.ParseInt(a[AnnotationRunStarted], 10, 64); err == nil {
+		r.RunStarted = n
 	}
 	r.ProgressAt = parseTime(a[AnnotationProgressAt], r.StartedAt)
 	return r
@@ -84,7 +94,7 @@ func ReadRecord(cr *appsv1.ControllerRevision) Record {
 // retry. It is judged like any update; Completed is kept, so that a good revision stays a rollback
 // target while it is judged; anything about a failure is cleared.
 func (r Record) Restart(now time.Time) Record {
-	return Record{Number: r.Number, Hash: r.Hash, StartedAt: now, ProgressAt: now, Completed: r.Completed}
+	return Record{Number: r.Number, Hash: r.Hash, StartedAt: now, ProgressAt: now, Completed: r.Completed, RunStarted: r.RunStarted}
 }
 
 // WriteTo returns a copy of the revision carrying the record, and whether anything changed. The
@@ -116,12 +126,20 @@ func (r Record) WriteTo(cr *appsv1.ControllerRevision) (*appsv1.ControllerRevisi
 	set(AnnotationRetryToken, r.RetryToken)
 	set(AnnotationRolledBack, flag(r.RolledBack))
 	set(AnnotationCompleted, flag(r.Completed))
+	run := ""
+	if r.RunStarted > 0 {
+		run = strconv.FormatInt(r.RunStarted, 10)
+	}
+	set(AnnotationRunStarted, run)
 	return out, changed
 }
 
+// flagTrue is how a flag annotation reads when set.
+const flagTrue = "true"
+
 func flag(b bool) string {
 	if b {
-		return "true"
+		return flagTrue
 	}
 	return ""
 }

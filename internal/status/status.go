@@ -181,7 +181,10 @@ func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
 		// Unknown: the zones the ready pods run in are known to have nodes.
 		clusterZones = podZones(in.ReadyPods)
 	}
-	out.ZoneLoss = ZoneLoss(in.ReadyPods, clusterZones, minimum)
+	if app.Spec.AppType() != appsv1alpha1.Daemon {
+		// A DaemonSet's pods go with their nodes: a zone lost takes its share of the need with it.
+		out.ZoneLoss = ZoneLoss(in.ReadyPods, clusterZones, minimum)
+	}
 	out.Resilience = resilience(len(in.ReadyPods), zones, nodes, out.ZoneLoss)
 
 	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
@@ -333,7 +336,7 @@ func resilience(ready, zones, nodes int, zl *appsv1alpha1.ZoneLoss) appsv1alpha1
 	switch {
 	case ready == 0:
 		return appsv1alpha1.Unavailable
-	case zones >= 2 && zl != nil && zl.WorstZone != "" && zl.Tolerated:
+	case zones >= 2 && (zl == nil || zl.WorstZone != "" && zl.Tolerated):
 		return appsv1alpha1.ZoneRedundant
 	case nodes >= 2:
 		return appsv1alpha1.NodeRedundant
@@ -366,10 +369,12 @@ func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready
 		return conditionFalse(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")
 	case nodes < 2:
 		return conditionFalse(appsv1alpha1.ReasonSingleNode, fmt.Sprintf("%s on 1 node", pods(ready)))
-	case zones >= 2 && zl != nil && zl.WorstZone != "" && zl.Tolerated:
+	case zones >= 2 && zl == nil:
+		return conditionTrue(appsv1alpha1.ReasonZoneRedundant, fmt.Sprintf("%s in %d zones on %d nodes", pods(ready), zones, nodes))
+	case zones >= 2 && zl.WorstZone != "" && zl.Tolerated:
 		return conditionTrue(appsv1alpha1.ReasonZoneRedundant, fmt.Sprintf("%s in %d zones on %d nodes; %s",
 			pods(ready), zones, nodes, zoneLossMessage(zl)))
-	case zones >= 2 && zl != nil && zl.WorstZone != "" && roomElsewhere(roomZones, zl.WorstZone):
+	case zones >= 2 && zl.WorstZone != "" && roomElsewhere(roomZones, zl.WorstZone):
 		msg := fmt.Sprintf("%s in %d zones on %d nodes, but %s", pods(ready), zones, nodes, zoneLossMessage(zl))
 		if evenlySpread(readyPods, roomZones) {
 			msg += evenNote
@@ -382,8 +387,11 @@ func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready
 			pods(ready), zones, nodes, zoneLossMessage(zl)))
 	case clusterZones != nil && len(clusterZones) <= 1:
 		// A one-zone cluster: nodes are the only failure domain there is.
-		return conditionTrue(appsv1alpha1.ReasonNodeRedundant, fmt.Sprintf("%s on %d nodes of a one-zone cluster; %s",
-			pods(ready), nodes, zoneLossMessage(zl)))
+		msg := fmt.Sprintf("%s on %d nodes of a one-zone cluster", pods(ready), nodes)
+		if zl != nil {
+			msg += "; " + zoneLossMessage(zl)
+		}
+		return conditionTrue(appsv1alpha1.ReasonNodeRedundant, msg)
 	case app.Spec.SpreadPolicy() == appsv1alpha1.SpreadZone:
 		return conditionFalse(appsv1alpha1.ReasonSingleZone, fmt.Sprintf("%s in %d zone", pods(ready), max(zones, 1)))
 	default:

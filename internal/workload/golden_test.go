@@ -95,3 +95,26 @@ func TestGoldenCassandra(t *testing.T) {
 	}
 	golden(t, "cassandra.golden.yaml", documents(t, sts, headless, client, pdb))
 }
+
+// The seed's weave-net example becomes a DaemonSet that updates one node at a time (a host-network
+// agent cannot run twice on a node), and nothing else: its containers declare no ports (so no
+// Service) and a Daemon gets no PodDisruptionBudget.
+func TestGoldenWeaveNet(t *testing.T) {
+	app := loadApp(t, "weave-net.app.yaml")
+	ds := DaemonSet(app, PodTemplate(app, Options{}))
+	if svc := DaemonService(app); svc != nil {
+		t.Errorf("Service = %v, want none: the containers declare no ports", svc)
+	}
+	if len(ds.Spec.Template.Spec.TopologySpreadConstraints) != 0 {
+		t.Errorf("topology spread = %v, want none: a DaemonSet places one pod per node", ds.Spec.Template.Spec.TopologySpreadConstraints)
+	}
+	golden(t, "weave-net.golden.yaml", documents(t, ds))
+}
+
+// The seed's pi example becomes run 1, a Job named pi-1 with the deadline and restartPolicy Never it
+// asks for, and no Service.
+func TestGoldenPi(t *testing.T) {
+	app := loadApp(t, "pi.app.yaml")
+	job := Job(app, PodTemplate(app, Options{}), 1)
+	golden(t, "pi.golden.yaml", documents(t, job))
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -19,7 +20,8 @@ import (
 type Options struct {
 	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
 	ClusterDomain string
-	// AllowedServiceTypes are the Service types apps may ask for; empty allows every type.
+	// AllowedServiceTypes are the Service types apps may ask for in spec.service.type; empty allows
+	// every type. See ServiceTypeAllowed.
 	AllowedServiceTypes []corev1.ServiceType
 }
 
@@ -93,6 +95,10 @@ func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodT
 		spec.TopologySpreadConstraints = spreadConstraints(app)
 	}
 	addGracefulShutdown(app, spec)
+	if app.Spec.AppType() == appsv1alpha1.Job && spec.RestartPolicy == "" {
+		// A Job refuses Always; OnFailure retries a failed container in place, as a Job usually wants.
+		spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	}
 	if app.Spec.AppType() == appsv1alpha1.Stateful {
 		addStorageMounts(app, spec)
 		peers := strings.Join(PeerNames(app, opts), ",")
@@ -117,8 +123,19 @@ func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp) []corev1.TopologySp
 		return nil
 	}
 	revisionKey := "pod-template-hash"
-	if app.Spec.AppType() == appsv1alpha1.Stateful {
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
 		revisionKey = "controller-revision-hash"
+	case appsv1alpha1.Daemon:
+		// A DaemonSet places one pod per node by itself; a spread constraint would only keep a
+		// node's surge pod from starting beside the pod it replaces.
+		return nil
+	case appsv1alpha1.Job:
+		if app.Spec.Parallelism() <= 1 {
+			return nil
+		}
+		// Only the pods of the same run count.
+		revisionKey = batchv1.ControllerUidLabel
 	}
 	honor := corev1.NodeInclusionPolicyHonor
 	constraint := func(key string, when corev1.UnsatisfiableConstraintAction) corev1.TopologySpreadConstraint {
@@ -140,9 +157,14 @@ func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp) []corev1.TopologySp
 }
 
 // addGracefulShutdown gives every container without a preStop hook a sleep, so that the pod leaves
-// the Service's endpoints before it stops serving, and sets a grace period that covers it.
+// the Service's endpoints before it stops serving, and sets a grace period that covers it. A grace
+// period the template sets itself is kept, and the sleep is cut to fit in it: the API server refuses a
+// preStop sleep longer than the pod's grace period.
 func addGracefulShutdown(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodSpec) {
-	delay := app.Spec.PreStopDelaySeconds()
+	delay := int64(app.Spec.PreStopDelaySeconds())
+	if spec.TerminationGracePeriodSeconds != nil {
+		delay = min(delay, *spec.TerminationGracePeriodSeconds)
+	}
 	if delay > 0 {
 		for i := range spec.Containers {
 			c := &spec.Containers[i]
@@ -150,12 +172,12 @@ func addGracefulShutdown(app *appsv1alpha1.HighlyAvailableApp, spec *corev1.PodS
 				c.Lifecycle = &corev1.Lifecycle{}
 			}
 			if c.Lifecycle.PreStop == nil {
-				c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(delay)}}
+				c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: delay}}
 			}
 		}
 	}
 	if spec.TerminationGracePeriodSeconds == nil {
-		grace := int64(delay) + app.Spec.ShutdownSeconds()
+		grace := delay + app.Spec.ShutdownSeconds()
 		spec.TerminationGracePeriodSeconds = &grace
 	}
 }

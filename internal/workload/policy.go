@@ -3,20 +3,69 @@ package workload
 import (
 	"fmt"
 	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-// ServiceTypeAllowed tells whether the Service type the app asks for is one the cluster's operator
-// allows (Options.AllowedServiceTypes; an empty list allows every type). When it is not, it returns
-// the field and a message for the app's status.
+// ServiceTypeField is the field ServiceTypeAllowed names when it refuses an app.
+const ServiceTypeField = "spec.service.type"
+
+// DefaultAllowedServiceTypes are the Service types an app may ask for unless the cluster's
+// administrator restricts them: every type the API offers.
+var DefaultAllowedServiceTypes = []corev1.ServiceType{
+	corev1.ServiceTypeClusterIP, corev1.ServiceTypeNodePort, corev1.ServiceTypeLoadBalancer,
+}
+
+// ServiceType is the type of the app's client Service: spec.service.type, ClusterIP when unset.
+func ServiceType(app *appsv1alpha1.HighlyAvailableApp) corev1.ServiceType {
+	if app.Spec.Service == nil || app.Spec.Service.Type == "" {
+		return corev1.ServiceTypeClusterIP
+	}
+	return app.Spec.Service.Type
+}
+
+// ServiceTypeAllowed tells whether the cluster lets the app have the Service type it asks for. A
+// NodePort or LoadBalancer Service opens the app to outside the cluster and costs the cluster's
+// owner (a node port for every node, a cloud load balancer), so an administrator may allow fewer
+// types than the API offers. An empty list allows every type. When the type is not allowed, field
+// and message say why, for the app's status.
 func ServiceTypeAllowed(app *appsv1alpha1.HighlyAvailableApp, opts Options) (field, message string, ok bool) {
-	if len(opts.AllowedServiceTypes) == 0 || app.Spec.Service == nil || app.Spec.Service.Type == "" {
+	if len(opts.AllowedServiceTypes) == 0 {
 		return "", "", true
 	}
-	t := app.Spec.Service.Type
+	t := ServiceType(app)
 	if slices.Contains(opts.AllowedServiceTypes, t) {
 		return "", "", true
 	}
-	return "spec.service.type", fmt.Sprintf("Service type %s is not allowed on this cluster (allowed: %v)", t, opts.AllowedServiceTypes), false
+	return ServiceTypeField, fmt.Sprintf("%s: Service type %s is not allowed in this cluster (allowed: %s)",
+		ServiceTypeField, t, joinTypes(opts.AllowedServiceTypes)), false
+}
+
+// ParseServiceTypes reads a comma-separated list of Service types, such as the manager's
+// --allowed-service-types flag: ClusterIP, NodePort and LoadBalancer, each at most once. ExternalName
+// is not a type an app can have.
+func ParseServiceTypes(list string) ([]corev1.ServiceType, error) {
+	var out []corev1.ServiceType
+	for item := range strings.SplitSeq(list, ",") {
+		t := corev1.ServiceType(strings.TrimSpace(item))
+		if !slices.Contains(DefaultAllowedServiceTypes, t) {
+			return nil, fmt.Errorf("service type %q: must be one of %s", t, joinTypes(DefaultAllowedServiceTypes))
+		}
+		if slices.Contains(out, t) {
+			return nil, fmt.Errorf("service type %s is listed twice", t)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+func joinTypes(types []corev1.ServiceType) string {
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
 }

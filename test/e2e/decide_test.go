@@ -147,7 +147,10 @@ var _ = Describe("The decision core, on the local cluster", Label("decide"), fun
 		Expect(settled.Status.CurrentRevision).To(BeEquivalentTo(2))
 
 		updated := time.Now()
-		broken := setImage(key, missingImage)
+		broken := updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Template.Spec.Containers[0].Image = missingImage
+			a.Spec.Template.Annotations = nil
+		})
 		Eventually(func(g Gomega) {
 			app := getApp(key)
 			g.Expect(app.Status.ObservedGeneration).To(Equal(broken.Generation))

@@ -279,6 +279,7 @@ var _ = Describe("What GitOps tools read from a HighlyAvailableApp", Ordered, fu
 	It("is in progress while the operator has not observed the latest generation", func() {
 		By("stopping the operator, as during an upgrade or an outage, and changing the spec")
 		stopOperator()
+		DeferCleanup(startOperator)
 		setImage(key, "nginx:1.11")
 
 		v, err := view(key)

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	ctrlconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
@@ -57,11 +58,20 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	cfg, k8sClient, scheme = testEnv.Config, testEnv.Client, testEnv.Scheme
 
+	startOperator()
+})
+
+// startOperator starts the operator, wired as cmd/main.go wires it, and sets stopOperator. A test
+// that stopped it starts it again, so that the containers that run after it (in random order) have an
+// operator.
+func startOperator() {
 	By("starting the operator, wired as cmd/main.go wires it")
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache:   controller.CacheOptions(),
+		// The controller of a stopped manager keeps its name registered.
+		Controller: ctrlconfig.Controller{SkipNameValidation: new(true)},
 	})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(controller.NewReconciler(mgr, "cluster.local").SetupWithManager(mgr)).To(Succeed())
@@ -76,7 +86,7 @@ var _ = BeforeSuite(func() {
 		stopMgr()
 		Eventually(stopped, timeout).Should(BeClosed())
 	}
-})
+}
 
 var _ = AfterSuite(func() {
 	if stopOperator != nil {

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// cluster is the local simulated cluster (hack/cluster/cluster.sh) the benchmark runs on.
+type cluster struct {
+	root         string
+	name         string
+	portBase     int
+	nodesPerZone int
+	log          io.Writer
+}
+
+func (c *cluster) dir() string        { return filepath.Join(c.root, ".cluster", c.name) }
+func (c *cluster) kubeconfig() string { return filepath.Join(c.dir(), "kubeconfig") }
+
+// script runs cluster.sh with the cluster's settings.
+func (c *cluster) script(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, filepath.Join(c.root, "hack", "cluster", "cluster.sh"), args...)
+	cmd.Env = append(os.Environ(),
+		"CLUSTER_NAME="+c.name,
+		"CLUSTER_DIR="+c.dir(),
+		"CLUSTER_PORT_BASE="+strconv.Itoa(c.portBase),
+		"CLUSTER_NODES_PER_ZONE="+strconv.Itoa(c.nodesPerZone),
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("cluster.sh %s: %w\n%s", strings.Join(args, " "), err, out.String())
+	}
+	return nil
+}
+
+// fresh stops the cluster if it runs and starts it again from empty data, with the CRD installed.
+func (c *cluster) fresh(ctx context.Context) (*rest.Config, error) {
+	start := time.Now()
+	if err := c.down(); err != nil {
+		return nil, err
+	}
+	if err := c.script(ctx, "up"); err != nil {
+		return nil, err
+	}
+	if err := c.installCRD(ctx); err != nil {
+		return nil, err
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig())
+	if err != nil {
+		return nil, err
+	}
+	// Each start generates new keys at the same paths; client-go caches transports by the files'
+	// paths, so the config carries their contents instead.
+	if err := rest.LoadTLSFiles(cfg); err != nil {
+		return nil, err
+	}
+	cfg.CAFile, cfg.CertFile, cfg.KeyFile = "", "", ""
+	_, _ = fmt.Fprintf(c.log, "cluster %s up with %d nodes per zone in %.1fs\n",
+		c.name, c.nodesPerZone, time.Since(start).Seconds())
+	return cfg, nil
+}
+
+// installCRD applies the CRD and waits until the API server serves it.
+func (c *cluster) installCRD(ctx context.Context) error {
+	kubectl := func(args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", c.kubeconfig()}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out), nil
+	}
+	if _, err := kubectl("apply", "--server-side", "--force-conflicts", "-f",
+		filepath.Join(c.root, "config", "crd", "bases")); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		established, err := kubectl("get", "crd", "highlyavailableapps.apps.haoperator.dev",
+			"-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`)
+		if err == nil && established == "True" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the CRD was not established within 60s (%v)", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// down stops the cluster and deletes its data; it does not depend on the caller's context, so that
+// an interrupted run still cleans up.
+func (c *cluster) down() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	return c.script(ctx, "down")
+}
+
+// operator is bin/manager running as a local process against the cluster, its metrics served over
+// plain HTTP on the loopback interface.
+type operator struct {
+	cmd         *exec.Cmd
+	metricsAddr string
+	healthAddr  string
+	// done is closed when the process has exited, with its exit status in exitErr.
+	done    chan struct{}
+	exitErr error
+}
+
+// startOperator runs the manager binary and waits until its health endpoint answers. Its log goes to
+// the cluster's logs directory, which `cluster.sh down` keeps.
+func startOperator(ctx context.Context, c *cluster, manager string, extraArgs []string) (*operator, time.Time, error) {
+	op := &operator{
+		metricsAddr: fmt.Sprintf("127.0.0.1:%d", c.portBase+82),
+		healthAddr:  fmt.Sprintf("127.0.0.1:%d", c.portBase+83),
+		done:        make(chan struct{}),
+	}
+	logPath := filepath.Join(c.dir(), "logs", "bench-operator.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	args := append([]string{
+		"--kubeconfig", c.kubeconfig(),
+		"--leader-elect=false",
+		"--metrics-bind-address", op.metricsAddr,
+		"--metrics-secure=false",
+		"--health-probe-bind-address", op.healthAddr,
+		"--zap-log-level", "error",
+	}, extraArgs...)
+	op.cmd = exec.Command(manager, args...)
+	op.cmd.Stdout, op.cmd.Stderr = logFile, logFile
+	op.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	started := time.Now()
+	if err := op.cmd.Start(); err != nil {
+		_ = logFile.Close()
+		return nil, time.Time{}, fmt.Errorf("start %s: %w", manager, err)
+	}
+	go func() {
+		op.exitErr = op.cmd.Wait()
+		_ = logFile.Close()
+		close(op.done)
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + op.healthAddr + "/readyz")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return op, started, nil
+			}
+		}
+		select {
+		case <-op.done:
+			return nil, time.Time{}, fmt.Errorf("the operator exited while starting (%v); see %s", op.exitErr, logPath)
+		case <-ctx.Done():
+			op.stop()
+			return nil, time.Time{}, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			op.stop()
+			return nil, time.Time{}, fmt.Errorf("the operator was not ready within 60s; see %s", logPath)
+		}
+	}
+}
+
+// stop ends the operator with SIGTERM, and SIGKILL after 10 s.
+func (op *operator) stop() {
+	if op == nil || op.cmd.Process == nil {
+		return
+	}
+	_ = op.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-op.done:
+	case <-time.After(10 * time.Second):
+		_ = op.cmd.Process.Kill()
+		<-op.done
+	}
+}
+
+// metrics reads the operator's metrics endpoint.
+func (op *operator) metrics() ([]sample, error) {
+	resp, err := http.Get("http://" + op.metricsAddr + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metrics: %s", resp.Status)
+	}
+	return parseMetrics(string(body)), nil
+}
+
+// memory is the operator's heap and resident set in bytes.
+type memory struct {
+	Heap float64 `json:"heapBytes"`
+	RSS  float64 `json:"rssBytes"`
+}
+
+// settledMemory samples the operator's memory once a second and keeps the lowest of each: the heap
+// in use rises between garbage collections, and its low point is the closest to what is live.
+func (op *operator) settledMemory(ctx context.Context, samples int) (memory, error) {
+	var low memory
+	for i := range samples {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return low, ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		m, err := op.metrics()
+		if err != nil {
+			return low, err
+		}
+		heap := sumMetric(m, "go_memstats_heap_alloc_bytes", nil)
+		rss := sumMetric(m, "process_resident_memory_bytes", nil)
+		if i == 0 || heap < low.Heap {
+			low.Heap = heap
+		}
+		if i == 0 || rss < low.RSS {
+			low.RSS = rss
+		}
+	}
+	return low, nil
+}
+
+// counters are the operator's work so far: reconciles of the app controller and requests to the
+// API server, and of those, the writes.
+type counters struct {
+	Reconciles float64 `json:"reconciles"`
+	Requests   float64 `json:"requests"`
+	Writes     float64 `json:"writes"`
+}
+
+func (op *operator) counters() (counters, error) {
+	m, err := op.metrics()
+	if err != nil {
+		return counters{}, err
+	}
+	c := counters{
+		Reconciles: sumMetric(m, "controller_runtime_reconcile_total", map[string]string{"controller": "highlyavailableapp"}),
+		Requests:   sumMetric(m, "rest_client_requests_total", nil),
+	}
+	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
+		c.Writes += sumMetric(m, "rest_client_requests_total", map[string]string{"method": method})
+	}
+	return c, nil
+}

@@ -1,0 +1,246 @@
+// Command bench measures ha-operator on the local simulated cluster (hack/cluster/cluster.sh)
+// against the floor, a plain client that creates the same Deployments, Services and
+// PodDisruptionBudgets directly, and against the Deployment controller for the latency of a change.
+// Each phase runs on a fresh cluster sized for the apps; timings come from watch events. It prints
+// one table and writes the figures as JSON. Run it with `make bench N=200`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+)
+
+var scheme = runtime.NewScheme()
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(appsv1alpha1.AddToScheme(scheme))
+}
+
+const (
+	podsPerApp  = 3
+	podsPerNode = 110
+	zones       = 3
+	// The unrelated objects of the memory phase, for a run of referenceApps apps or more; smaller
+	// runs scale the count down.
+	unrelatedObjectsAt1000 = 5000
+	referenceApps          = 1000
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	n := flag.Int("n", 200, "how many apps (Stateless nginx, 3 replicas)")
+	manager := flag.String("manager", "bin/manager", "the operator binary to measure")
+	operatorArgs := flag.String("operator-args", "", "extra flags for the operator, separated by spaces")
+	out := flag.String("out", "bench.json", "where to write the figures as JSON")
+	name := flag.String("cluster-name", "bench", "the local cluster's name (its state dir .cluster/NAME)")
+	portBase := flag.Int("cluster-port-base", 20400, "the first of the local cluster's ports")
+	idleWindow := flag.Duration("idle-window", 30*time.Second, "how long to count writes once settled")
+	churn := flag.Int("churn", 0, "image changes for the churn figures (default: N, at most 100)")
+	rollbacks := flag.Int("rollbacks", 0, "apps given a missing image for the rollback figure (default: N/5, 1 to 10)")
+	keep := flag.Bool("keep-cluster", false, "leave the last phase's cluster running")
+	only := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, separated by commas")
+	flag.Parse()
+	if *n < 1 {
+		return errors.New("-n must be at least 1")
+	}
+	if os.Getenv("ARGO_ROLLOUTS_BIN") != "" {
+		return errors.New("ARGO_ROLLOUTS_BIN is set, but the Argo Rollouts column is not built")
+	}
+	// The control plane's clients log through klog; the figures are what matters here.
+	klog.SetOutput(os.Stderr)
+	ctrllog.SetLogger(klog.Background())
+
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	managerPath, err := filepath.Abs(*manager)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(managerPath); err != nil {
+		return fmt.Errorf("the operator binary: %w", err)
+	}
+	b := &bench{
+		manager:      managerPath,
+		operatorArgs: strings.Fields(*operatorArgs),
+		n:            *n,
+		idleWindow:   *idleWindow,
+		churn:        *churn,
+		rollbacks:    *rollbacks,
+		unrelated:    scaledCount(unrelatedObjectsAt1000, *n, referenceApps),
+		logf: func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
+		},
+	}
+	if b.churn <= 0 {
+		b.churn = min(*n, 100)
+	}
+	if b.rollbacks <= 0 {
+		b.rollbacks = max(1, min(*n/5, 10))
+	}
+	b.churn, b.rollbacks = min(b.churn, *n), min(b.rollbacks, *n, b.churn)
+	// The churn phase runs the floor's Deployments beside the apps; size for both.
+	perZone := nodesPerZone((*n+b.churn)*podsPerApp, zones, podsPerNode, 2, 0.25)
+	b.cluster = &cluster{root: root, name: *name, portBase: *portBase, nodesPerZone: perZone, log: os.Stderr}
+	b.results.N, b.results.NodesPerZone = *n, perZone
+
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	defer func() {
+		if !*keep {
+			if err := b.cluster.down(); err != nil {
+				b.logf("stopping the cluster: %v", err)
+			}
+		}
+	}()
+	started := time.Now()
+	b.logf("%d apps, %d nodes in %d zones (%d pods each), operator %s %s",
+		*n, perZone*zones, zones, podsPerNode, managerPath, *operatorArgs)
+	selected := map[string]bool{}
+	for name := range strings.SplitSeq(*only, ",") {
+		if !slices.Contains(phaseNames, name) {
+			return fmt.Errorf("unknown phase %q (phases: %s)", name, strings.Join(phaseNames, ", "))
+		}
+		selected[name] = true
+	}
+	// A phase that fails leaves its figures out; the others still run and the table is printed.
+	var failed []string
+	for _, p := range []struct {
+		name string
+		run  func() error
+	}{
+		{"floor1", func() (err error) { b.results.Floor1, err = b.floor(ctx, 1); return err }},
+		{"floor8", func() (err error) { b.results.Floor8, err = b.floor(ctx, 8); return err }},
+		{"catchup", func() (err error) { b.results.CatchUp, err = b.catchUp(ctx); return err }},
+		{"endtoend", func() (err error) { b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); return err }},
+		{"churn", func() (err error) { b.results.Churn, err = b.churnAndRollback(ctx); return err }},
+	} {
+		if !selected[p.name] || ctx.Err() != nil {
+			continue
+		}
+		if err := p.run(); err != nil {
+			b.logf("phase %s failed: %v", p.name, err)
+			failed = append(failed, p.name)
+			b.results.Failed = append(b.results.Failed, p.name+": "+err.Error())
+		} else {
+			b.results.Ran = append(b.results.Ran, p.name)
+		}
+	}
+	b.results.Table = tableRows(b.results)
+	fmt.Printf("\n%s\n", renderTable(fmt.Sprintf("N=%d (%d nodes)", *n, perZone*zones), b.results.Table))
+	fmt.Printf("%s\n", notes(b.results, b))
+	fmt.Printf("Measured in %s; Argo Rollouts column: not built.\n", time.Since(started).Round(time.Second))
+	data, err := json.MarshalIndent(b.results, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("phases failed: %s", strings.Join(failed, ", "))
+	}
+	return ctx.Err()
+}
+
+// phaseNames are the phases, in the order they run.
+var phaseNames = []string{"floor1", "floor8", "catchup", "endtoend", "churn"}
+
+// tableRows lays the results out beside the floor.
+func tableRows(r results) []row {
+	// in is a figure of a phase, absent when the phase did not run to the end.
+	in := func(phase string) func(float64) figure {
+		if !slices.Contains(r.Ran, phase) {
+			return func(float64) figure { return nil }
+		}
+		return value
+	}
+	f1, f8, cu, e2e, ch := in("floor1"), in("floor8"), in("catchup"), in("endtoend"), in("churn")
+	idleFloor := figure(nil)
+	if r.Floor8.IdleWrites != nil && r.Floor8.IdleWindowSecs > 0 {
+		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Floor8.IdleWindowSecs / 60))
+	}
+	unrelated := fmt.Sprintf("after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated)
+	return []row{
+		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
+			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds)},
+		{Name: "catch-up: all Ready", Unit: "s",
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: cu(r.CatchUp.ReadySeconds)},
+		{Name: "end to end: create the apps, all Ready", Unit: "s",
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: e2e(r.EndToEnd.ReadySeconds)},
+		{Name: "reconciles per app, catch-up", Op: cu(r.CatchUp.ReconcilesPerApp)},
+		{Name: "reconciles per app, end to end", Op: e2e(r.EndToEnd.ReconcilesPerApp)},
+		{Name: "API requests per app, catch-up",
+			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: cu(r.CatchUp.RequestsPerApp)},
+		{Name: "API requests per app, end to end",
+			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: e2e(r.EndToEnd.RequestsPerApp)},
+		{Name: "Go heap per app, settled", Unit: "KiB", Op: e2e(r.Memory.HeapPerAppKiB)},
+		{Name: "RSS per app, settled", Unit: "KiB", Op: e2e(r.Memory.RSSPerAppKiB)},
+		{Name: "Go heap change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.HeapChangeMiB)},
+		{Name: "RSS change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.RSSChangeMiB)},
+		{Name: "churn: image change → template, p50 (floor: Deployment controller)", Unit: "ms",
+			Floor8: ch(r.Churn.DeploymentCtrlP50Ms), Op: ch(r.Churn.OperatorP50Ms)},
+		{Name: "churn: image change → template, p99 (floor: Deployment controller)", Unit: "ms",
+			Floor8: ch(r.Churn.DeploymentCtrlP99Ms), Op: ch(r.Churn.OperatorP99Ms)},
+		{Name: "rollback: first failure signal → template back, p50", Unit: "s", Op: ch(r.Churn.RollbackP50Seconds)},
+		{Name: "rollback: first failure signal → template back, max", Unit: "s", Op: ch(r.Churn.RollbackMaxSeconds)},
+		{Name: "idle writes per minute", Floor8: idleFloor, Op: e2e(r.Memory.IdleWritesPerMn)},
+	}
+}
+
+// notes says how the figures were taken, under the table.
+func notes(r results, b *bench) string {
+	return fmt.Sprintf(`Floor: the same Deployments, Services and PDBs created by a plain client (no rate limit); it
+has no catch-up of its own, so its catch-up and end-to-end figures are one run. The operator's catch-up
+counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
+Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on
+the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the lowest of 10 samples a
+second apart, minus the operator with no app. Idle: changes to every kind the operator writes over %s
+once settled (the operator sent %.0f write requests in that window).`,
+		r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
+		b.idleWindow, r.Memory.IdleWriteCalls)
+}
+
+// repoRoot is the repository: the nearest directory above the working directory with a go.mod.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "hack", "cluster", "cluster.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from within the repository: hack/cluster/cluster.sh not found")
+		}
+		dir = parent
+	}
+}
