@@ -64,7 +64,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit fuzz test-e2e ## Run every test: unit and envtest suites, the fuzz targets briefly, then the end-to-end suite on a local cluster.
+test: test-unit fuzz test-rules test-chart test-e2e test-traffic-ci ## Run every test: unit and envtest suites, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
@@ -86,7 +86,7 @@ fuzz: ## Run each fuzz target (func FuzzXxx) of FUZZ_PACKAGES for FUZZTIME (10s)
 	done
 
 .PHONY: lint
-lint: golangci-lint ## Run golangci-lint linter
+lint: golangci-lint shellcheck ## Run golangci-lint, and shellcheck on hack/ and .ci/
 	"$(GOLANGCI_LINT)" run
 
 .PHONY: lint-fix
@@ -100,9 +100,10 @@ lint-config: golangci-lint ## Verify golangci-lint linter configuration
 ##@ Build
 
 .PHONY: build
-build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/manager, bin/kubectl-haapp).
+build: manifests generate fmt vet ## Build the manager and the kubectl plugin (bin/), the plugin's krew archives (dist/) and manifest (plugins/haapp.yaml).
 	go build -o bin/manager ./cmd
 	go build -o bin/kubectl-haapp ./cmd/kubectl-haapp
+	$(MAKE) --no-print-directory plugin-manifest
 
 .PHONY: run
 run: manifests generate fmt vet ## Run the operator from your host against the current kubeconfig's cluster.
@@ -230,6 +231,23 @@ ifeq ($(BENCH_MANAGER),)
 endif
 	go run ./test/bench -n $(N) -manager "$(or $(BENCH_MANAGER),$(LOCALBIN)/manager)" -out bench.json $(BENCH_ARGS)
 
+## The traffic scenarios need real nodes: bin/kubelet and bin/kube-proxy, and Debian's containerd, runc,
+## CNI plugins and iptables (installed when missing). MANAGER_BIN is the operator binary they run.
+MANAGER_BIN ?= $(LOCALBIN)/manager
+TRAFFIC_LABELS ?= traffic
+
+.PHONY: test-traffic
+test-traffic: manifests controlplane $(LOCALBIN)/kwok $(LOCALBIN)/kubelet $(LOCALBIN)/kube-proxy ## Run the traffic scenarios on a local cluster with real nodes and print the side-by-side table (root).
+	"$(CURDIR)/hack/realnodes/install-packages.sh"
+	go build -o "$(MANAGER_BIN)" ./cmd
+	MANAGER_BIN="$(MANAGER_BIN)" TRAFFIC_LABELS="$(TRAFFIC_LABELS)" "$(CURDIR)/hack/cluster/traffic.sh"
+
+# make test runs the scenarios that assert zero failed requests (rollouts, rollback, drain); the node
+# loss, which only reports, runs with make test-traffic.
+.PHONY: test-traffic-ci
+test-traffic-ci: ## Run the traffic scenarios but the node loss (part of make test).
+	$(MAKE) test-traffic TRAFFIC_LABELS='traffic && !node-loss'
+
 ##@ Dependencies
 
 ## Location to install dependencies to
@@ -282,6 +300,20 @@ $(LOCALBIN)/kube-apiserver $(LOCALBIN)/kube-controller-manager $(LOCALBIN)/kube-
 $(LOCALBIN)/kubectl: hack/controlplane/go.mod | $(LOCALBIN)
 	cd hack/controlplane && go build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@" k8s.io/kubernetes/cmd/kubectl
 
+## The node binaries of the local cluster's real nodes, from the same pinned Kubernetes. The control
+## plane's go.mod does not list the packages only they import (netlink, ipvs, nftables...), so they are
+## built against a copy of it that `go get` completes (-modfile); hack/controlplane/go.mod is untouched.
+$(LOCALBIN)/kubelet $(LOCALBIN)/kube-proxy: $(LOCALBIN)/%: hack/controlplane/go.mod | $(LOCALBIN)
+	@echo "Building $* $(KUBE_VERSION) from source (a few minutes on 2 cores with a cold build cache)..."
+	cd hack/controlplane && tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
+	cp go.mod "$$tmp/node.mod" && cp go.sum "$$tmp/node.sum" && \
+	go get -modfile="$$tmp/node.mod" k8s.io/kubernetes/cmd/$*@$(KUBE_VERSION) && \
+	go build -modfile="$$tmp/node.mod" -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@.tmp" k8s.io/kubernetes/cmd/$* && \
+	mv "$@.tmp" "$@"
+
+.PHONY: node-binaries
+node-binaries: $(LOCALBIN)/kubelet $(LOCALBIN)/kube-proxy ## Build kubelet and kube-proxy for the local cluster's real nodes.
+
 $(LOCALBIN)/etcd: hack/etcd/go.mod | $(LOCALBIN)
 	@echo "Building etcd from source..."
 	cd hack/etcd && go build -trimpath -ldflags "-s -w" -o "$@" go.etcd.io/etcd/server/v3
@@ -306,3 +338,7 @@ mv "$(LOCALBIN)/$$(basename "$(1)")" "$(1)-$(3)" ;\
 } ;\
 ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
 endef
+
+# Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests, the
+# kubectl plugin's krew archives.
+include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk

@@ -20,6 +20,7 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/testenv"
 )
 
 // TestAgainstTheAPIServer runs the plugin's writes against a real kube-apiserver with the CRD, where
@@ -44,7 +45,7 @@ func TestAgainstTheAPIServer(t *testing.T) {
 
 // serverHarness is a kube-apiserver holding the seed's story after the rollback of nginx:1.91.
 type serverHarness struct {
-	env        *envtest.Environment
+	env        *testenv.Env
 	client     client.WithWatch
 	session    *session
 	out        *bytes.Buffer
@@ -55,23 +56,16 @@ type serverHarness struct {
 // its status as the operator would have left them.
 func startAPIServer(t *testing.T) *serverHarness {
 	t.Helper()
-	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
-		t.Skip("KUBEBUILDER_ASSETS is not set: run through make test-unit (kube-apiserver and etcd from bin/)")
-	}
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
+	env, err := testenv.Start(filepath.Join("..", ".."))
 	if err != nil {
-		t.Fatalf("start envtest: %v", err)
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if err := env.Stop(); err != nil {
 			t.Errorf("stop envtest: %v", err)
 		}
 	})
-	c, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
+	c, err := client.NewWithWatch(env.Config, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatal(err)
 	}

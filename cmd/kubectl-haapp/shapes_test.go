@@ -132,7 +132,8 @@ func TestProgressLineShapes(t *testing.T) {
 	}{
 		{daemon, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRollingOut},
 			`Waiting for "web" rollout to finish: 4 of 6 updated replicas are available...`},
-		{job, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRunning, Message: "run 1 (Job web-1): 1 active, 0 succeeded, 0 failed"},
+		{job, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRunning,
+			Message: "run 1 (Job web-1): 1 active, 0 succeeded, 0 failed"},
 			`Waiting for "web": Running: run 1 (Job web-1): 1 active, 0 succeeded, 0 failed`},
 	} {
 		if got := progressLine(tc.app, tc.state); got != tc.want {

@@ -13,6 +13,9 @@
 #   operator-start      run bin/manager against the cluster in the background (log in the state dir),
 #                       as the operator's own ServiceAccount with exactly the RBAC of config/rbac
 #   operator-stop [--kill]  stop the operator (SIGTERM, or SIGKILL with --kill)
+#   import-image TAR    import a docker archive into every real node's containerd
+#   node-down NODE      freeze a real node (kubelet, containerd, containers), as in a power failure
+#   node-up NODE        resume it and wait for it to be Ready
 #   logs [LINES]        print the last LINES (default 100) of every log of the cluster
 #   env                 print the export line for the cluster's kubeconfig
 #
@@ -23,8 +26,11 @@
 #   CLUSTER_ZONES           zones, default "zone-a zone-b zone-c"
 #   CLUSTER_NODES_PER_ZONE  nodes per zone, default 2
 #   CLUSTER_MISSING_IMAGES  regular expression of images that cannot be pulled (see README.md)
-#   OPERATOR_ARGS           extra flags for bin/manager
-#   MANAGER_BIN             the operator binary operator-start runs, default bin/manager
+#   CLUSTER_REAL_NODES      real nodes (kubelet, containerd, runc) besides the kwok ones, default 0;
+#                           see realnodes.sh (needs root, bin/kubelet, bin/kube-proxy and the packages
+#                           that hack/realnodes/install-packages.sh installs)
+#   MANAGER_BIN             the operator binary, default bin/manager
+#   OPERATOR_ARGS           extra flags for the operator
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -52,6 +58,8 @@ esac
 CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-$default_port_base}
 CLUSTER_ZONES=${CLUSTER_ZONES:-zone-a zone-b zone-c}
 CLUSTER_NODES_PER_ZONE=${CLUSTER_NODES_PER_ZONE:-2}
+CLUSTER_REAL_NODES=${CLUSTER_REAL_NODES:-0}
+MANAGER_BIN=${MANAGER_BIN:-$BIN_DIR/manager}
 # nginx:1.91 is the seed's typo of 1.9.1, a tag that does not exist; registries under the reserved
 # .invalid domain cannot resolve; a tag containing "does-not-exist" says what it is.
 CLUSTER_MISSING_IMAGES=${CLUSTER_MISSING_IMAGES:-'^(nginx:1\.91|[^/]+\.invalid/.*|.*:.*does-not-exist.*)$'}
@@ -75,6 +83,9 @@ LOGS=$CLUSTER_DIR/logs
 PIDS=$CLUSTER_DIR/pids
 KUBECONFIG_FILE=$CLUSTER_DIR/kubeconfig
 OPERATOR_KUBECONFIG=$CLUSTER_DIR/operator.kubeconfig
+
+# shellcheck source=hack/cluster/realnodes.sh
+source "$HERE/realnodes.sh"
 
 log() { printf '[cluster %s] %s\n' "$CLUSTER_NAME" "$*" >&2; }
 die() {
@@ -211,6 +222,9 @@ generate_pki() {
 	# The front proxy's identity: with it, components that delegate authentication find the
 	# request-header CA they look for (and do not log its absence).
 	issue front-proxy-client "/CN=front-proxy-client" "$client"
+	# The API server's identity towards kubelets (logs, exec of the real nodes' pods).
+	issue apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
+	((CLUSTER_REAL_NODES == 0)) || issue_real_node_pki
 	openssl genrsa -out "$PKI/service-account.key" 2048 2>/dev/null
 	openssl rsa -in "$PKI/service-account.key" -pubout -out "$PKI/service-account.pub" 2>/dev/null
 	for user in admin controller-manager scheduler kwok; do
@@ -287,6 +301,9 @@ start_apiserver() {
 		--requestheader-extra-headers-prefix X-Remote-Extra- \
 		--proxy-client-cert-file "$PKI/front-proxy-client.crt" \
 		--proxy-client-key-file "$PKI/front-proxy-client.key" \
+		--kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" \
+		--kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
+		--kubelet-preferred-address-types InternalIP \
 		--cert-dir "$PKI"
 	wait_process kube-apiserver 60 kubectl_ get --raw /readyz
 }
@@ -443,14 +460,15 @@ cmd_up() {
 		return
 	fi
 	require_binaries
+	((CLUSTER_REAL_NODES == 0)) || require_real_node_tools
 	command -v openssl >/dev/null || die "openssl is needed to generate the cluster's certificates"
 	local started_at
 	started_at=$(date +%s.%N)
 	# Leftovers of a cluster that was not stopped cleanly (a killed make, a reboot).
-	stop_all
+	stop_all || die "the last cluster's real nodes left something behind (listed above)"
 	rm -rf "$CLUSTER_DIR"
 	mkdir -p "$LOGS" "$PIDS"
-	for setting in CLUSTER_PORT_BASE CLUSTER_ZONES CLUSTER_NODES_PER_ZONE CLUSTER_MISSING_IMAGES; do
+	for setting in CLUSTER_PORT_BASE CLUSTER_ZONES CLUSTER_NODES_PER_ZONE CLUSTER_MISSING_IMAGES CLUSTER_REAL_NODES; do
 		printf '%s=%q\n' "$setting" "${!setting}"
 	done >"$SETTINGS"
 	generate_pki
@@ -472,29 +490,37 @@ cmd_up() {
 		exit 1
 	}
 	wait_for 30 "the default service account" default_service_account
+	start_real_nodes
 	log "up in $(awk -v a="$started_at" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s" \
-		"($(($(wc -w <<<"$CLUSTER_ZONES") * CLUSTER_NODES_PER_ZONE)) nodes in zones: $CLUSTER_ZONES)"
+		"($(($(wc -w <<<"$CLUSTER_ZONES") * CLUSTER_NODES_PER_ZONE)) nodes in zones: $CLUSTER_ZONES;" \
+		"$CLUSTER_REAL_NODES real nodes)"
 	kubectl_ get nodes -L topology.kubernetes.io/zone >&2
 	log "kubeconfig: $KUBECONFIG_FILE"
 	echo "export KUBECONFIG=$KUBECONFIG_FILE"
 }
 
-# stop_all stops every process of the state dir: the operator and the kwoks first, the control plane
-# next, etcd last.
+# stop_all stops every process of the state dir: the operator and the kwoks first, the real nodes
+# (removing all they created; it fails if something is left), the control plane next, etcd last.
 stop_all() {
 	[[ -d $PIDS ]] || return 0
-	local kwoks=() file
+	local kwoks=() file rc=0
 	for file in "$PIDS"/kwok-*.pid; do
 		[[ -e $file ]] && kwoks+=("$(basename "$file" .pid)")
 	done
 	stop_processes TERM operator "${kwoks[@]}"
+	# The real nodes of the cluster that ran last, whatever this command's environment says.
+	if [[ -f $SETTINGS ]]; then
+		stop_real_nodes "$(sed -n 's/^CLUSTER_REAL_NODES=//p' "$SETTINGS")" || rc=1
+	fi
 	stop_processes TERM kube-scheduler kube-controller-manager
 	stop_processes TERM kube-apiserver
 	stop_processes TERM etcd
+	return "$rc"
 }
 
 cmd_down() {
-	stop_all
+	# Never delete the state dir over something the real nodes left mounted.
+	stop_all || die "the teardown left something behind (listed above); the state dir is kept"
 	if [[ -d $CLUSTER_DIR ]]; then
 		# Keep the logs for a post-mortem; the data, keys and kubeconfigs go.
 		find "$CLUSTER_DIR" -mindepth 1 -maxdepth 1 ! -name logs -exec rm -rf {} +
@@ -503,7 +529,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local failed=0
+	local failed=0 i name
 	for name in etcd kube-apiserver kube-controller-manager kube-scheduler kwok-storage; do
 		pid_of "$name" >/dev/null || {
 			log "$name is not running"
@@ -513,12 +539,27 @@ cmd_status() {
 	for zone in $CLUSTER_ZONES; do
 		pid_of "kwok-$zone" >/dev/null || log "kwok-$zone is not running (zone $zone is down)"
 	done
+	for ((i = 1; i <= CLUSTER_REAL_NODES; i++)); do
+		for name in "containerd-$(real_node_name "$i")" "kubelet-$(real_node_name "$i")"; do
+			pid_of "$name" >/dev/null || {
+				log "$name is not running"
+				failed=1
+			}
+		done
+	done
+	if ((CLUSTER_REAL_NODES > 0)) && ! pid_of kube-proxy >/dev/null; then
+		log "kube-proxy is not running"
+		failed=1
+	fi
 	((failed == 0)) || return 1
 	wait_for 30 "the API server" kubectl_ get --raw /readyz || return 1
 	wait_for 60 "the nodes to be Ready" all_nodes_ready || {
 		kubectl_ get nodes -L topology.kubernetes.io/zone >&2
 		return 1
 	}
+	if ((CLUSTER_REAL_NODES > 0)); then
+		wait_for 60 "the real nodes to be Ready" real_nodes_ready || return 1
+	fi
 	kubectl_ get nodes -L topology.kubernetes.io/zone >&2
 	if pid_of operator >/dev/null; then log "operator: running (log $LOGS/operator.log)"; fi
 	log "kubeconfig: $KUBECONFIG_FILE"
@@ -628,6 +669,9 @@ zone-down) cmd_zone_down "${2:-}" ;;
 zone-up) cmd_zone_up "${2:-}" ;;
 operator-start) cmd_operator_start ;;
 operator-stop) cmd_operator_stop "${2:-}" ;;
+import-image) cmd_import_image "${2:-}" ;;
+node-down) cmd_node_down "${2:-}" ;;
+node-up) cmd_node_up "${2:-}" ;;
 logs) cmd_logs "${2:-100}" ;;
 env) echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
 *)

@@ -771,3 +771,88 @@ func TestSpecsTheCRDCannotRefuseAreRefusedWithTheirField(t *testing.T) {
 		t.Error("an invalid spec created objects")
 	}
 }
+
+func TestCachedStatefulSetWithoutClaimTypeMetaIsNotAppliedAgain(t *testing.T) {
+	app := newApp(appsv1alpha1.Stateful, "db:1")
+	app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+	w := newWorld(app)
+	step(t, w)
+	// A cached StatefulSet, decoded from protobuf, has no apiVersion and kind on its claim templates.
+	sts := w.statefulSet()
+	for i := range sts.Spec.VolumeClaimTemplates {
+		sts.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+	}
+	for _, d := range Decide(w.input()).Apply {
+		if d.Kind == KindStatefulSet {
+			t.Fatal("the StatefulSet is applied again although nothing changed")
+		}
+	}
+}
+
+func TestFailedFirstRevisionThatBecomesReadyIsRecovered(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	step(t, w)
+	w.settleDeployment(podPullNotFound)
+	w.now = w.now.Add(2 * time.Second)
+	p := step(t, w)
+	if p.Rollout.FailureReason != appsv1alpha1.ReasonRolloutFailed || !strings.Contains(p.Rollout.Failure, "nothing to roll back to") {
+		t.Fatalf("first revision: %+v", p.Rollout)
+	}
+	// The registry had the image after all: every replica becomes ready.
+	w.rs, w.pods = nil, nil
+	w.settleDeployment(podReady)
+	p = step(t, w)
+	if p.Rollout.Failure != "" || !contains(eventReasons(p), ReasonRecovered) || p.Rollout.CurrentRevision != 1 {
+		t.Errorf("not recovered: %+v %v", p.Rollout, eventReasons(p))
+	}
+}
+
+func TestReturnedToRevisionIsJudgedAgain(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:2"
+	step(t, w)
+	w.settleDeployment(podReady)
+	step(t, w)
+	// Undo to nginx:1 (revision 1 becomes revision 3), whose pods now fail.
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1"
+	p := step(t, w)
+	if p.Rollout.UpdateRevision != 3 {
+		t.Fatalf("undo is revision %d, want 3", p.Rollout.UpdateRevision)
+	}
+	w.settleDeployment(podCrash)
+	w.now = w.now.Add(time.Second)
+	p = step(t, w)
+	if p.Rollout.FailureReason != appsv1alpha1.ReasonRolledBack || p.Rollout.LastFailedRevision != 3 {
+		t.Errorf("the returned-to revision was not judged: %+v", p.Rollout)
+	}
+}
+
+func TestStatefulRollForwardReplacesStuckPodsOfAnOlderRevision(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateful, "db:1"))
+	step(t, w)
+	sts := w.statefulSet()
+	old := hashOfTemplate(sts)
+	for i := range 3 {
+		w.pods = append(w.pods, w.newPod(fmt.Sprintf("web-%d", i), old, sts, "StatefulSet", podReady))
+	}
+	// web-2 of the old revision is stuck (crash-looping), so the StatefulSet would never move on.
+	w.pods[2] = w.newPod("web-2", old, sts, "StatefulSet", podCrash)
+	sts.Status = appsv1.StatefulSetStatus{ObservedGeneration: sts.Generation, Replicas: 3, ReadyReplicas: 2, AvailableReplicas: 2, UpdatedReplicas: 3}
+	w.app.Spec.Template.Spec.Containers[0].Image = "db:2"
+	p := step(t, w)
+	if len(p.DeletePods) != 0 {
+		t.Fatal("a stuck pod was deleted before the StatefulSet carries the new template")
+	}
+	p = step(t, w)
+	if len(p.DeletePods) != 1 || p.DeletePods[0].Pod.Name != "web-2" {
+		t.Fatalf("deletes %+v, want the stuck web-2", p.DeletePods)
+	}
+	for _, d := range p.DeletePods {
+		if IsPodReady(d.Pod) {
+			t.Errorf("ready pod %s deleted", d.Pod.Name)
+		}
+	}
+}

@@ -205,7 +205,8 @@ func (p *planner) recordOutcome(h *history, name string, run status.Run) {
 	case run.State == status.RunComplete && rec.Outcome != rollout.OutcomeComplete:
 		rec.Outcome, rec.Completed, rec.Failure, rec.FailureReason = rollout.OutcomeComplete, true, "", ""
 		p.write(h, obj, rec)
-		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonComplete, "Run", "run %d completed: %d pods succeeded", rec.Number, run.Succeeded)
+		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonComplete, "Run", "run %d completed: %s succeeded",
+			rec.Number, status.PodCount(run.Succeeded))
 	case run.State == status.RunFailed && rec.Outcome != rollout.OutcomeFailed:
 		rec.Outcome, rec.Failure, rec.FailureReason, rec.FailedAt = rollout.OutcomeFailed, run.Message, rollout.Reason(run.Reason), p.in.Now
 		p.write(h, obj, rec)

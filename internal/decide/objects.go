@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -158,8 +159,41 @@ func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing c
 		return Desired{}, false, err
 	}
 	same := existing.GetAnnotations()[AnnotationAppliedHash] == hash &&
-		isSubset(want.Object["spec"], have.Object["spec"]) && isSubset(want.Object["metadata"], have.Object["metadata"])
+		isSubset(comparable(want.Object["spec"]), have.Object["spec"]) && isSubset(want.Object["metadata"], have.Object["metadata"])
 	return d, same, nil
+}
+
+// comparable is a desired spec as a cached object can show it: the claim templates of a StatefulSet
+// carry apiVersion and kind when sent, but a cached StatefulSet (decoded from protobuf) has them empty.
+// Without this, a Stateful app's StatefulSet would be applied again on every reconcile.
+func comparable(spec any) any {
+	m, ok := spec.(map[string]any)
+	if !ok {
+		return spec
+	}
+	templates, ok := m["volumeClaimTemplates"].([]any)
+	if !ok {
+		return spec
+	}
+	out := make(map[string]any, len(m))
+	maps.Copy(out, m)
+	stripped := make([]any, len(templates))
+	for i, t := range templates {
+		tm, ok := t.(map[string]any)
+		if !ok {
+			stripped[i] = t
+			continue
+		}
+		c := make(map[string]any, len(tm))
+		for k, v := range tm {
+			if k != "apiVersion" && k != "kind" {
+				c[k] = v
+			}
+		}
+		stripped[i] = c
+	}
+	out["volumeClaimTemplates"] = stripped
+	return out
 }
 
 func kindOf(obj client.Object) string {

@@ -202,7 +202,7 @@ func (p *planner) revisions() {
 func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Workload, onUpdate bool) {
 	app, now := p.app, p.in.Now
 	rec := rollout.ReadRecord(obj)
-	complete := onUpdate && status.Complete(w) && p.updatePodsReady(rec.Hash, w.Desired)
+	complete := onUpdate && status.Complete(w) && p.updatePodsReady(rec.Hash)
 	switch {
 	case rec.Outcome == rollout.OutcomeFailed:
 		if complete {
@@ -302,18 +302,22 @@ const (
 	ReasonStorageChanged  = "StorageChanged"
 )
 
-// updatePodsReady tells whether at least desired pods of the revision are ready. A DaemonSet counts a
-// node as ready and updated while a surge pod of the new revision fails next to the old one, so its
-// figures alone cannot say that the new revision serves; the pods can.
-func (p *planner) updatePodsReady(hash string, desired int32) bool {
+// updatePodsReady tells whether the pods agree that the revision serves everywhere. A DaemonSet counts
+// a node as ready and updated while a surge pod of the new revision fails next to the old one, so its
+// figures alone cannot say that the new revision serves: no pod of the revision may be unready, and no
+// pod of another revision may remain.
+func (p *planner) updatePodsReady(hash string) bool {
 	if p.app.Spec.AppType() != appsv1alpha1.Daemon {
 		return true
 	}
-	var ready int32
 	for i := range p.pods {
-		if p.pods[i].Labels[rollout.LabelRevisionHash] == hash && IsPodReady(&p.pods[i]) {
-			ready++
+		pod := &p.pods[i]
+		if pod.DeletionTimestamp != nil {
+			continue
+		}
+		if pod.Labels[rollout.LabelRevisionHash] != hash || !IsPodReady(pod) {
+			return false
 		}
 	}
-	return ready >= desired
+	return true
 }

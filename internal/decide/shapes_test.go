@@ -241,4 +241,35 @@ func TestScheduledJobIsACronJob(t *testing.T) {
 	}
 }
 
+func TestRemovingTheScheduleKeepsAnActiveScheduledRun(t *testing.T) {
+	app := jobApp()
+	app.Spec.Job = &appsv1alpha1.JobSpec{Schedule: "*/5 * * * *"}
+	w := newWorld(app)
+	p := jobStep(t, w)
+	cj := w.objs[p.Apply[0].Ref].(*batchv1.CronJob)
+	cj.Status.Active = []corev1.ObjectReference{{Kind: "Job", Name: "web-29000000"}}
+
+	// The schedule removed while the CronJob's run is active: the CronJob stays, suspended, and run 1
+	// waits for the scheduled run.
+	w.app.Spec.Job.Schedule = ""
+	p = jobStep(t, w)
+	if len(p.Delete) != 0 || len(p.Apply) != 1 || p.Apply[0].Kind != KindCronJob {
+		t.Fatalf("delete %+v apply %+v: want the CronJob kept and applied (suspended), no run", p.Delete, p.Apply)
+	}
+	if kept := w.objs[p.Apply[0].Ref].(*batchv1.CronJob); kept.Spec.Suspend == nil || !*kept.Spec.Suspend ||
+		kept.Spec.Schedule != "*/5 * * * *" {
+		t.Errorf("CronJob spec %+v: want it suspended on its old schedule", kept.Spec)
+	}
+	if p.Job == nil || p.Job.WaitingFor != "web-29000000" {
+		t.Errorf("job status input %+v: want run 1 waiting for web-29000000", p.Job)
+	}
+
+	// The scheduled run finished: the CronJob goes and run 1 starts.
+	w.objs[Ref{KindCronJob, cj.Name}].(*batchv1.CronJob).Status.Active = nil
+	p = jobStep(t, w)
+	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Kind != KindJob {
+		t.Errorf("delete %+v apply %+v: want the CronJob deleted and run 1 started", p.Delete, p.Apply)
+	}
+}
+
 var _ = metav1.Now

@@ -1,11 +1,14 @@
 // Package testenv holds what the project's envtest suites share: a real kube-apiserver and etcd
-// (found through KUBEBUILDER_ASSETS) with the project's CRDs installed, a scheme that knows the API
-// types, and the way a test changes an app as a user would. Only tests import it.
+// (from KUBEBUILDER_ASSETS, or else from bin/ at the module's root) with the project's CRDs
+// installed, a scheme that knows the API types, and the way a test changes an app as a user would.
+// Only tests import it.
 package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,7 +31,9 @@ type Env struct {
 }
 
 // Start starts kube-apiserver and etcd and installs the CRDs of config/crd/bases; root is the
-// repository's root as seen from the calling package ("../.." for internal/controller).
+// repository's root as seen from the calling package ("../.." for internal/controller). The binaries
+// come from KUBEBUILDER_ASSETS when it is set, else from bin/ at the module's root, where `make
+// envtest-assets` builds them: a plain `go test ./...` needs no environment variable.
 func Start(root string) (*Env, error) {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
@@ -37,15 +42,59 @@ func Start(root string) (*Env, error) {
 		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("working directory: %w", err)
+		}
+		bin, err := BinDir(wd)
+		if err != nil {
+			return nil, err
+		}
+		env.BinaryAssetsDirectory = bin
+	}
 	cfg, err := env.Start()
 	if err != nil {
-		return nil, fmt.Errorf("start kube-apiserver and etcd (is KUBEBUILDER_ASSETS set? make envtest-assets builds them): %w", err)
+		return nil, fmt.Errorf("start kube-apiserver and etcd (make envtest-assets builds them into bin/): %w", err)
 	}
 	c, err := client.New(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		return nil, fmt.Errorf("client: %w", err)
 	}
 	return &Env{Environment: env, Config: cfg, Client: c, Scheme: scheme}, nil
+}
+
+// BinDir returns bin/ at the root of the module that holds dir (a test runs in its package's
+// directory), after checking that kube-apiserver and etcd are there.
+func BinDir(dir string) (string, error) {
+	root, err := moduleRoot(dir)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(root, "bin")
+	for _, name := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(bin, name)); err != nil {
+			return "", fmt.Errorf("KUBEBUILDER_ASSETS is not set and %s is missing (make envtest-assets builds it): %w",
+				filepath.Join(bin, name), err)
+		}
+	}
+	return bin, nil
+}
+
+// moduleRoot walks up from dir to the nearest directory with a go.mod.
+func moduleRoot(dir string) (string, error) {
+	for d := dir; ; d = filepath.Dir(d) {
+		_, err := os.Stat(filepath.Join(d, "go.mod"))
+		if err == nil {
+			return d, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("look for go.mod in %s: %w", d, err)
+		}
+		if filepath.Dir(d) == d {
+			return "", fmt.Errorf("no go.mod in %s or any directory above it", dir)
+		}
+	}
 }
 
 // UpdateApp changes the app's spec or metadata as a user would, reading it afresh and retrying when

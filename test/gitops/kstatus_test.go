@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/cli-utils/pkg/kstatus/status"
@@ -151,17 +152,42 @@ func failingPod(app client.ObjectKey, hash, image string) {
 		appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash,
 	}
 	p := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + rand.String(5), Namespace: app.Namespace, Labels: labels},
-		Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: image}}},
+		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + rand.String(5), Namespace: app.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{podOwner(app, hash, labels)}},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: appName, Image: image}}},
 	}
 	ExpectWithOffset(1, k8sClient.Create(ctx, p)).To(Succeed())
 	p.Status = corev1.PodStatus{Phase: corev1.PodPending,
 		Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}},
 		ContainerStatuses: []corev1.ContainerStatus{{Name: appName, Image: image, State: corev1.ContainerState{
 			Waiting: &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
-				Message: fmt.Sprintf("Back-off pulling image %q", image)},
+				Message: fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s: not found", image, image)},
 		}}}}
 	ExpectWithOffset(1, k8sClient.Status().Update(ctx, p)).To(Succeed())
+}
+
+// podOwner is the controller a pod of the app's revision has, as the operator only counts those: its
+// DaemonSet, or a ReplicaSet of its Deployment (created here, as the Deployment controller would).
+func podOwner(app client.ObjectKey, hash string, labels map[string]string) metav1.OwnerReference {
+	ds := &appsv1.DaemonSet{}
+	if err := k8sClient.Get(ctx, app, ds); err == nil {
+		return controllerRef("DaemonSet", ds.Name, ds.UID)
+	}
+	d := &appsv1.Deployment{}
+	ExpectWithOffset(2, k8sClient.Get(ctx, app, d)).To(Succeed())
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: app.Name + "-" + hash, Namespace: app.Namespace, Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{controllerRef("Deployment", d.Name, d.UID)}},
+		Spec: appsv1.ReplicaSetSpec{Replicas: new(int32(0)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "c"}}}}},
+	}
+	ExpectWithOffset(2, k8sClient.Create(ctx, rs)).To(Succeed())
+	return controllerRef("ReplicaSet", rs.Name, rs.UID)
+}
+
+func controllerRef(kind, name string, uid types.UID) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: "apps/v1", Kind: kind, Name: name, UID: uid, Controller: new(true)}
 }
 
 // kubectlWait runs `kubectl wait --for=condition=Ready` on the app, as a user or a CI job would.
