@@ -53,11 +53,11 @@ var _ = Describe("Bad HighlyAvailableApps", func() {
 		}, "spec.rollout.partition", "partition cannot be set with strategy ZoneByZone"),
 		Entry("rebalance on a Stateful app", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Type = appsv1alpha1.Stateful
-			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{Rebalance: ptr.To(true)}
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{Rebalance: new(true)}
 		}, "spec.availability.rebalance", "rebalance is only allowed when type is Stateless"),
 		Entry("surgeOnDrain on a Stateful app", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Type = appsv1alpha1.Stateful
-			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{SurgeOnDrain: ptr.To(true)}
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{SurgeOnDrain: new(true)}
 		}, "spec.availability.surgeOnDrain", "surgeOnDrain is only allowed when type is Stateless"),
 		Entry("maxReplicas below minReplicas", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: ptr.To[int32](5), MaxReplicas: 3}
