@@ -62,8 +62,13 @@ const (
 	ReasonMinimumAvailable = "MinimumAvailable"
 	// ReasonBelowMinimum: fewer pods are ready than the disruption budget's minimum.
 	ReasonBelowMinimum = "BelowMinimum"
-	// ReasonZoneRedundant: ready pods run in more than one zone.
+	// ReasonZoneRedundant: ready pods run in more than one zone, and losing the zone with most of
+	// them leaves at least the disruption budget's minimum ready.
 	ReasonZoneRedundant = "ZoneRedundant"
+	// ReasonZoneSkewed: ready pods run in more than one zone, but losing the zone with most of them
+	// would leave fewer than the disruption budget's minimum, although the cluster has schedulable
+	// nodes in other zones.
+	ReasonZoneSkewed = "ZoneSkewed"
 	// ReasonNodeRedundant: ready pods run on more than one node (and the app does not ask for zones,
 	// or they are all the cluster has).
 	ReasonNodeRedundant = "NodeRedundant"

@@ -173,3 +173,25 @@ func (s *HighlyAvailableAppSpec) UnschedulableGraceSeconds() int32 {
 	}
 	return *s.Rollout.UnschedulableGraceSeconds
 }
+
+// RolloutStrategy is spec.rollout.strategy, RollingUpdate when unset.
+func (s *HighlyAvailableAppSpec) RolloutStrategy() RolloutStrategy {
+	if s.Rollout == nil || s.Rollout.Strategy == "" {
+		return RollingUpdate
+	}
+	return s.Rollout.Strategy
+}
+
+// SurgeOnDrain tells whether a drained node's pods are replaced before they are evicted: Stateless
+// apps without an autoscaler, unless spec.availability.surgeOnDrain is false.
+func (s *HighlyAvailableAppSpec) SurgeOnDrain() bool {
+	if s.AppType() != Stateless || s.Autoscaling != nil {
+		return false
+	}
+	return s.Availability == nil || s.Availability.SurgeOnDrain == nil || *s.Availability.SurgeOnDrain
+}
+
+// Rebalance is spec.availability.rebalance (Stateless only), false when unset.
+func (s *HighlyAvailableAppSpec) Rebalance() bool {
+	return s.AppType() == Stateless && s.Availability != nil && s.Availability.Rebalance != nil && *s.Availability.Rebalance
+}

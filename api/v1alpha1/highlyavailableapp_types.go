@@ -85,6 +85,9 @@ const (
 // +kubebuilder:validation:XValidation:rule="self.type != 'Job' || !has(self.template.spec.restartPolicy) || self.template.spec.restartPolicy != 'Always'",message="restartPolicy Always is not allowed when type is Job: use OnFailure (the default) or Never",fieldPath=".template.spec.restartPolicy"
 // +kubebuilder:validation:XValidation:rule="self.type == 'Job' || !has(self.job)",message="job is only allowed when type is Job",fieldPath=".job"
 // +kubebuilder:validation:XValidation:rule="!has(self.job) || !has(self.job.podFailurePolicy) || (has(self.template.spec.restartPolicy) && self.template.spec.restartPolicy == 'Never')",message="job.podFailurePolicy needs restartPolicy Never",fieldPath=".template.spec.restartPolicy"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateful' || !has(self.rollout) || !has(self.rollout.strategy) || self.rollout.strategy != 'ZoneByZone'",message="strategy ZoneByZone is only allowed when type is Stateful: a Deployment's rolling update already surges new pods before it removes old ones",fieldPath=".rollout.strategy"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.availability) || !has(self.availability.rebalance) || !self.availability.rebalance",message="rebalance is only allowed when type is Stateless: a Stateful pod comes back where its volume is",fieldPath=".availability.rebalance"
+// +kubebuilder:validation:XValidation:rule="self.type == 'Stateless' || !has(self.availability) || !has(self.availability.surgeOnDrain)",message="surgeOnDrain is only allowed when type is Stateless: a StatefulSet cannot run a pod twice",fieldPath=".availability.surgeOnDrain"
 type HighlyAvailableAppSpec struct {
 	// type selects the controller type: Stateless (a Deployment), Stateful (a StatefulSet with a
 	// headless Service and volume claims), Daemon (a DaemonSet: one pod on every node the template
@@ -279,12 +282,55 @@ type AvailabilitySpec struct {
 	// +kubebuilder:validation:Maximum=86400
 	// +optional
 	TerminationGracePeriodSeconds *int64 `json:"terminationGracePeriodSeconds,omitempty"`
+
+	// surgeOnDrain (Stateless, default true): when a node that runs pods of the app is being drained
+	// (cordoned, or tainted ToBeDeletedByClusterAutoscaler, karpenter.sh/disrupted or
+	// karpenter.sh/disruption), the Deployment gets one extra replica per such pod (within
+	// rollout.maxSurge) before the pods are evicted, and returns to replicas once no pod of the app
+	// is left on such a node. The PodDisruptionBudget then keeps minAvailable at replicas, so that
+	// an eviction is only allowed once a replacement is ready and a drain never takes the app below
+	// its desired ready count. false keeps the budget of maxUnavailable/minAvailable and surges
+	// nothing. Ignored while autoscaling is set (the autoscaler owns the replica count).
+	// +optional
+	SurgeOnDrain *bool `json:"surgeOnDrain,omitempty"`
+
+	// rebalance (Stateless, default false): when the ready pods are spread over the zones that have
+	// schedulable nodes with a skew above 1 (after a zone came back, say), a pod of the most crowded
+	// zone is deleted so that the scheduler places its replacement in an emptier zone. One pod at a
+	// time, only while every pod is ready, no update is in progress and one fewer ready pod still
+	// meets the disruption budget, and at most one move per 15 seconds of the youngest pod's
+	// readiness. Each move is an Event (reason Rebalanced).
+	// +optional
+	Rebalance *bool `json:"rebalance,omitempty"`
 }
+
+// RolloutStrategy says how an update replaces pods.
+// +kubebuilder:validation:Enum=RollingUpdate;ZoneByZone
+type RolloutStrategy string
+
+const (
+	// RollingUpdate is the workload's own rolling update (by ordinal, for a StatefulSet).
+	RollingUpdate RolloutStrategy = "RollingUpdate"
+	// ZoneByZone replaces the pods of one zone at a time (Stateful): the StatefulSet uses OnDelete,
+	// and the operator deletes the pods of the next zone once every pod of the zones before it is
+	// ready on the new revision.
+	ZoneByZone RolloutStrategy = "ZoneByZone"
+)
 
 // RolloutSpec configures updates and rollbacks.
 // +kubebuilder:validation:XValidation:rule="!has(self.maxSurge) || !(type(self.maxSurge) == int ? self.maxSurge == 0 : self.maxSurge.matches('^0+%$')) || (has(self.maxUnavailable) && !(type(self.maxUnavailable) == int ? self.maxUnavailable == 0 : self.maxUnavailable.matches('^0+%$')))",message="maxSurge and maxUnavailable cannot both be 0 (maxUnavailable defaults to 0): an update could never replace a pod",fieldPath=".maxSurge"
 // +kubebuilder:validation:XValidation:rule="!has(self.progressDeadlineSeconds) || !has(self.minReadySeconds) || self.progressDeadlineSeconds > self.minReadySeconds",message="progressDeadlineSeconds must be greater than minReadySeconds",fieldPath=".progressDeadlineSeconds"
+// +kubebuilder:validation:XValidation:rule="!has(self.strategy) || self.strategy != 'ZoneByZone' || !has(self.partition)",message="partition cannot be set with strategy ZoneByZone: the update goes by zone, not by ordinal",fieldPath=".partition"
 type RolloutSpec struct {
+	// strategy is how an update replaces pods: RollingUpdate (the default: the workload's own rolling
+	// update) or ZoneByZone (Stateful only): the StatefulSet uses the OnDelete strategy and the
+	// operator replaces the pods of one zone at a time, zones in name order, as many at once as the
+	// disruption budget allows; it moves to the next zone once every pod of the zone is ready on the
+	// new revision, and stops at the first zone whose pods fail (the automatic rollback then puts
+	// that zone back). status.updatingZone names the zone being replaced.
+	// +optional
+	Strategy RolloutStrategy `json:"strategy,omitempty"`
+
 	// maxSurge is how many extra pods (or what percentage) a Stateless update may add. Default 25%.
 	// +kubebuilder:validation:XIntOrString
 	// +kubebuilder:validation:MaxLength=8
@@ -388,15 +434,41 @@ type AutoscalingSpec struct {
 type Resilience string
 
 const (
-	// ZoneRedundant: ready pods in at least two zones; losing a zone leaves the app up.
+	// ZoneRedundant: ready pods in at least two zones, and losing the zone that holds most of them
+	// leaves at least the disruption budget's minimum ready (status.zoneLoss.tolerated).
 	ZoneRedundant Resilience = "ZoneRedundant"
-	// NodeRedundant: ready pods on at least two nodes, but all in one zone.
+	// NodeRedundant: ready pods on at least two nodes, but the loss of a zone is not tolerated (or
+	// the cluster has one zone).
 	NodeRedundant Resilience = "NodeRedundant"
 	// SinglePointOfFailure: every ready pod is on one node.
 	SinglePointOfFailure Resilience = "SinglePointOfFailure"
 	// Unavailable: no pod is ready.
 	Unavailable Resilience = "Unavailable"
 )
+
+// ZoneLoss is what losing the failure domain that holds most of the app's ready pods would leave.
+type ZoneLoss struct {
+	// tolerated is true when the ready pods left after that loss are at least minimumReady.
+	Tolerated bool `json:"tolerated"`
+
+	// worstZone is the zone that holds most ready pods (ties: the first by name). Empty when the loss
+	// is computed for a node instead: on a cluster with one zone, or when a ready pod's node has no
+	// topology.kubernetes.io/zone label.
+	// +optional
+	WorstZone string `json:"worstZone,omitempty"`
+
+	// worstNode is the node that holds most ready pods, set (instead of worstZone) when the loss is
+	// computed for a node.
+	// +optional
+	WorstNode string `json:"worstNode,omitempty"`
+
+	// remainingReady is the number of ready pods outside worstZone (or worstNode).
+	RemainingReady int32 `json:"remainingReady"`
+
+	// minimumReady is the disruption budget's minimum of ready pods for the desired replica count
+	// (the autoscaler's current count under autoscaling), at least 1.
+	MinimumReady int32 `json:"minimumReady"`
+}
 
 // WorkloadReference names the object that runs the app's pods.
 type WorkloadReference struct {
@@ -484,6 +556,16 @@ type HighlyAvailableAppStatus struct {
 	// the last successful run.
 	// +optional
 	Job *JobStatus `json:"job,omitempty"`
+
+	// zoneLoss says whether the app keeps at least its disruption budget's minimum of ready pods if
+	// the zone holding most of its ready pods is lost (on a cluster with one zone: the node). Absent
+	// while no pod is ready.
+	// +optional
+	ZoneLoss *ZoneLoss `json:"zoneLoss,omitempty"`
+
+	// updatingZone is the zone whose pods a ZoneByZone update is replacing now; empty when none is.
+	// +optional
+	UpdatingZone string `json:"updatingZone,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -83,6 +83,7 @@ func webApp() *appsv1alpha1.HighlyAvailableApp {
 			Resilience:         appsv1alpha1.ZoneRedundant,
 			Zones:              3,
 			Nodes:              3,
+			ZoneLoss:           &appsv1alpha1.ZoneLoss{Tolerated: true, WorstZone: "zone-a", RemainingReady: 2, MinimumReady: 2},
 		},
 	}
 }

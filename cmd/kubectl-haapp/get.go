@@ -186,7 +186,7 @@ type treeNode struct {
 func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error {
 	app := snap.app
 	state := stateOf(app)
-	writeSummary(w, width, app, state)
+	writeSummary(w, width, app, state, zoneProgress(snap))
 	fmt.Fprintln(w)
 
 	root := &treeNode{cells: []string{
@@ -241,7 +241,7 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 }
 
 // writeSummary is the block above the tree: what a person wants first.
-func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableApp, state appState) {
+func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableApp, state appState, zones string) {
 	st := app.Status
 	// Values wrap under themselves, so the cause of a failure is read whole in any terminal.
 	const indent = 13
@@ -281,6 +281,12 @@ func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 	line("Revision", revs)
 	if st.Resilience != "" {
 		line("Resilience", fmt.Sprintf("%s (%d zones, %d nodes)", st.Resilience, st.Zones, st.Nodes))
+	}
+	if zl := zoneLossLine(st.ZoneLoss); zl != "" {
+		line("Zone loss", zl)
+	}
+	if zones != "" {
+		line("Zones", zones)
 	}
 	conds := make([]string, 0, len(st.Conditions))
 	for _, c := range st.Conditions {

@@ -107,6 +107,10 @@ func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 		return runLine(app, state)
 	case state.Reason == appsv1alpha1.ReasonObservingGeneration:
 		return fmt.Sprintf("Waiting for %q: %s...", app.Name, state.Message)
+	case st.UpdatingZone != "" && st.UpdatedReplicas < desired:
+		return fmt.Sprintf("Waiting for %q rollout to finish: replacing the pods of zone %s, "+
+			"%d of %d updated replicas are available...",
+			app.Name, st.UpdatingZone, min(st.UpdatedReplicas, st.AvailableReplicas), desired)
 	case state.Phase == phasePaused:
 		return fmt.Sprintf("Rollout of %q is paused at %d of %d updated replicas (resume with: kubectl haapp resume %s)",
 			app.Name, st.UpdatedReplicas, desired, app.Name)

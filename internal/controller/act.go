@@ -38,8 +38,8 @@ func (e *applyError) Unwrap() error { return e.err }
 
 // act carries out the plan in a fixed order and decides nothing: the revision records first (so
 // that the history is written before the workload changes), then claims, the StatefulSet being
-// re-created, the objects, the deletes, stuck pods and, last, pruning. It returns the Events of what
-// it did, to be emitted after the status.
+// re-created, the pods' deletion costs (before a scale-in), the objects, the deletes, the pods to
+// delete and, last, pruning. It returns the Events of what it did, to be emitted after the status.
 func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) (events []decide.Event, err error) {
 	ctx, warned := collectWarnings(ctx)
 	defer func() {
@@ -77,6 +77,11 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	}
 	if h := plan.HandOverBefore; h != nil {
 		r.handOver(ctx, app, h)
+	}
+	for _, c := range plan.PodCosts {
+		if err := r.patchDeletionCost(ctx, c); err != nil {
+			return events, &applyError{"set the deletion cost of pod " + c.Pod.Name, err}
+		}
 	}
 	for _, d := range plan.Apply {
 		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
@@ -116,6 +121,21 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 		}
 	}
 	return events, nil
+}
+
+// patchDeletionCost sets or removes one pod's deletion cost annotation: a merge patch of its metadata,
+// with its UID as precondition.
+func (r *HighlyAvailableAppReconciler) patchDeletionCost(ctx context.Context, c decide.PodCost) error {
+	patched := c.Pod.DeepCopy()
+	if c.Cost == "" {
+		delete(patched.Annotations, decide.AnnotationDeletionCost)
+	} else {
+		if patched.Annotations == nil {
+			patched.Annotations = map[string]string{}
+		}
+		patched.Annotations[decide.AnnotationDeletionCost] = c.Cost
+	}
+	return client.IgnoreNotFound(r.Patch(ctx, patched, client.MergeFromWithOptions(c.Pod, client.MergeFromWithOptimisticLock{})))
 }
 
 // handOver applies the live replica count as another field manager, without force: should someone

@@ -93,9 +93,15 @@ func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha
 	}
 }
 
-// recordAppState exports the app's phase (the one definition, status.StateOf) and resilience.
+// recordAppState exports the app's phase (the one definition, status.StateOf), resilience and
+// zone-loss headroom.
 func recordAppState(app *appsv1alpha1.HighlyAvailableApp) {
 	metrics.SetAppState(app.Namespace, app.Name, string(status.StateOf(app).Phase), string(app.Status.Resilience))
+	if zl := app.Status.ZoneLoss; zl != nil {
+		metrics.SetZoneLoss(app.Namespace, app.Name, true, zl.Tolerated, zl.RemainingReady, zl.MinimumReady)
+	} else {
+		metrics.SetZoneLoss(app.Namespace, app.Name, false, false, 0, 0)
+	}
 }
 
 func forgetApp(namespace, name string) { metrics.ForgetApp(namespace, name) }

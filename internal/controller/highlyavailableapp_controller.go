@@ -77,7 +77,7 @@ type HighlyAvailableAppReconciler struct {
 // +kubebuilder:rbac:groups=apps,resources=daemonsets,verbs=get;list;watch;create;patch
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;patch;delete
-// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
@@ -158,7 +158,7 @@ func report(app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan, now metav1.
 		in.Problem, in.Now = plan.Problem, now
 		return status.ComputeCronJob(in)
 	}
-	in := status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods,
+	in := status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods, ClusterZones: plan.ClusterZones,
 		Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: now}
 	if app.Spec.AppType() == appsv1alpha1.Daemon {
 		return status.ComputeDaemon(in, plan.Misscheduled)
@@ -247,6 +247,8 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		// after the pod's. Only its arrival matters.
 		Watches(&appsv1.ReplicaSet{}, podToApp, builder.WithPredicates(onlyCreates)).
 		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(onlyCreates)).
+		// A cordon, a drain taint, a zone going down or coming back.
+		Watches(&corev1.Node{}, r.nodeToApps(), builder.WithPredicates(nodeStateChanged)).
 		Named("highlyavailableapp").
 		Complete(r)
 }

@@ -84,11 +84,12 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Expect(tpl.Spec.Containers[0].Lifecycle.PreStop.Sleep.Seconds).To(Equal(int64(5)))
 		Expect(*tpl.Spec.TerminationGracePeriodSeconds).To(Equal(int64(35)))
 
-		By("serving port 80 and budgeting one disruption at a time")
+		By("serving port 80 and, since a drain surges replacements first, keeping every replica through evictions")
 		Expect(svc.Spec.Type).To(Equal(corev1.ServiceTypeClusterIP))
 		Expect(svc.Spec.Ports).To(HaveLen(1))
 		Expect(svc.Spec.Ports[0].Port).To(Equal(int32(80)))
-		Expect(pdb.Spec.MaxUnavailable.IntValue()).To(Equal(1))
+		Expect(pdb.Spec.MinAvailable.IntValue()).To(Equal(3))
+		Expect(pdb.Spec.MaxUnavailable).To(BeNil())
 
 		By("reporting Ready once every replica is available, with observedGeneration current")
 		Eventually(func(g Gomega) {

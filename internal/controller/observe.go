@@ -10,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -74,20 +73,7 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	if err := r.observeFailedCreate(ctx, app, &in); err != nil {
 		return in, err
 	}
-	in.NodeZones = map[string]string{}
-	for i := range in.Pods {
-		node := in.Pods[i].Spec.NodeName
-		if _, seen := in.NodeZones[node]; node == "" || seen {
-			continue
-		}
-		meta := &metav1.PartialObjectMetadata{}
-		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Node"))
-		if err := r.Get(ctx, client.ObjectKey{Name: node}, meta); client.IgnoreNotFound(err) != nil {
-			return in, fmt.Errorf("get node %s: %w", node, err)
-		}
-		in.NodeZones[node] = meta.Labels[workload.ZoneTopologyKey]
-	}
-	return in, nil
+	return in, r.observeNodes(ctx, &in)
 }
 
 // observeStorage reads the claims under every name the app's StatefulSet uses or will use, and the

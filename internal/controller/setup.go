@@ -17,7 +17,8 @@ import (
 
 // CacheOptions limit the manager's cache to the objects the operator generates (labelled
 // app.kubernetes.io/managed-by=ha-operator), so that its memory does not grow with the unrelated
-// Deployments, Services and pods of the cluster. Nodes are cached as metadata only (for their zone).
+// Deployments, Services and pods of the cluster. Nodes are cached trimmed to their name, zone label,
+// unschedulable flag and taints (see trimNode).
 func CacheOptions() cache.Options {
 	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})}
 	byObject := map[client.Object]cache.ByObject{}
@@ -28,6 +29,7 @@ func CacheOptions() cache.Options {
 	} {
 		byObject[obj] = owned
 	}
+	byObject[&corev1.Node{}] = cache.ByObject{Transform: trimNode}
 	return cache.Options{ByObject: byObject}
 }
 

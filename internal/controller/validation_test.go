@@ -44,6 +44,21 @@ var _ = Describe("Bad HighlyAvailableApps", func() {
 			one := intstr.FromInt32(1)
 			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{MinAvailable: &one, MaxUnavailable: &one}
 		}, "spec.availability.minAvailable", "set either minAvailable or maxUnavailable, not both"),
+		Entry("ZoneByZone on a Stateless app", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Rollout = &appsv1alpha1.RolloutSpec{Strategy: appsv1alpha1.ZoneByZone}
+		}, "spec.rollout.strategy", "strategy ZoneByZone is only allowed when type is Stateful"),
+		Entry("ZoneByZone with a partition", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Type = appsv1alpha1.Stateful
+			a.Spec.Rollout = &appsv1alpha1.RolloutSpec{Strategy: appsv1alpha1.ZoneByZone, Partition: ptr.To[int32](1)}
+		}, "spec.rollout.partition", "partition cannot be set with strategy ZoneByZone"),
+		Entry("rebalance on a Stateful app", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Type = appsv1alpha1.Stateful
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{Rebalance: new(true)}
+		}, "spec.availability.rebalance", "rebalance is only allowed when type is Stateless"),
+		Entry("surgeOnDrain on a Stateful app", func(a *appsv1alpha1.HighlyAvailableApp) {
+			a.Spec.Type = appsv1alpha1.Stateful
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{SurgeOnDrain: new(true)}
+		}, "spec.availability.surgeOnDrain", "surgeOnDrain is only allowed when type is Stateless"),
 		Entry("maxReplicas below minReplicas", func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Autoscaling = &appsv1alpha1.AutoscalingSpec{MinReplicas: ptr.To[int32](5), MaxReplicas: 3}
 		}, "spec.autoscaling.maxReplicas", "maxReplicas must be greater than or equal to minReplicas"),

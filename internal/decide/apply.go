@@ -25,6 +25,7 @@ func (p *planner) objects() {
 		case storageApply:
 			sts := workload.StatefulSet(app, p.template, p.partition())
 			sts.Spec.Replicas = p.replicas()
+			p.zoneByZoneStrategy(sts)
 			desired[Ref{KindStatefulSet, sts.Name}] = sts
 		}
 		desired[Ref{KindService, workload.HeadlessServiceName(app)}] = workload.HeadlessService(app)
@@ -41,6 +42,7 @@ func (p *planner) objects() {
 	}
 	if app.Spec.AppType() != appsv1alpha1.Daemon {
 		if pdb := workload.PodDisruptionBudget(app); pdb != nil {
+			p.drainBudget(pdb)
 			desired[Ref{KindPDB, pdb.Name}] = pdb
 		}
 		if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
@@ -89,6 +91,9 @@ func (p *planner) reconcileObjects(desired map[Ref]client.Object) {
 func (p *planner) replicas() *int32 {
 	app := p.app
 	if app.Spec.Autoscaling == nil {
+		if !p.stateful {
+			return new(p.statelessReplicas())
+		}
 		return new(app.Spec.DesiredReplicas())
 	}
 	ref := p.workloadRef()

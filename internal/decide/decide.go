@@ -47,6 +47,11 @@ type Input struct {
 	StorageClasses []storagev1.StorageClass
 	// NodeZones maps a node name to its zone label ("" when it has none).
 	NodeZones map[string]string
+	// DrainingNodes are the nodes of the app's pods that are being drained (see Draining).
+	DrainingNodes map[string]bool
+	// ClusterZones are the zones that have at least one schedulable node (see Schedulable), sorted;
+	// nil when unknown.
+	ClusterZones []string
 	// FailedCreate is the message of the StatefulSet controller's latest FailedCreate Event, while the
 	// StatefulSet has fewer pods than it wants; "" otherwise.
 	FailedCreate string
@@ -130,11 +135,13 @@ type Plan struct {
 	// HandOverBefore runs before the applies (the workload exists), HandOverAfter after (it is
 	// being created).
 	HandOverBefore *HandOver
-	Apply          []Desired
-	HandOverAfter  *HandOver
-	Delete         []Removal
-	DeletePods     []PodDelete
-	Prune          []*appsv1.ControllerRevision
+	// PodCosts run before the applies: a scale-in is applied once the pods carry them.
+	PodCosts      []PodCost
+	Apply         []Desired
+	HandOverAfter *HandOver
+	Delete        []Removal
+	DeletePods    []PodDelete
+	Prune         []*appsv1.ControllerRevision
 
 	// Problem blocks the app; nil when none.
 	Problem *status.Problem
@@ -142,7 +149,9 @@ type Plan struct {
 	Rollout   status.Rollout
 	Workload  status.Workload
 	ReadyPods []status.PodPlace
-	Service   string
+	// ClusterZones are Input.ClusterZones, for the zone-loss headroom.
+	ClusterZones []string
+	Service      string
 	// Misscheduled is a DaemonSet's numberMisscheduled.
 	Misscheduled int32
 	// Job and CronJob are the status inputs of a Job app (one of them), instead of the workload's.
@@ -178,6 +187,7 @@ func Decide(in Input) Plan {
 		p.plan.Workload.ReplicaFailure = in.FailedCreate
 	}
 	p.plan.ReadyPods = p.readyPods()
+	p.plan.ClusterZones = in.ClusterZones
 	if svc := ClientService(app); svc != nil {
 		p.plan.Service = svc.Name
 	}
@@ -195,6 +205,8 @@ func Decide(in Input) Plan {
 	p.revisions()
 	p.objects()
 	p.stuckPods()
+	p.zoneByZone()
+	p.rebalance()
 	if p.plan.Problem != nil && p.plan.Problem.Reason == appsv1alpha1.ReasonConflict {
 		p.requeue(ConflictRecheck + jitter(string(app.UID), ConflictRecheck/2))
 	}

@@ -39,6 +39,9 @@ type world struct {
 	class  []storagev1.StorageClass
 	issued int64
 	uid    int
+	// draining are the cordoned nodes; down the zones whose nodes are gone.
+	draining map[string]bool
+	down     map[string]bool
 }
 
 func newApp(typ appsv1alpha1.AppType, image string) *appsv1alpha1.HighlyAvailableApp {
@@ -58,9 +61,39 @@ func newWorld(app *appsv1alpha1.HighlyAvailableApp) *world {
 }
 
 func (w *world) input() Input {
+	zones := map[string]string{"node-a": "zone-a", "node-b": "zone-b", "node-c": "zone-c"}
+	draining := map[string]bool{}
+	var clusterZones []string
+	for _, node := range []string{"node-a", "node-b", "node-c"} {
+		if w.draining[node] {
+			draining[node] = true
+		} else if !w.down[zones[node]] {
+			clusterZones = append(clusterZones, zones[node])
+		}
+	}
 	return Input{App: w.app.DeepCopy(), Now: w.now, Objects: w.objs, ReplicaSets: w.rs, Pods: w.pods,
 		Revisions: w.revs, Claims: w.claims, StorageClasses: w.class, IssuedRevision: w.issued,
-		NodeZones: map[string]string{"node-a": "zone-a", "node-b": "zone-b", "node-c": "zone-c"}}
+		NodeZones: zones, DrainingNodes: draining, ClusterZones: clusterZones}
+}
+
+// nextNode places a new pod on the first schedulable node with fewest pods of the app, as a zone
+// spread would.
+func (w *world) nextNode() string {
+	zones := map[string]string{"node-a": "zone-a", "node-b": "zone-b", "node-c": "zone-c"}
+	count := map[string]int{}
+	for _, p := range w.pods {
+		count[p.Spec.NodeName]++
+	}
+	best := ""
+	for _, node := range []string{"node-a", "node-b", "node-c"} {
+		if w.draining[node] || w.down[zones[node]] {
+			continue
+		}
+		if best == "" || count[node] < count[best] {
+			best = node
+		}
+	}
+	return best
 }
 
 func (w *world) nextUID() types.UID {
@@ -89,6 +122,21 @@ func (w *world) act(p Plan) {
 		delete(w.objs, Ref{KindStatefulSet, p.RecreateStatefulSet.Name})
 		for i := range w.pods {
 			w.pods[i].OwnerReferences = nil
+		}
+	}
+	for _, c := range p.PodCosts {
+		for i := range w.pods {
+			if w.pods[i].UID != c.Pod.UID {
+				continue
+			}
+			if c.Cost == "" {
+				delete(w.pods[i].Annotations, AnnotationDeletionCost)
+				continue
+			}
+			if w.pods[i].Annotations == nil {
+				w.pods[i].Annotations = map[string]string{}
+			}
+			w.pods[i].Annotations[AnnotationDeletionCost] = c.Cost
 		}
 	}
 	for _, d := range p.Apply {
@@ -162,7 +210,7 @@ func (w *world) newPod(name, hash string, owner metav1.Object, kind string, stat
 			Labels: map[string]string{appsv1alpha1.LabelName: "web", appsv1alpha1.LabelInstance: "web",
 				appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue, rollout.LabelRevisionHash: hash},
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: kind, Name: owner.GetName(), UID: owner.GetUID(), Controller: new(true)}}},
-		Spec: corev1.PodSpec{NodeName: "node-a", Containers: []corev1.Container{{Name: "web"}}},
+		Spec: corev1.PodSpec{NodeName: w.nextNode(), Containers: []corev1.Container{{Name: "web"}}},
 	}
 	setPodState(&p, state, w.now)
 	return p
@@ -225,6 +273,10 @@ func (w *world) settleDeployment(state podState) {
 	want := *d.Spec.Replicas
 	var kept []corev1.Pod
 	var have int32
+	// A scale-in removes the pods with the lowest deletion cost first.
+	slices.SortStableFunc(w.pods, func(a, b corev1.Pod) int {
+		return costOf(&b) - costOf(&a)
+	})
 	for _, p := range w.pods {
 		if p.Labels[rollout.LabelRevisionHash] == hash {
 			if have < want {
@@ -236,6 +288,7 @@ func (w *world) settleDeployment(state podState) {
 		}
 	}
 	for have < want {
+		w.pods = kept // a new pod is placed by the pods that stay
 		kept = append(kept, w.newPod(fmt.Sprintf("web-%s-%d", hash, have), hash, rs, "ReplicaSet", state))
 		have++
 	}
@@ -252,6 +305,13 @@ func (w *world) settleDeployment(state podState) {
 	}
 	d.Status = appsv1.DeploymentStatus{ObservedGeneration: d.Generation, Replicas: int32(len(w.pods)),
 		UpdatedReplicas: updated, ReadyReplicas: ready, AvailableReplicas: ready}
+}
+
+func costOf(p *corev1.Pod) int {
+	if p.Annotations[AnnotationDeletionCost] == deletionCostFirst {
+		return -1
+	}
+	return 0
 }
 
 func step(t *testing.T, w *world) Plan {

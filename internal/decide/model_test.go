@@ -4,17 +4,21 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/status"
+	"github.com/haoperator/ha-operator/internal/workload"
 )
 
 // settleStatefulSet plays the StatefulSet controller: ordinals at or above the partition run the
@@ -36,7 +40,8 @@ func (w *world) settleStatefulSet(state podState) {
 	for ord := range n {
 		name := fmt.Sprintf("web-%d", ord)
 		p, ok := byName[name]
-		if !ok || (ord >= partition && p.Labels[rollout.LabelRevisionHash] != hash) {
+		onDelete := sts.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType
+		if !ok || (!onDelete && ord >= partition && p.Labels[rollout.LabelRevisionHash] != hash) {
 			p = w.newPod(name, hash, sts, "StatefulSet", state)
 		}
 		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name, UID: sts.UID, Controller: new(true)}}
@@ -57,6 +62,9 @@ func (w *world) settleStatefulSet(state podState) {
 // step the invariants the operator promises.
 func TestModel(t *testing.T) {
 	images := []string{"nginx:1", "nginx:2", "nginx:3", "nginx:1.91"}
+	// seen counts the zone behaviours the random runs reached, so that a change that makes them
+	// unreachable fails here rather than passing every invariant vacuously.
+	seen := map[string]int{}
 	for seed := range uint64(300) {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		typ := appsv1alpha1.Stateless
@@ -65,10 +73,35 @@ func TestModel(t *testing.T) {
 		}
 		w := newWorld(newApp(typ, "nginx:1"))
 		w.app.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: new(int32(60))}
+		w.draining, w.down = map[string]bool{}, map[string]bool{}
+		if typ == appsv1alpha1.Stateful && seed%2 == 0 {
+			w.app.Spec.Rollout.Strategy = appsv1alpha1.ZoneByZone
+		}
 		state := podReady
 		var trace []string
 		for i := range 40 {
-			switch rng.IntN(9) {
+			switch rng.IntN(12) {
+			case 9:
+				node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
+				w.draining[node] = !w.draining[node]
+				if w.draining[node] {
+					w.evictOne(node)
+				}
+				trace = append(trace, fmt.Sprintf("cordon %s %v", node, w.draining[node]))
+			case 10:
+				zone := []string{"zone-a", "zone-b", "zone-c"}[rng.IntN(3)]
+				w.down[zone] = !w.down[zone]
+				if w.down[zone] {
+					w.loseZone(zone)
+				}
+				trace = append(trace, fmt.Sprintf("zone %s down %v", zone, w.down[zone]))
+			case 11:
+				if typ == appsv1alpha1.Stateless {
+					on := w.app.Spec.Availability == nil || w.app.Spec.Availability.Rebalance == nil || !*w.app.Spec.Availability.Rebalance
+					w.app.Spec.Availability = &appsv1alpha1.AvailabilitySpec{Rebalance: &on}
+					w.app.Generation++
+					trace = append(trace, fmt.Sprintf("rebalance %v", on))
+				}
 			case 0:
 				img := images[rng.IntN(len(images))]
 				w.app.Spec.Template.Spec.Containers[0].Image = img
@@ -107,7 +140,19 @@ func TestModel(t *testing.T) {
 				t.Fatalf("seed %d step %d: the decision changed the app\n%v", seed, i, trace)
 			}
 			checkInvariants(t, w, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+			checkZoneInvariants(t, w, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+			for _, e := range p.Events {
+				seen[e.Reason]++
+			}
+			for _, d := range p.DeletePods {
+				seen[d.Event.Reason]++
+			}
 			w.act(p)
+		}
+	}
+	for _, reason := range []string{ReasonDrainSurge, ReasonScaleInPlan, ReasonZoneUpdate, ReasonRebalanced} {
+		if seen[reason] == 0 {
+			t.Errorf("no random run reached %s (reached: %v)", reason, seen)
 		}
 	}
 }
@@ -148,9 +193,12 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 		default:
 			continue
 		}
+		live := observedWorkload(w.objs[d.Ref]).Desired
 		switch {
-		case app.Spec.Autoscaling == nil && (replicas == nil || *replicas != app.Spec.DesiredReplicas()):
+		case app.Spec.Autoscaling == nil && (replicas == nil || *replicas < app.Spec.DesiredReplicas()):
 			t.Fatalf("%s: applies %v replicas, the spec asks %d", where(), replicas, app.Spec.DesiredReplicas())
+		case app.Spec.Autoscaling == nil && *replicas > max(live, app.Spec.DesiredReplicas()+maxSurgeOf(app)):
+			t.Fatalf("%s: applies %d replicas, above the spec's %d and its surge", where(), *replicas, app.Spec.DesiredReplicas())
 		case app.Spec.Autoscaling != nil && !d.Create && replicas != nil:
 			t.Fatalf("%s: applies replicas under an autoscaler", where())
 		}
@@ -160,9 +208,10 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 			t.Fatalf("%s: hands over %d replicas, %d run", where(), h.Replicas, live)
 		}
 	}
-	// Never a serving pod deleted: only pods that are not ready, and that the workload controls.
+	// Never a serving pod deleted: only pods that are not ready, and that the workload controls; a
+	// zone-by-zone update and a rebalance delete ready pods, within the budget (checkZoneInvariants).
 	for _, d := range p.DeletePods {
-		if IsPodReady(d.Pod) {
+		if IsPodReady(d.Pod) && d.Event.Reason != ReasonZoneUpdate && d.Event.Reason != ReasonRebalanced {
 			t.Fatalf("%s: deletes ready pod %s", where(), d.Pod.Name)
 		}
 		if ref := metav1.GetControllerOf(d.Pod); ref == nil {
@@ -208,4 +257,71 @@ func deadlinePassed(in Input, app *appsv1alpha1.HighlyAvailableApp) bool {
 		}
 	}
 	return false
+}
+
+// evictOne evicts one pod of the app from a cordoned node, as a drain does once the budget allows it.
+func (w *world) evictOne(node string) {
+	for i := range w.pods {
+		if w.pods[i].Spec.NodeName == node {
+			w.pods = append(w.pods[:i], w.pods[i+1:]...)
+			return
+		}
+	}
+}
+
+// loseZone removes the pods of a zone, as the node lifecycle controller does once its nodes are gone.
+func (w *world) loseZone(zone string) {
+	node := "node-" + strings.TrimPrefix(zone, "zone-")
+	w.pods = slices.DeleteFunc(w.pods, func(p corev1.Pod) bool { return p.Spec.NodeName == node })
+}
+
+func maxSurgeOf(app *appsv1alpha1.HighlyAvailableApp) int32 {
+	p := planner{app: app}
+	return p.drainSurgeCap()
+}
+
+// checkZoneInvariants checks the promises of the zone behaviours: ready pods never fall below the
+// disruption budget's minimum because of a deletion the operator decides, the budget of a surging
+// app counts against spec.replicas, and nothing stays surged with no pod on a draining node.
+func checkZoneInvariants(t *testing.T, w *world, in Input, p Plan, where func() string) {
+	t.Helper()
+	app := in.App
+	var ready, readyDeleted int32
+	deleted := map[string]bool{}
+	for _, d := range p.DeletePods {
+		deleted[string(d.Pod.UID)] = true
+	}
+	for i := range in.Pods {
+		if IsPodReady(&in.Pods[i]) && in.Pods[i].DeletionTimestamp == nil {
+			ready++
+			if deleted[string(in.Pods[i].UID)] {
+				readyDeleted++
+			}
+		}
+	}
+	desired := p.Workload.Desired
+	if readyDeleted > 0 && ready-readyDeleted < workload.MinAvailablePods(app, desired) {
+		t.Fatalf("%s: deletes %d ready pods of %d, below the budget's minimum %d", where(), readyDeleted, ready, workload.MinAvailablePods(app, desired))
+	}
+	for _, d := range p.Apply {
+		if pdb, ok := d.Object.(*policyv1.PodDisruptionBudget); ok && maxSurgeOf(app) > 0 {
+			if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.IntValue() != int(app.Spec.DesiredReplicas()) {
+				t.Fatalf("%s: a surging app's budget is %+v, want minAvailable %d", where(), pdb.Spec, app.Spec.DesiredReplicas())
+			}
+		}
+		dep, ok := d.Object.(*appsv1.Deployment)
+		if !ok || app.Spec.Autoscaling != nil {
+			continue
+		}
+		onDraining := false
+		for i := range in.Pods {
+			if in.DrainingNodes[in.Pods[i].Spec.NodeName] {
+				onDraining = true
+			}
+		}
+		live := observedWorkload(w.objs[d.Ref]).Desired
+		if !onDraining && *dep.Spec.Replicas > max(app.Spec.DesiredReplicas(), live) {
+			t.Fatalf("%s: surges to %d replicas with no pod on a draining node", where(), *dep.Spec.Replicas)
+		}
+	}
 }

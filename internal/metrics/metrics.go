@@ -66,6 +66,7 @@ type recorder struct {
 	failureDetection  prometheus.Histogram
 	rollbackDuration  prometheus.Histogram
 	knownReasons      map[string]bool
+	zoneLoss          *zoneLoss
 }
 
 func newRecorder() *recorder {
@@ -94,6 +95,7 @@ func newRecorder() *recorder {
 			Buckets: durationBuckets,
 		}),
 		knownReasons: make(map[string]bool, len(RollbackReasons)),
+		zoneLoss:     newZoneLoss(),
 	}
 	for _, reason := range RollbackReasons {
 		r.knownReasons[reason] = true
@@ -102,7 +104,8 @@ func newRecorder() *recorder {
 }
 
 func (r *recorder) collectors() []prometheus.Collector {
-	return []prometheus.Collector{r.apps, r.rolloutsStarted, r.rolloutsCompleted, r.rollbacks, r.failureDetection, r.rollbackDuration}
+	return []prometheus.Collector{r.apps, r.rolloutsStarted, r.rolloutsCompleted, r.rollbacks, r.failureDetection, r.rollbackDuration,
+		r.zoneLoss.tolerated, r.zoneLoss.headroom}
 }
 
 func (r *recorder) rollbackReason(reason string) string {
@@ -129,6 +132,7 @@ func SetAppState(namespace, name, phase, resilience string) {
 // ForgetApp removes a deleted app from haoperator_apps.
 func ForgetApp(namespace, name string) {
 	defaultRecorder.apps.forget(appKey(namespace, name))
+	defaultRecorder.zoneLoss.forget(namespace, name)
 }
 
 // RolloutStarted counts a rollout of a new revision of the app. name identifies the app to the

@@ -5,6 +5,7 @@ package status
 
 import (
 	"fmt"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -115,6 +116,8 @@ type Rollout struct {
 	FailureReason string
 	// Paused is true while spec.rollout.paused holds the update.
 	Paused bool
+	// UpdatingZone is the zone whose pods a ZoneByZone update is replacing now.
+	UpdatingZone string
 }
 
 // Problem is something that keeps the operator from running the app as asked, and that a person has
@@ -131,7 +134,9 @@ type Input struct {
 	// Service is the name of the client Service, empty when the app has none.
 	Service   string
 	ReadyPods []PodPlace
-	Rollout   Rollout
+	// ClusterZones are the zones that have schedulable nodes; nil when unknown.
+	ClusterZones []string
+	Rollout      Rollout
 	// Problem, when set, blocks the app.
 	Problem *Problem
 	// Now stamps new conditions.
@@ -163,13 +168,24 @@ func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
 		CurrentRevision:    in.Rollout.CurrentRevision,
 		UpdateRevision:     in.Rollout.UpdateRevision,
 		LastFailedRevision: in.Rollout.LastFailedRevision,
+		UpdatingZone:       in.Rollout.UpdatingZone,
 	}
 	if w.Found {
 		out.Workload = &appsv1alpha1.WorkloadReference{Kind: w.Kind, Name: w.Name}
 	}
 	zones, nodes := placement(in.ReadyPods)
 	out.Zones, out.Nodes = int32(zones), int32(nodes)
-	out.Resilience = resilience(len(in.ReadyPods), zones, nodes)
+	minimum := minimumReady(app, desired)
+	clusterZones := in.ClusterZones
+	if clusterZones == nil {
+		// Unknown: the zones the ready pods run in are known to have nodes.
+		clusterZones = podZones(in.ReadyPods)
+	}
+	if app.Spec.AppType() != appsv1alpha1.Daemon {
+		// A DaemonSet's pods go with their nodes: a zone lost takes its share of the need with it.
+		out.ZoneLoss = ZoneLoss(in.ReadyPods, clusterZones, minimum)
+	}
+	out.Resilience = resilience(len(in.ReadyPods), zones, nodes, out.ZoneLoss)
 
 	set := func(t string, s metav1.ConditionStatus, reason, msg string) {
 		meta.SetStatusCondition(&out.Conditions, metav1.Condition{Type: t, Status: s, Reason: reason,
@@ -180,7 +196,6 @@ func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
 	set(appsv1alpha1.ConditionReconciling, reconciling.status, reconciling.reason, reconciling.message)
 	set(appsv1alpha1.ConditionStalled, stalled.status, stalled.reason, stalled.message)
 
-	minimum := workload.MinAvailablePods(app, desired)
 	switch {
 	case w.ReadyReplicas >= minimum && (w.ReadyReplicas > 0 || desired == 0):
 		set(appsv1alpha1.ConditionAvailable, metav1.ConditionTrue, appsv1alpha1.ReasonMinimumAvailable,
@@ -189,7 +204,7 @@ func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
 		set(appsv1alpha1.ConditionAvailable, metav1.ConditionFalse, appsv1alpha1.ReasonBelowMinimum,
 			fmt.Sprintf("%d of %d pods ready; the disruption budget needs %d", w.ReadyReplicas, desired, max(minimum, 1)))
 	}
-	ha := highAvailability(app, desired, len(in.ReadyPods), zones, nodes)
+	ha := highAvailability(app, desired, in.ReadyPods, zones, nodes, out.ZoneLoss, in.ClusterZones, clusterZones)
 	set(appsv1alpha1.ConditionHighlyAvailable, ha.status, ha.reason, ha.message)
 	return out
 }
@@ -291,6 +306,17 @@ func kindOr(kind string, app *appsv1alpha1.HighlyAvailableApp) string {
 	return "Deployment"
 }
 
+// podZones are the zones of the pods, each once.
+func podZones(pods []PodPlace) []string {
+	out := []string{}
+	for _, p := range pods {
+		if p.Zone != "" && !slices.Contains(out, p.Zone) {
+			out = append(out, p.Zone)
+		}
+	}
+	return out
+}
+
 func placement(pods []PodPlace) (zones, nodes int) {
 	zoneSet, nodeSet := map[string]bool{}, map[string]bool{}
 	for _, p := range pods {
@@ -304,11 +330,13 @@ func placement(pods []PodPlace) (zones, nodes int) {
 	return len(zoneSet), len(nodeSet)
 }
 
-func resilience(ready, zones, nodes int) appsv1alpha1.Resilience {
+// resilience is honest about zones: ZoneRedundant only when the loss of the zone with most ready pods
+// leaves the disruption budget's minimum.
+func resilience(ready, zones, nodes int, zl *appsv1alpha1.ZoneLoss) appsv1alpha1.Resilience {
 	switch {
 	case ready == 0:
 		return appsv1alpha1.Unavailable
-	case zones >= 2:
+	case zones >= 2 && (zl == nil || zl.WorstZone != "" && zl.Tolerated):
 		return appsv1alpha1.ZoneRedundant
 	case nodes >= 2:
 		return appsv1alpha1.NodeRedundant
@@ -317,7 +345,12 @@ func resilience(ready, zones, nodes int) appsv1alpha1.Resilience {
 	}
 }
 
-func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready, zones, nodes int) condition {
+// evenNote ends a ZoneSkewed message when the placement is not the cause.
+const evenNote = "; the pods are already spread evenly over the zones: only more replicas or a looser disruption budget make a zone loss tolerable"
+
+func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, readyPods []PodPlace, zones, nodes int,
+	zl *appsv1alpha1.ZoneLoss, clusterZones, roomZones []string) condition {
+	ready := len(readyPods)
 	pods := func(n int) string {
 		if n == 1 {
 			return "1 pod"
@@ -336,8 +369,29 @@ func highAvailability(app *appsv1alpha1.HighlyAvailableApp, desired int32, ready
 		return conditionFalse(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")
 	case nodes < 2:
 		return conditionFalse(appsv1alpha1.ReasonSingleNode, fmt.Sprintf("%s on 1 node", pods(ready)))
-	case zones >= 2:
+	case zones >= 2 && zl == nil:
 		return conditionTrue(appsv1alpha1.ReasonZoneRedundant, fmt.Sprintf("%s in %d zones on %d nodes", pods(ready), zones, nodes))
+	case zones >= 2 && zl.WorstZone != "" && zl.Tolerated:
+		return conditionTrue(appsv1alpha1.ReasonZoneRedundant, fmt.Sprintf("%s in %d zones on %d nodes; %s",
+			pods(ready), zones, nodes, zoneLossMessage(zl)))
+	case zones >= 2 && zl.WorstZone != "" && roomElsewhere(roomZones, zl.WorstZone):
+		msg := fmt.Sprintf("%s in %d zones on %d nodes, but %s", pods(ready), zones, nodes, zoneLossMessage(zl))
+		if evenlySpread(readyPods, roomZones) {
+			msg += evenNote
+		}
+		return conditionFalse(appsv1alpha1.ReasonZoneSkewed, msg)
+	case zones >= 2:
+		// Not tolerated, and no other zone has a schedulable node to take the pods: the cluster,
+		// not the placement, is short of zones.
+		return conditionTrue(appsv1alpha1.ReasonNodeRedundant, fmt.Sprintf("%s in %d zones on %d nodes, but %s and no other zone has a schedulable node",
+			pods(ready), zones, nodes, zoneLossMessage(zl)))
+	case clusterZones != nil && len(clusterZones) <= 1:
+		// A one-zone cluster: nodes are the only failure domain there is.
+		msg := fmt.Sprintf("%s on %d nodes of a one-zone cluster", pods(ready), nodes)
+		if zl != nil {
+			msg += "; " + zoneLossMessage(zl)
+		}
+		return conditionTrue(appsv1alpha1.ReasonNodeRedundant, msg)
 	case app.Spec.SpreadPolicy() == appsv1alpha1.SpreadZone:
 		return conditionFalse(appsv1alpha1.ReasonSingleZone, fmt.Sprintf("%s in %d zone", pods(ready), max(zones, 1)))
 	default:

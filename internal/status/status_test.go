@@ -123,7 +123,7 @@ var conditionOrder = [5]string{
 
 var (
 	complete = F(appsv1alpha1.ReasonRolloutComplete, "")
-	ha3zones = T(appsv1alpha1.ReasonZoneRedundant, "3 pods in 3 zones on 3 nodes")
+	ha3zones = T(appsv1alpha1.ReasonZoneRedundant, "3 pods in 3 zones on 3 nodes; losing zone a would leave 2 ready pods; the disruption budget needs 2")
 )
 
 func available(ready, desired, minimum int32) cond {
@@ -219,11 +219,11 @@ func TestCompute(t *testing.T) {
 		{
 			name:    "minAvailable 100%: two of three ready is not enough",
 			in:      Input{App: app(minAvailable("100%")), Workload: figures(settled(3), 3, 2, 3, 2), ReadyPods: places("a/n1", "b/n2"), Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 3, "2/3", appsv1alpha1.ZoneRedundant, 2, 2},
+			figures: figuresWant{deployment, 3, "2/3", appsv1alpha1.NodeRedundant, 2, 2},
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
 				T(appsv1alpha1.ReasonRollingOut, "3 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
-				complete, below(2, 3, 3), T(appsv1alpha1.ReasonZoneRedundant, "2 pods in 2 zones on 2 nodes"),
+				complete, below(2, 3, 3), F(appsv1alpha1.ReasonZoneSkewed, "2 pods in 2 zones on 2 nodes, but losing zone a would leave 1 ready pod; the disruption budget needs 3"+evenNote),
 			},
 		},
 		{
@@ -255,26 +255,26 @@ func TestCompute(t *testing.T) {
 			conds: conds{
 				F(appsv1alpha1.ReasonScaling, "5 of 3 replicas updated, 5 ready, 5 available, 5 in total"),
 				T(appsv1alpha1.ReasonScaling, "5 of 3 replicas updated, 5 ready, 5 available, 5 in total"),
-				complete, available(5, 3, 2), T(appsv1alpha1.ReasonZoneRedundant, "5 pods in 3 zones on 5 nodes"),
+				complete, available(5, 3, 2), T(appsv1alpha1.ReasonZoneRedundant, "5 pods in 3 zones on 5 nodes; losing zone a would leave 3 ready pods; the disruption budget needs 2"),
 			},
 		},
 		{
 			name:    "scaling up from 3 to 5 on the same revision",
 			in:      Input{App: app(), Workload: figures(settled(5), 4, 3, 4, 3), ReadyPods: places("a/n1", "b/n2", "c/n3"), Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 4, "3/5", appsv1alpha1.ZoneRedundant, 3, 3},
+			figures: figuresWant{deployment, 4, "3/5", appsv1alpha1.NodeRedundant, 3, 3},
 			conds: conds{
 				F(appsv1alpha1.ReasonScaling, "4 of 5 replicas updated, 3 ready, 3 available, 4 in total"),
 				T(appsv1alpha1.ReasonScaling, "4 of 5 replicas updated, 3 ready, 3 available, 4 in total"),
-				complete, below(3, 5, 4), T(appsv1alpha1.ReasonZoneRedundant, "3 pods in 3 zones on 3 nodes"),
+				complete, below(3, 5, 4), F(appsv1alpha1.ReasonZoneSkewed, "3 pods in 3 zones on 3 nodes, but losing zone a would leave 2 ready pods; the disruption budget needs 4"+evenNote),
 			},
 		},
 		{
 			name: "an autoscaler set 6 replicas: desired comes from the workload",
 			in: Input{App: app(autoscaling(2)), Workload: settled(6), Service: appWeb,
 				ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5", "c/n6"), Rollout: onRevision(4)},
-			figures: figuresWant{deployment, 6, "6/6", appsv1alpha1.ZoneRedundant, 3, 6},
+			figures: figuresWant{deployment, 6, "6/6", appsv1alpha1.NodeRedundant, 3, 6},
 			conds: conds{rolloutComplete(4, 6, 6), complete, complete, available(6, 6, 5),
-				T(appsv1alpha1.ReasonZoneRedundant, "6 pods in 3 zones on 6 nodes")},
+				F(appsv1alpha1.ReasonZoneSkewed, "6 pods in 3 zones on 6 nodes, but losing zone a would leave 4 ready pods; the disruption budget needs 5"+evenNote)},
 		},
 		{
 			name:    "the workload is not created yet",
@@ -316,7 +316,7 @@ func TestCompute(t *testing.T) {
 			conds: conds{
 				F(appsv1alpha1.ReasonPaused, "update paused by spec.rollout.paused: "+movingMsg),
 				T(appsv1alpha1.ReasonPaused, "update paused by spec.rollout.paused: "+movingMsg),
-				complete, available(4, 3, 2), T(appsv1alpha1.ReasonZoneRedundant, "4 pods in 3 zones on 4 nodes"),
+				complete, available(4, 3, 2), T(appsv1alpha1.ReasonZoneRedundant, "4 pods in 3 zones on 4 nodes; losing zone a would leave 2 ready pods; the disruption budget needs 2"),
 			},
 		},
 		{
@@ -367,11 +367,11 @@ func TestCompute(t *testing.T) {
 				w.Partition = 1
 				return w
 			}(), ReadyPods: places("a/n1", "b/n2"), Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true}},
-			figures: figuresWant{sts, 3, "2/3", appsv1alpha1.ZoneRedundant, 2, 2},
+			figures: figuresWant{sts, 3, "2/3", appsv1alpha1.NodeRedundant, 2, 2},
 			conds: conds{
 				F(appsv1alpha1.ReasonRollingOut, "1 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
 				T(appsv1alpha1.ReasonRollingOut, "1 of 3 replicas updated, 2 ready, 2 available, 3 in total"),
-				complete, available(2, 3, 2), T(appsv1alpha1.ReasonZoneRedundant, "2 pods in 2 zones on 2 nodes"),
+				complete, available(2, 3, 2), F(appsv1alpha1.ReasonZoneSkewed, "2 pods in 2 zones on 2 nodes, but losing zone a would leave 1 ready pod; the disruption budget needs 2"+evenNote),
 			},
 		},
 		{
@@ -480,6 +480,8 @@ func TestCompute(t *testing.T) {
 				Resilience:         tc.figures.resilience,
 				Zones:              tc.figures.zones,
 				Nodes:              tc.figures.nodes,
+				// What a zone loss leaves is tested on its own (zoneloss_test.go).
+				ZoneLoss: got.ZoneLoss,
 			}
 			for i, c := range tc.conds {
 				want.Conditions = append(want.Conditions, metav1.Condition{
