@@ -699,3 +699,44 @@ func TestStatusDoesNotCallAChangingWorkloadSettled(t *testing.T) {
 		t.Errorf("workload seen as %+v while its scale to 4 is applied", p.Workload)
 	}
 }
+
+// A settled StatefulSet read back from the cache is not applied again, whatever the decoding left
+// out of the claim templates' type fields: an apply the API server takes as a no-op would leave the
+// app waiting for a generation that never comes.
+func TestSettledStatefulSetIsNotReapplied(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read func(*appsv1.StatefulSet)
+	}{
+		{"as applied", func(*appsv1.StatefulSet) {}},
+		{"claim templates without apiVersion and kind", func(s *appsv1.StatefulSet) {
+			for i := range s.Spec.VolumeClaimTemplates {
+				s.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+			}
+		}},
+		{"no type fields at all", func(s *appsv1.StatefulSet) {
+			s.TypeMeta = metav1.TypeMeta{}
+			for i := range s.Spec.VolumeClaimTemplates {
+				s.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(newApp(appsv1alpha1.Stateful, "cassandra:4.1"))
+			w.app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+			w.class = []storagev1.StorageClass{{ObjectMeta: metav1.ObjectMeta{Name: "standard",
+				Annotations: map[string]string{annotationDefaultClass: "true"}}}}
+			step(t, w)
+			sts := w.statefulSet()
+			if sts == nil || len(sts.Spec.VolumeClaimTemplates) != 1 {
+				t.Fatalf("no StatefulSet with one claim template: %+v", sts)
+			}
+			tc.read(sts)
+			for _, d := range Decide(w.input()).Apply {
+				if d.Kind == KindStatefulSet {
+					t.Errorf("the unchanged StatefulSet is applied again")
+				}
+			}
+		})
+	}
+}

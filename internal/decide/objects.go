@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"reflect"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -138,7 +139,8 @@ func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing c
 		return Desired{}, false, err
 	}
 	same := existing.GetAnnotations()[AnnotationAppliedHash] == hash &&
-		isSubset(want.Object["spec"], have.Object["spec"]) && isSubset(want.Object["metadata"], have.Object["metadata"])
+		isSubset(comparableSpec(want.Object["spec"]), have.Object["spec"]) &&
+		isSubset(want.Object["metadata"], have.Object["metadata"])
 	return d, same, nil
 }
 
@@ -213,6 +215,41 @@ func hashOf(v any) (string, error) {
 // isSubset tells whether every field that want sets has the same value in have. Fields only have
 // sets (defaults the API server filled in, fields of other managers) do not matter; lists must match
 // element by element.
+// comparableSpec is the part of a desired spec that a live object read back shows: without the
+// apiVersion and kind of the claim templates of a StatefulSet, which the API server keeps but a
+// typed object decoded from protobuf (the cache's) does not carry. Compared with them, every
+// StatefulSet would be applied again at each reconcile, a no-op the API server does not even count
+// as a new generation, and the app would wait forever for its workload to observe one.
+func comparableSpec(spec any) any {
+	m, ok := spec.(map[string]any)
+	if !ok {
+		return spec
+	}
+	templates, ok := m["volumeClaimTemplates"].([]any)
+	if !ok {
+		return spec
+	}
+	out := make(map[string]any, len(m))
+	maps.Copy(out, m)
+	stripped := make([]any, len(templates))
+	for i, t := range templates {
+		tm, ok := t.(map[string]any)
+		if !ok {
+			stripped[i] = t
+			continue
+		}
+		c := make(map[string]any, len(tm))
+		for k, v := range tm {
+			if k != "apiVersion" && k != "kind" {
+				c[k] = v
+			}
+		}
+		stripped[i] = c
+	}
+	out["volumeClaimTemplates"] = stripped
+	return out
+}
+
 func isSubset(want, have any) bool {
 	switch w := want.(type) {
 	case nil:
