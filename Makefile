@@ -64,7 +64,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit fuzz test-e2e test-e2e-chaos ## Run every test: unit and envtest suites, the fuzz targets briefly, then the end-to-end suite on a local cluster.
+test: test-unit fuzz test-e2e ## Run every test: unit and envtest suites, the fuzz targets briefly, then the end-to-end suite on a local cluster.
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
@@ -217,8 +217,8 @@ test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (t
 	go build -o "$(MANAGER_BIN)" ./cmd
 	CLUSTER_NAME=$${CLUSTER_NAME:-e2e} MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
 
-# The drills (label chaos: the operator killed, the API server stopped, two operators at once...) take
-# longer than the rest of the suite together; test-e2e leaves them out, this runs them alone.
+# The drills alone (label chaos: the operator killed, the API server stopped, two operators at once...);
+# test-e2e runs them with the rest.
 .PHONY: test-e2e-chaos
 test-e2e-chaos: manifests controlplane $(LOCALBIN)/kwok ## Run the drills of the end-to-end suite (label chaos) on a local cluster of their own.
 	go build -o "$(MANAGER_BIN)" ./cmd
