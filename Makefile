@@ -218,6 +218,13 @@ test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (t
 	go build -o "$(MANAGER_BIN)" ./cmd
 	CLUSTER_NAME=$${CLUSTER_NAME:-e2e} MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
 
+# The drills alone (label chaos: the operator killed, the API server stopped, two operators at once...);
+# test-e2e runs them with the rest.
+.PHONY: test-e2e-chaos
+test-e2e-chaos: manifests controlplane $(LOCALBIN)/kwok ## Run the drills of the end-to-end suite (label chaos) on a local cluster of their own.
+	go build -o "$(MANAGER_BIN)" ./cmd
+	CLUSTER_NAME=$${CLUSTER_NAME:-chaos} MANAGER_BIN="$(MANAGER_BIN)" E2E_LABEL_FILTER=chaos "$(CURDIR)/hack/cluster/e2e.sh"
+
 # make bench N=200: the apps; BENCH_MANAGER: the operator binary to measure (default bin/manager, built
 # here); BENCH_ARGS: more flags (go run ./test/bench -h). The figures go to bench.json.
 N ?= 200

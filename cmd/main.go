@@ -66,7 +66,7 @@ func main() {
 	var clusterDomain string
 	var enableLeaderElection bool
 	var leaderElectionNamespace string
-	var gracefulShutdownTimeout, reconcileTimeout time.Duration
+	var gracefulShutdownTimeout, reconcileTimeout, leaderElectionRetryPeriod time.Duration
 	var allowedServiceTypes string
 	var probeAddr string
 	var secureMetrics bool
@@ -82,6 +82,11 @@ func main() {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "",
 		"The namespace of the leader election Lease. Empty: the namespace the manager runs in, which a manager "+
 			"running outside the cluster does not have, so it must set this.")
+	// A standby checks the Lease every retry period (plus up to 120% jitter), and counts the lease
+	// duration (15 s) from the last time it saw it renewed: it takes over at most about two of its
+	// checks after the lease runs out, 2.2 s with 500 ms, against 8.8 s with client-go's 2 s.
+	flag.DurationVar(&leaderElectionRetryPeriod, "leader-election-retry-period", 500*time.Millisecond,
+		"How often the leader renews the Lease and a standby checks it.")
 	flag.DurationVar(&gracefulShutdownTimeout, "graceful-shutdown-timeout", defaultGracefulShutdownTimeout,
 		"How long the manager waits on shutdown for running reconciles to finish before it exits. Keep it "+
 			"below the pod's terminationGracePeriodSeconds.")
@@ -201,6 +206,7 @@ func main() {
 		// The leader steps down as it stops, so that the other replica takes over at once instead of
 		// after the lease expires. Safe because the program ends as soon as the manager returns.
 		LeaderElectionReleaseOnCancel: true,
+		RetryPeriod:                   &leaderElectionRetryPeriod,
 		GracefulShutdownTimeout:       &gracefulShutdownTimeout,
 		Controller: config.Controller{MaxConcurrentReconciles: maxConcurrentReconciles,
 			ReconciliationTimeout: reconcileTimeout},

@@ -10,9 +10,16 @@
 #   status              check every process, the API server and that every node is Ready
 #   zone-down ZONE      stop the kwok of ZONE: its nodes stop heartbeating, as in a zone outage
 #   zone-up ZONE        start the kwok of ZONE again and wait for its nodes to be Ready
-#   operator-start      run bin/manager against the cluster in the background (log in the state dir),
-#                       as the operator's own ServiceAccount with exactly the RBAC of config/rbac
-#   operator-stop [--kill]  stop the operator (SIGTERM, or SIGKILL with --kill)
+#   operator-start [--replica N] [--leader-elect]
+#                       run bin/manager against the cluster in the background (log in the state dir),
+#                       as the operator's own ServiceAccount with exactly the RBAC of config/rbac;
+#                       replica N > 1 is another instance (process operator-N, log operator-N.log,
+#                       health port +N-1); --leader-elect turns leader election on (Lease in the
+#                       operator's namespace)
+#   operator-stop [--kill] [--replica N]  stop the operator (SIGTERM, or SIGKILL with --kill)
+#   apiserver-stop      kill (SIGKILL) kube-apiserver, leaving etcd and everything else running: an
+#                       outage of the API server, its clients' connections refused
+#   apiserver-start     start kube-apiserver again with the same flags and data, wait until it is ready
 #   import-image TAR    import a docker archive into every real node's containerd
 #   node-down NODE      freeze a real node (kubelet, containerd, containers), as in a power failure
 #   node-up NODE        resume it and wait for it to be Ready
@@ -503,11 +510,14 @@ cmd_up() {
 # (removing all they created; it fails if something is left), the control plane next, etcd last.
 stop_all() {
 	[[ -d $PIDS ]] || return 0
-	local kwoks=() file rc=0
+	local kwoks=() operators=() file rc=0
 	for file in "$PIDS"/kwok-*.pid; do
 		[[ -e $file ]] && kwoks+=("$(basename "$file" .pid)")
 	done
-	stop_processes TERM operator "${kwoks[@]}"
+	for file in "$PIDS"/operator-*.pid; do
+		[[ -e $file ]] && operators+=("$(basename "$file" .pid)")
+	done
+	stop_processes TERM operator "${operators[@]}" "${kwoks[@]}"
 	# The real nodes of the cluster that ran last, whatever this command's environment says.
 	if [[ -f $SETTINGS ]]; then
 		stop_real_nodes "$(sed -n 's/^CLUSTER_REAL_NODES=//p' "$SETTINGS")" || rc=1
@@ -582,7 +592,13 @@ cmd_zone_up() {
 	log "zone $zone is up"
 }
 
-operator_healthy() { curl -sf "http://127.0.0.1:$OPERATOR_HEALTH_PORT/readyz"; }
+operator_healthy() { curl -sf "http://127.0.0.1:${1:-$OPERATOR_HEALTH_PORT}/readyz"; }
+
+# operator_instance N prints the process name of the operator's replica N: operator, operator-2...
+operator_instance() {
+	[[ $1 =~ ^[1-9][0-9]*$ ]] || die "replica must be a positive number, not '$1'"
+	if (($1 == 1)); then echo operator; else echo "operator-$1"; fi
+}
 
 # operator_identity installs the operator's ServiceAccount and RBAC as config/default does (config/rbac
 # in its namespace, names prefixed) and writes a kubeconfig with a token of that ServiceAccount, so
@@ -625,31 +641,76 @@ EOF
 }
 
 cmd_operator_start() {
+	local replica=1 leader_elect=false
+	while (($# > 0)); do
+		case $1 in
+		--replica)
+			replica=${2:?usage: operator-start [--replica N] [--leader-elect]}
+			shift 2
+			;;
+		--leader-elect)
+			leader_elect=true
+			shift
+			;;
+		*) die "operator-start: unknown argument $1" ;;
+		esac
+	done
+	local name health_port
+	name=$(operator_instance "$replica")
+	health_port=$((OPERATOR_HEALTH_PORT + replica - 1))
 	[[ -x $MANAGER_BIN ]] || die "missing $MANAGER_BIN: go build -o $MANAGER_BIN ./cmd"
 	pid_of kube-apiserver >/dev/null || die "the cluster is not running: hack/cluster/cluster.sh up"
-	if pid_of operator >/dev/null; then
-		log "operator already running"
+	if pid_of "$name" >/dev/null; then
+		log "$name already running"
 		return
 	fi
 	operator_identity
 	# The state dir in the command line marks the process as this cluster's (see pid_of).
 	# shellcheck disable=SC2086
-	KUBECONFIG=$OPERATOR_KUBECONFIG start_process operator "$MANAGER_BIN" \
+	KUBECONFIG=$OPERATOR_KUBECONFIG start_process "$name" "$MANAGER_BIN" \
 		--kubeconfig "$OPERATOR_KUBECONFIG" \
-		--leader-elect=false \
+		--leader-elect="$leader_elect" \
 		--leader-election-namespace "$OPERATOR_NAMESPACE" \
 		--metrics-bind-address 0 \
-		--health-probe-bind-address "127.0.0.1:$OPERATOR_HEALTH_PORT" \
+		--health-probe-bind-address "127.0.0.1:$health_port" \
 		${OPERATOR_ARGS:-}
-	wait_process operator 60 operator_healthy
-	log "operator running as ServiceAccount $OPERATOR_NAMESPACE/$OPERATOR_SERVICE_ACCOUNT (pid $(pid_of operator), log $LOGS/operator.log)"
+	wait_process "$name" 60 operator_healthy "$health_port"
+	log "$name running as ServiceAccount $OPERATOR_NAMESPACE/$OPERATOR_SERVICE_ACCOUNT (pid $(pid_of "$name"), leader election $leader_elect, log $LOGS/$name.log)"
 }
 
 cmd_operator_stop() {
-	local signal=TERM
-	[[ ${1:-} == --kill ]] && signal=KILL
-	stop_process operator "$signal"
-	log "operator stopped"
+	local signal=TERM replica=1
+	while (($# > 0)); do
+		case $1 in
+		--kill)
+			signal=KILL
+			shift
+			;;
+		--replica)
+			replica=${2:?usage: operator-stop [--kill] [--replica N]}
+			shift 2
+			;;
+		*) die "operator-stop: unknown argument $1" ;;
+		esac
+	done
+	local name
+	name=$(operator_instance "$replica")
+	stop_process "$name" "$signal"
+	log "$name stopped"
+}
+
+cmd_apiserver_stop() {
+	# SIGKILL: the API server vanishes at once; its clients see refused connections until it is back.
+	stop_process kube-apiserver KILL
+	log "kube-apiserver is down (etcd and the other processes keep running)"
+}
+
+cmd_apiserver_start() {
+	pid_of etcd >/dev/null || die "etcd is not running: hack/cluster/cluster.sh up"
+	if ! pid_of kube-apiserver >/dev/null; then
+		start_apiserver
+	fi
+	log "kube-apiserver is up"
 }
 
 cmd_logs() {
@@ -667,11 +728,10 @@ down) cmd_down ;;
 status) cmd_status ;;
 zone-down) cmd_zone_down "${2:-}" ;;
 zone-up) cmd_zone_up "${2:-}" ;;
-operator-start) cmd_operator_start ;;
-operator-stop) cmd_operator_stop "${2:-}" ;;
-import-image) cmd_import_image "${2:-}" ;;
-node-down) cmd_node_down "${2:-}" ;;
-node-up) cmd_node_up "${2:-}" ;;
+operator-start) cmd_operator_start "${@:2}" ;;
+operator-stop) cmd_operator_stop "${@:2}" ;;
+apiserver-stop) cmd_apiserver_stop ;;
+apiserver-start) cmd_apiserver_start ;;
 logs) cmd_logs "${2:-100}" ;;
 env) echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
 *)

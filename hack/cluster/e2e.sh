@@ -6,8 +6,10 @@
 # the cluster are printed. `make test-e2e` builds the operator (MANAGER_BIN, default bin/manager)
 # and the cluster's binaries, then runs this.
 #
-# Settings (environment): E2E_TIMEOUT (go test -timeout, default 25m); E2E_GINKGO_ARGS (extra
-# Ginkgo flags, e.g. "-ginkgo.focus=zone"); KEEP_CLUSTER=1 leaves the cluster running afterwards.
+# Settings (environment): E2E_TIMEOUT (go test -timeout, default 25m); E2E_LABEL_FILTER (the
+# scenarios to run by label, default all; `make test-e2e-chaos` sets "chaos", the drills);
+# E2E_GINKGO_ARGS (extra Ginkgo flags, e.g. "-ginkgo.focus=zone", or a -ginkgo.label-filter that
+# overrides E2E_LABEL_FILTER); KEEP_CLUSTER=1 leaves the cluster running afterwards.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -41,4 +43,4 @@ export KUBECONFIG=$CLUSTER_DIR/kubeconfig
 cd "$ROOT"
 # shellcheck disable=SC2086
 go test -tags e2e ./test/e2e -count=1 -v -timeout "${E2E_TIMEOUT:-25m}" \
-	-args -ginkgo.v -ginkgo.no-color ${E2E_GINKGO_ARGS:-}
+	-args -ginkgo.v -ginkgo.no-color "-ginkgo.label-filter=${E2E_LABEL_FILTER:-}" ${E2E_GINKGO_ARGS:-}

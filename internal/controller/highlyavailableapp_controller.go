@@ -64,6 +64,9 @@ type HighlyAvailableAppReconciler struct {
 	Now func() time.Time
 	// issued remembers the revision numbers written, ahead of the cache.
 	issued issuedRevisions
+	// ObservingSince is when the operator started watching: update progress deadlines count from it
+	// at the earliest (decide.Input.ObservingSince).
+	ObservingSince time.Time
 }
 
 // +kubebuilder:rbac:groups=apps.haoperator.dev,resources=highlyavailableapps,verbs=get;list;watch

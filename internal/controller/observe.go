@@ -25,7 +25,7 @@ import (
 // does not own is found and left alone.
 func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
 	in := decide.Input{App: app, Options: r.Options, Now: r.now(), Objects: map[decide.Ref]client.Object{},
-		IssuedRevision: r.issued.get(app.UID)}
+		IssuedRevision: r.issued.get(app.UID), ObservingSince: r.ObservingSince}
 	for _, c := range decide.Candidates(app) {
 		obj, err := r.read(ctx, decide.NewObject(c.Ref, app.Namespace), c.Wanted)
 		if err != nil {

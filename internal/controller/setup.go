@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"time"
+
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -41,5 +43,8 @@ func NewReconciler(mgr ctrl.Manager, clusterDomain string) *HighlyAvailableAppRe
 		Scheme:    mgr.GetScheme(),
 		Recorder:  mgr.GetEventRecorder("ha-operator"),
 		Options:   workload.Options{ClusterDomain: clusterDomain},
+		// The manager starts watching right after: a rollout's deadline does not run while nobody
+		// watched it.
+		ObservingSince: time.Now(),
 	}
 }

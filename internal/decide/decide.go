@@ -58,6 +58,10 @@ type Input struct {
 	// IssuedRevision is the highest revision number this operator has issued for the app, which the
 	// cache may not show yet; new numbers are above it, so that they never repeat.
 	IssuedRevision int64
+	// ObservingSince is when the operator began to watch the cluster: its start. Before it, nobody
+	// saw whether an update progressed (the operator was down, or the API server was), so the
+	// progress deadline counts from it at the earliest. Zero: from the update's own record alone.
+	ObservingSince time.Time
 }
 
 // EventType is Normal or Warning.

@@ -856,3 +856,83 @@ func TestStatefulRollForwardReplacesStuckPodsOfAnOlderRevision(t *testing.T) {
 		}
 	}
 }
+
+// A settled StatefulSet read back from the cache is not applied again, whatever the decoding left
+// out of the claim templates' type fields: an apply the API server takes as a no-op would leave the
+// app waiting for a generation that never comes.
+func TestSettledStatefulSetIsNotReapplied(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		read func(*appsv1.StatefulSet)
+	}{
+		{"as applied", func(*appsv1.StatefulSet) {}},
+		{"claim templates without apiVersion and kind", func(s *appsv1.StatefulSet) {
+			for i := range s.Spec.VolumeClaimTemplates {
+				s.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+			}
+		}},
+		{"no type fields at all", func(s *appsv1.StatefulSet) {
+			s.TypeMeta = metav1.TypeMeta{}
+			for i := range s.Spec.VolumeClaimTemplates {
+				s.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(newApp(appsv1alpha1.Stateful, "cassandra:4.1"))
+			w.app.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+			w.class = []storagev1.StorageClass{{ObjectMeta: metav1.ObjectMeta{Name: "standard",
+				Annotations: map[string]string{annotationDefaultClass: "true"}}}}
+			step(t, w)
+			sts := w.statefulSet()
+			if sts == nil || len(sts.Spec.VolumeClaimTemplates) != 1 {
+				t.Fatalf("no StatefulSet with one claim template: %+v", sts)
+			}
+			tc.read(sts)
+			for _, d := range Decide(w.input()).Apply {
+				if d.Kind == KindStatefulSet {
+					t.Errorf("the unchanged StatefulSet is applied again")
+				}
+			}
+		})
+	}
+}
+
+// The progress deadline counts only the time the operator watched: an update that made no progress
+// while the operator (or the API server) was down is given its full deadline from the operator's
+// start, and fails once that passes without progress.
+func TestDeadlineCountsFromWhenTheOperatorWatches(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		observingSince time.Duration // after the update started; 0: before it
+		after          time.Duration // after the update started
+		fails          bool
+	}{
+		{"watched all along, past the deadline", 0, 61 * time.Second, true},
+		{"watched all along, within the deadline", 0, 29 * time.Second, false},
+		{"started 60 s into the update, 1 s later", 60 * time.Second, 61 * time.Second, false},
+		{"started 60 s into the update, 29 s later", 60 * time.Second, 89 * time.Second, false},
+		{"started 60 s into the update, 31 s later", 60 * time.Second, 91 * time.Second, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newApp(appsv1alpha1.Stateless, "nginx:1.7.9")
+			app.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: new(int32(30))}
+			w := newWorld(app)
+			step(t, w)
+			w.settleDeployment(podReady)
+			step(t, w)
+			w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.9.1"
+			step(t, w)
+			started := w.now
+			w.now = started.Add(tc.after)
+			in := w.input()
+			if tc.observingSince > 0 {
+				in.ObservingSince = started.Add(tc.observingSince)
+			}
+			p := Decide(in)
+			if failed := p.Rollout.FailureReason != ""; failed != tc.fails {
+				t.Errorf("failed = %v (%s), want %v", failed, p.Rollout.Failure, tc.fails)
+			}
+		})
+	}
+}

@@ -239,7 +239,12 @@ func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Wor
 		// canary holds where it was asked to: nothing to judge.
 		return
 	}
-	in := rollout.Input{Pods: p.pods, UpdateHash: rec.Hash, Now: now, ProgressAt: rec.ProgressAt,
+	progressAt := rec.ProgressAt
+	if p.in.ObservingSince.After(progressAt) {
+		// Time without progress counts only while the operator could see the cluster.
+		progressAt = p.in.ObservingSince
+	}
+	in := rollout.Input{Pods: p.pods, UpdateHash: rec.Hash, Now: now, ProgressAt: progressAt,
 		ProgressDeadlineSeconds: app.Spec.ProgressDeadlineSeconds(), Tolerances: tolerances(app)}
 	verdict := rollout.DetectFailure(in)
 	if !verdict.Failed {
