@@ -732,6 +732,9 @@ operator-start) cmd_operator_start "${@:2}" ;;
 operator-stop) cmd_operator_stop "${@:2}" ;;
 apiserver-stop) cmd_apiserver_stop ;;
 apiserver-start) cmd_apiserver_start ;;
+import-image) cmd_import_image "${2:-}" ;;
+node-down) cmd_node_down "${2:-}" ;;
+node-up) cmd_node_up "${2:-}" ;;
 logs) cmd_logs "${2:-100}" ;;
 env) echo "export KUBECONFIG=$KUBECONFIG_FILE" ;;
 *)
