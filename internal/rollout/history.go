@@ -68,23 +68,6 @@ func FindByNumber(revs []appsv1.ControllerRevision, number int64) *appsv1.Contro
 	return nil
 }
 
-// RollbackTarget is the revision a failed update goes back to: the highest-numbered revision marked
-// Complete whose hash is not the failed one. It is nil when there is none, as when the very first
-// revision fails: there is nothing good to go back to.
-func RollbackTarget(revs []appsv1.ControllerRevision, failedHash string) *appsv1.ControllerRevision {
-	var target *appsv1.ControllerRevision
-	for i := range revs {
-		r := &revs[i]
-		if OutcomeOf(r) != OutcomeComplete || RevisionHash(r) == failedHash {
-			continue
-		}
-		if target == nil || r.Revision > target.Revision {
-			target = r
-		}
-	}
-	return target
-}
-
 // Prune returns the revisions to delete so that at most limit remain: the oldest first, never one
 // whose hash is in keep (the serving revision, the last good one, the one the spec asks for). When
 // kept revisions alone exceed the limit, they all stay and only the others go. A negative limit

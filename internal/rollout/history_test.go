@@ -76,45 +76,6 @@ func TestFind(t *testing.T) {
 	}
 }
 
-func TestRollbackTarget(t *testing.T) {
-	tests := []struct {
-		name       string
-		revs       []appsv1.ControllerRevision
-		failedHash string
-		want       string // hash, "" for nil
-	}{
-		{"first revision failed", []appsv1.ControllerRevision{rev(1, "a", OutcomeFailed)}, "a", ""},
-		{"first revision in progress fails", []appsv1.ControllerRevision{rev(1, "a", OutcomeNone)}, "a", ""},
-		{"previous complete", []appsv1.ControllerRevision{
-			rev(1, "a", OutcomeComplete), rev(2, "b", OutcomeComplete), rev(3, "c", OutcomeNone),
-		}, "c", "b"},
-		{"skips failed and unfinished revisions", []appsv1.ControllerRevision{
-			rev(1, "a", OutcomeComplete), rev(2, "b", OutcomeFailed), rev(3, "c", OutcomeNone), rev(4, "d", OutcomeNone),
-		}, "d", "a"},
-		{"failed revision was complete once (retry of an old hash)", []appsv1.ControllerRevision{
-			rev(1, "a", OutcomeComplete), rev(2, "b", OutcomeComplete),
-		}, "b", "a"},
-		{"highest number wins, not list order", []appsv1.ControllerRevision{
-			rev(4, "d", OutcomeComplete), rev(6, "f", OutcomeComplete), rev(5, "e", OutcomeComplete), rev(7, "g", OutcomeFailed),
-		}, "g", "f"},
-		{"nothing complete", []appsv1.ControllerRevision{rev(1, "a", OutcomeFailed), rev(2, "b", OutcomeNone)}, "b", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := RollbackTarget(tt.revs, tt.failedHash)
-			if tt.want == "" {
-				if got != nil {
-					t.Fatalf("target %s, want none", got.Name)
-				}
-				return
-			}
-			if got == nil || RevisionHash(got) != tt.want {
-				t.Fatalf("target %v, want hash %s", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestPrune(t *testing.T) {
 	five := []appsv1.ControllerRevision{
 		rev(3, "c", OutcomeComplete), rev(1, "a", OutcomeComplete), rev(5, "e", OutcomeNone),
