@@ -136,9 +136,14 @@ var _ = Describe("Traffic", Label("traffic"), func() {
 				By("rolling out " + tag)
 				kind.update(ns, tag)
 			}
-			report := finish(run, scenarioRollout, kind, 0)
+			// The rollout is over once every pod runs the last version, but the Service's
+			// endpoints and the node's rules follow a moment later: traffic goes on until the
+			// last version has answered.
 			last := imageTags[len(imageTags)-1]
-			Expect(report.Versions).To(HaveKey(last), "the last version answered")
+			Eventually(func(g Gomega) {
+				g.Expect(run.Snapshot().Versions).To(HaveKey(last), "the last version answered")
+			}).WithTimeout(30 * time.Second).WithPolling(200 * time.Millisecond).Should(Succeed())
+			report := finish(run, scenarioRollout, kind, 0)
 			expectNoFailure(kind, report)
 		})
 
