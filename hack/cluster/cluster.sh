@@ -19,7 +19,9 @@
 #   operator-stop [--kill] [--replica N]  stop the operator (SIGTERM, or SIGKILL with --kill)
 #   apiserver-stop      kill (SIGKILL) kube-apiserver, leaving etcd and everything else running: an
 #                       outage of the API server, its clients' connections refused
-#   apiserver-start     start kube-apiserver again with the same flags and data, wait until it is ready
+#   apiserver-start     start kube-apiserver again with the same flags and data, wait until it is ready,
+#                       then restart the controller-manager, the scheduler and the running kwoks, as
+#                       the kubelet restarts leader-elected controllers that lost their lease
 #   import-image TAR    import a docker archive into every real node's containerd
 #   node-down NODE      freeze a real node (kubelet, containerd, containers), as in a power failure
 #   node-up NODE        resume it and wait for it to be Ready
@@ -707,10 +709,36 @@ cmd_apiserver_stop() {
 
 cmd_apiserver_start() {
 	pid_of etcd >/dev/null || die "etcd is not running: hack/cluster/cluster.sh up"
-	if ! pid_of kube-apiserver >/dev/null; then
-		start_apiserver
+	if pid_of kube-apiserver >/dev/null; then
+		log "kube-apiserver is up"
+		return
 	fi
-	log "kube-apiserver is up"
+	start_apiserver
+	restart_controllers
+	log "kube-apiserver is up; the controller-manager, the scheduler and the kwoks were restarted"
+}
+
+# restart_controllers restarts kube-controller-manager, kube-scheduler and the running kwoks after an
+# outage of the API server. On a real control plane these run with leader election: a leader that
+# cannot renew its lease exits, and its kubelet starts it again at once, with fresh watches. Here they
+# run without it, and would otherwise wait out client-go's watch backoff (up to a minute) before they
+# saw the cluster again. A zone that is down stays down.
+restart_controllers() {
+	local kwoks=() file zone name
+	for file in "$PIDS"/kwok-*.pid; do
+		[[ -e $file ]] && pid_of "$(basename "$file" .pid)" >/dev/null && kwoks+=("$(basename "$file" .pid)")
+	done
+	stop_processes TERM kube-controller-manager kube-scheduler "${kwoks[@]}"
+	start_controller_manager
+	start_scheduler
+	for name in "${kwoks[@]}"; do
+		if [[ $name == kwok-storage ]]; then
+			start_storage
+		else
+			zone=${name#kwok-}
+			start_zone "$zone"
+		fi
+	done
 }
 
 cmd_logs() {
