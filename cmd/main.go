@@ -72,6 +72,9 @@ func main() {
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var maxConcurrentReconciles int
+	var kubeAPIQPS float64
+	var kubeAPIBurst int
+	var wakeWindow time.Duration
 	var tlsOpts []func(*tls.Config)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -108,6 +111,18 @@ func main() {
 		"If set, HTTP/2 will be enabled for the metrics server")
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4,
 		"How many apps are reconciled at the same time. One app is never reconciled by two workers at once.")
+	// client-go's defaults (20 and 30) would make the operator's own client the bottleneck of a
+	// catch-up: each new app needs about five requests. The API server protects itself with its
+	// priority and fairness; these are the same figures as kube-controller-manager runs with here.
+	flag.Float64Var(&kubeAPIQPS, "kube-api-qps", 100,
+		"The most requests per second the operator sends to the API server, on average.")
+	flag.IntVar(&kubeAPIBurst, "kube-api-burst", 200,
+		"The most requests the operator sends to the API server in a burst, above --kube-api-qps.")
+	flag.DurationVar(&wakeWindow, "wake-window", controller.DefaultWakeWindow,
+		"How long the progress of an app's pods and workload (a pod scheduled or ready, the workload's counts) may "+
+			"wait before the app is reconciled, so that a burst of such events makes one reconcile. Changes, "+
+			"deletions, failure signals and a workload reaching or leaving its goal wake the app at once. 0: "+
+			"every event at once.")
 	opts := zap.Options{
 		Development: true,
 	}
@@ -184,14 +199,23 @@ func main() {
 		metricsServerOptions.KeyName = metricsCertKey
 	}
 
+	if wakeWindow < 0 {
+		setupLog.Error(nil, "--wake-window must not be negative", "wake-window", wakeWindow)
+		os.Exit(1)
+	}
+	if kubeAPIQPS <= 0 || kubeAPIBurst < 1 {
+		setupLog.Error(nil, "--kube-api-qps must be positive and --kube-api-burst at least 1",
+			"kube-api-qps", kubeAPIQPS, "kube-api-burst", kubeAPIBurst)
+		os.Exit(1)
+	}
 	if maxConcurrentReconciles < 1 {
 		setupLog.Error(nil, "--max-concurrent-reconciles must be at least 1", "value", maxConcurrentReconciles)
 		os.Exit(1)
 	}
 	cacheOptions := controller.CacheOptions()
-	cacheOptions.DefaultTransform = stripForCache
 
 	restConfig := ctrl.GetConfigOrDie()
+	restConfig.QPS, restConfig.Burst = float32(kubeAPIQPS), kubeAPIBurst
 	// The API server's warnings about the operator's writes (Pod Security, deprecations) become Events
 	// on the app they concern.
 	restConfig.WarningHandlerWithContext = controller.WarningHandler{}
@@ -218,6 +242,7 @@ func main() {
 
 	reconciler := controller.NewReconciler(mgr, clusterDomain)
 	reconciler.Options.AllowedServiceTypes = serviceTypes
+	reconciler.WakeWindow = wakeWindow
 	if err := reconciler.SetupWithManager(mgr); err != nil {
 		setupLog.Error(err, "Failed to create controller", "controller", "highlyavailableapp")
 		os.Exit(1)

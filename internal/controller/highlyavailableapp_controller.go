@@ -53,6 +53,9 @@ import (
 // budget and autoscaler, rolls failed updates back and reports the app's availability.
 type HighlyAvailableAppReconciler struct {
 	client.Client
+	// WakeWindow is how long the progress of an app's objects may wait to wake it (waker); zero wakes
+	// it at once for every event.
+	WakeWindow time.Duration
 	// APIReader reads past the cache, which only holds the operator's own objects, to find objects of
 	// the same name that it must not touch.
 	APIReader client.Reader
@@ -205,18 +208,11 @@ var onlyCreates = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// SetupWithManager watches the apps and everything they own. Pods are owned by ReplicaSets or
-// StatefulSets, not by the app, so they are mapped to their app through its instance label; a
-// StorageClass is mapped to the apps that name it, so that an app waiting for its class goes on by
-// itself once the class exists.
+// SetupWithManager watches the apps and everything they own; the waker decides how soon each event
+// wakes its app. Pods are owned by ReplicaSets or StatefulSets, not by the app, so they are mapped to
+// their app through its instance label; a StorageClass is mapped to the apps that name it, so that an
+// app waiting for its class goes on by itself once the class exists.
 func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	podToApp := handler.EnqueueRequestsFromMapFunc(func(_ context.Context, obj client.Object) []reconcile.Request {
-		name := obj.GetLabels()[appsv1alpha1.LabelInstance]
-		if name == "" || obj.GetLabels()[appsv1alpha1.LabelManagedBy] != appsv1alpha1.ManagedByValue {
-			return nil
-		}
-		return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
-	})
 	classToApps := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		apps := &appsv1alpha1.HighlyAvailableAppList{}
 		if err := r.List(ctx, apps); err != nil {
@@ -233,22 +229,31 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		}
 		return out
 	})
-	return ctrl.NewControllerManagedBy(mgr).
+	w := waker{window: r.WakeWindow}
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
-		Owns(&appsv1.Deployment{}).
-		Owns(&appsv1.StatefulSet{}).
-		Owns(&corev1.Service{}).
-		Owns(&policyv1.PodDisruptionBudget{}).
-		Owns(&autoscalingv2.HorizontalPodAutoscaler{}).
-		Owns(&appsv1.ControllerRevision{}).
-		Owns(&appsv1.DaemonSet{}).
-		Owns(&batchv1.Job{}).
-		Owns(&batchv1.CronJob{}).
-		Watches(&corev1.Pod{}, podToApp, builder.WithPredicates(PodChangesThatMatter())).
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
+	for _, owned := range []struct {
+		obj    client.Object
+		update func(before, after client.Object) urgency
+	}{
+		{&appsv1.Deployment{}, workloadUpdate},
+		{&appsv1.StatefulSet{}, workloadUpdate},
+		{&appsv1.DaemonSet{}, workloadUpdate},
+		{&corev1.Service{}, changedNow},
+		{&policyv1.PodDisruptionBudget{}, changedNow},
+		{&autoscalingv2.HorizontalPodAutoscaler{}, changedNow},
+		{&appsv1.ControllerRevision{}, changedNow},
+		{&batchv1.Job{}, everyChange},
+		{&batchv1.CronJob{}, everyChange},
+	} {
+		b = b.Watches(owned.obj, w.handler(ownerApp, owned.update))
+	}
+	return b.
+		Watches(&corev1.Pod{}, w.handler(instanceApp, podUpdate)).
 		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
 		// after the pod's. Only its arrival matters.
-		Watches(&appsv1.ReplicaSet{}, podToApp, builder.WithPredicates(onlyCreates)).
+		Watches(&appsv1.ReplicaSet{}, w.handler(instanceApp, onlyCreated)).
 		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(onlyCreates)).
 		// A cordon, a drain taint, a zone going down or coming back.
 		Watches(&corev1.Node{}, r.nodeToApps(), builder.WithPredicates(nodeStateChanged)).

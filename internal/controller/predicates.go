@@ -4,36 +4,15 @@ import (
 	"slices"
 
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
-// PodChangesThatMatter lets through the pod events that can change what the reconciler decides or
-// reports: creation, deletion, and updates that change the pod's signature (podSignature). The
-// kubelet rewrites a pod's status many times over its life (IPs, start times, container IDs,
-// probe timestamps); each such write would otherwise wake the app for a reconcile that finds nothing
-// to do.
-func PodChangesThatMatter() predicate.Predicate {
-	return predicate.Funcs{
-		UpdateFunc: func(e event.UpdateEvent) bool {
-			before, ok := e.ObjectOld.(*corev1.Pod)
-			if !ok {
-				return true
-			}
-			after, ok := e.ObjectNew.(*corev1.Pod)
-			if !ok {
-				return true
-			}
-			return !podSignature(before).equal(podSignature(after))
-		},
-	}
-}
-
 // signature is what the reconciler reads from a pod: the status package (readiness, where it runs)
-// and the rollout package (failure verdicts, the revision the pod belongs to).
+// and the rollout package (failure verdicts, the revision the pod belongs to). The kubelet rewrites a
+// pod's status many times over its life (IPs, start times, container IDs, probe timestamps); a write
+// that leaves the signature as it was wakes nobody (podUpdate).
 type signature struct {
 	deleting    bool
 	phase       corev1.PodPhase

@@ -20,29 +20,33 @@ import (
 // CacheOptions limit the manager's cache to the objects the operator generates (labelled
 // app.kubernetes.io/managed-by=ha-operator), so that its memory does not grow with the unrelated
 // Deployments, Services and pods of the cluster. Nodes are cached trimmed to their name, zone label,
-// unschedulable flag and taints (see trimNode).
+// unschedulable flag and taints (trimNode), pods and ReplicaSets to what the operator reads
+// (trimPod, trimReplicaSet).
 func CacheOptions() cache.Options {
 	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})}
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
-		&appsv1.Deployment{}, &appsv1.ReplicaSet{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
-		&corev1.Pod{}, &corev1.PersistentVolumeClaim{}, &policyv1.PodDisruptionBudget{},
+		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
+		&corev1.PersistentVolumeClaim{}, &policyv1.PodDisruptionBudget{},
 		&autoscalingv2.HorizontalPodAutoscaler{}, &appsv1.DaemonSet{}, &batchv1.Job{}, &batchv1.CronJob{},
 	} {
 		byObject[obj] = owned
 	}
+	byObject[&corev1.Pod{}] = cache.ByObject{Label: owned.Label, Transform: trimPod}
+	byObject[&appsv1.ReplicaSet{}] = cache.ByObject{Label: owned.Label, Transform: trimReplicaSet}
 	byObject[&corev1.Node{}] = cache.ByObject{Transform: trimNode}
-	return cache.Options{ByObject: byObject}
+	return cache.Options{ByObject: byObject, DefaultTransform: stripForCache}
 }
 
 // NewReconciler wires a reconciler to the manager's client, cache, API reader and event recorder.
 func NewReconciler(mgr ctrl.Manager, clusterDomain string) *HighlyAvailableAppReconciler {
 	return &HighlyAvailableAppReconciler{
-		Client:    mgr.GetClient(),
-		APIReader: mgr.GetAPIReader(),
-		Scheme:    mgr.GetScheme(),
-		Recorder:  mgr.GetEventRecorder("ha-operator"),
-		Options:   workload.Options{ClusterDomain: clusterDomain},
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		Scheme:     mgr.GetScheme(),
+		Recorder:   mgr.GetEventRecorder("ha-operator"),
+		Options:    workload.Options{ClusterDomain: clusterDomain},
+		WakeWindow: DefaultWakeWindow,
 		// The manager starts watching right after: a rollout's deadline does not run while nobody
 		// watched it.
 		ObservingSince: time.Now(),

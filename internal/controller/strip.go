@@ -1,4 +1,4 @@
-package main
+package controller
 
 import (
 	"k8s.io/apimachinery/pkg/api/meta"

@@ -1,0 +1,129 @@
+package controller
+
+import (
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+)
+
+func rollingDeployment() *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", Generation: 2,
+			Labels: map[string]string{appsv1alpha1.LabelInstance: "web"}},
+		Spec: appsv1.DeploymentSpec{Replicas: new(int32(3))},
+		Status: appsv1.DeploymentStatus{ObservedGeneration: 2, Replicas: 3, UpdatedReplicas: 3,
+			ReadyReplicas: 1, AvailableReplicas: 1},
+	}
+}
+
+func TestWorkloadUpdate(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(*appsv1.Deployment)
+		want   urgency
+	}{
+		{"nothing changed", func(*appsv1.Deployment) {}, wakeIgnore},
+		{"one more pod ready", func(d *appsv1.Deployment) { d.Status.ReadyReplicas = 2 }, wakeSoon},
+		{"every pod available", func(d *appsv1.Deployment) {
+			d.Status.ReadyReplicas, d.Status.AvailableReplicas = 3, 3
+		}, wakeNow},
+		{"the spec changed", func(d *appsv1.Deployment) { d.Generation = 3 }, wakeNow},
+		{"a label changed", func(d *appsv1.Deployment) { d.Labels["team"] = "shop" }, wakeNow},
+		{"deletion begins", func(d *appsv1.Deployment) { d.DeletionTimestamp = new(metav1.Now()) }, wakeNow},
+		{"pods cannot be created", func(d *appsv1.Deployment) {
+			d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure,
+				Status: "True", Message: `pods "web-1" is forbidden: exceeded quota`}}
+		}, wakeNow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := rollingDeployment()
+			after := before.DeepCopy()
+			tc.change(after)
+			if got := workloadUpdate(before, after); got != tc.want {
+				t.Errorf("workloadUpdate = %v, want %v", got, tc.want)
+			}
+		})
+	}
+	// Losing the goal is as urgent as reaching it.
+	settled := rollingDeployment()
+	settled.Status.ReadyReplicas, settled.Status.AvailableReplicas = 3, 3
+	if got := workloadUpdate(settled, rollingDeployment()); got != wakeNow {
+		t.Errorf("workloadUpdate(settled, not settled) = %v, want wakeNow", got)
+	}
+}
+
+func TestChangedNow(t *testing.T) {
+	before := &policyv1.PodDisruptionBudget{ObjectMeta: metav1.ObjectMeta{Name: "web", Generation: 1}}
+	statusOnly := before.DeepCopy()
+	statusOnly.Status.CurrentHealthy, statusOnly.Status.DisruptionsAllowed = 3, 1
+	if got := changedNow(before, statusOnly); got != wakeIgnore {
+		t.Errorf("a status-only write: %v, want wakeIgnore", got)
+	}
+	edited := before.DeepCopy()
+	edited.Generation = 2
+	if got := changedNow(before, edited); got != wakeNow {
+		t.Errorf("an edited spec: %v, want wakeNow", got)
+	}
+	owners := before.DeepCopy()
+	owners.OwnerReferences = []metav1.OwnerReference{{Kind: "HighlyAvailableApp", Name: "web", UID: "u"}}
+	if got := changedNow(before, owners); got != wakeNow {
+		t.Errorf("new owners: %v, want wakeNow", got)
+	}
+}
+
+func TestOwnerApp(t *testing.T) {
+	controller := true
+	obj := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-x",
+		OwnerReferences: []metav1.OwnerReference{
+			{APIVersion: "apps/v1", Kind: "Deployment", Name: "other", UID: "1"},
+			{APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp", Name: "web", UID: "2",
+				Controller: &controller},
+		}}}
+	got := ownerApp(obj)
+	want := []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "web"}}}
+	if len(got) != 1 || got[0] != want[0] {
+		t.Errorf("ownerApp = %v, want %v", got, want)
+	}
+	obj.OwnerReferences[1].Controller = nil
+	if got := ownerApp(obj); len(got) != 0 {
+		t.Errorf("ownerApp without a controller reference = %v, want none", got)
+	}
+}
+
+// TestWakerBatchesProgress checks the queue's behaviour the waker relies on: progress waits for the
+// window, and an urgent event for the same app makes one entry, ready at once.
+func TestWakerBatchesProgress(t *testing.T) {
+	q := priorityqueue.New[reconcile.Request]("wake-test")
+	defer q.ShutDown()
+	w := waker{window: time.Hour}
+	web := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "web"}}
+	api := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "api"}}
+	w.add(q, []reconcile.Request{web, api}, wakeSoon, false)
+	w.add(q, []reconcile.Request{web}, wakeSoon, false)
+	if n := q.Len(); n != 0 {
+		t.Fatalf("%d apps ready before the window ended, want 0", n)
+	}
+	w.add(q, []reconcile.Request{web}, wakeNow, false)
+	if n := q.Len(); n != 1 {
+		t.Fatalf("%d apps ready after an urgent event, want 1", n)
+	}
+	if got, _ := q.Get(); got != web {
+		t.Errorf("Get = %v, want %v", got, web)
+	}
+
+	// With no window, progress wakes the app at once, as it did before batching.
+	q2 := priorityqueue.New[reconcile.Request]("wake-test-0")
+	defer q2.ShutDown()
+	waker{}.add(q2, []reconcile.Request{web}, wakeSoon, false)
+	if n := q2.Len(); n != 1 {
+		t.Errorf("%d apps ready with no window, want 1", n)
+	}
+}
