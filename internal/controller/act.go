@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -83,16 +84,29 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 			return events, &applyError{"set the deletion cost of pod " + c.Pod.Name, err}
 		}
 	}
+	// One Event for the objects created and one for those updated: Events of the same reason and
+	// action on one app form a series that keeps the first message only.
+	var created, updated []string
+	noteApplied := func() {
+		if len(created) > 0 {
+			note(decide.ReasonCreated, "Create", "created %s", strings.Join(created, ", "))
+		}
+		if len(updated) > 0 {
+			note(decide.ReasonUpdated, "Update", "updated %s", strings.Join(updated, ", "))
+		}
+	}
 	for _, d := range plan.Apply {
 		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			noteApplied()
 			return events, &applyError{"apply " + d.String(), err}
 		}
 		if d.Create {
-			note(decide.ReasonCreated, "Create", "created %s", d.Ref)
+			created = append(created, d.String())
 		} else {
-			note(decide.ReasonUpdated, "Update", "updated %s", d.Ref)
+			updated = append(updated, d.String())
 		}
 	}
+	noteApplied()
 	if h := plan.HandOverAfter; h != nil {
 		r.handOver(ctx, app, h)
 	}

@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
 )
 
 func resourceMust(s string) resource.Quantity { return resource.MustParse(s) }
@@ -194,6 +195,23 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 			a := getApp(key)
 			g.Expect(condition(a, appsv1alpha1.ConditionHighlyAvailable).Reason).To(Equal(appsv1alpha1.ReasonSingleReplica))
 			g.Expect(eventReasons(ns)).To(ContainElement(ReasonNotHighlyAvailable))
+		}, timeout, poll).Should(Succeed())
+	})
+
+	It("names every object it created in one Event", func() {
+		Expect(k8sClient.Create(ctx, app)).To(Succeed())
+		Eventually(func(g Gomega) {
+			list := &corev1.EventList{}
+			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
+			var notes []string
+			for _, e := range list.Items {
+				if e.Reason == decide.ReasonCreated && e.InvolvedObject.Name == app.Name {
+					notes = append(notes, e.Message)
+				}
+			}
+			// Events of one reason and action on one app form a series that keeps the first
+			// message: one Event per reconcile names them all.
+			g.Expect(notes).To(ConsistOf("created Deployment web, PodDisruptionBudget web, Service web"))
 		}, timeout, poll).Should(Succeed())
 	})
 
