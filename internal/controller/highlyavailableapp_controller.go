@@ -243,7 +243,7 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		{&corev1.Service{}, changedNow},
 		{&policyv1.PodDisruptionBudget{}, changedNow},
 		{&autoscalingv2.HorizontalPodAutoscaler{}, changedNow},
-		{&appsv1.ControllerRevision{}, changedNow},
+		{&appsv1.ControllerRevision{}, revisionUpdate},
 		{&batchv1.Job{}, everyChange},
 		{&batchv1.CronJob{}, everyChange},
 	} {

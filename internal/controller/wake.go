@@ -4,10 +4,12 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/util/workqueue"
@@ -70,8 +72,10 @@ func (w waker) handler(requests func(client.Object) []reconcile.Request,
 }
 
 // add queues the requests. The controller's priority queue keeps one entry per app at the earliest
-// time asked, so an urgent event takes along the progress waiting for the window. The objects listed
-// when the operator starts go at low priority, behind the changes that happen meanwhile.
+// time asked and the highest priority, so an urgent event takes along the progress waiting for the
+// window. Progress, and the objects listed when the operator starts, go at low priority: behind the
+// changes people make and the failures, and, during a catch-up, behind the apps still to be
+// reconciled a first time (the apps' own initial events are low priority too).
 func (w waker) add(q workqueue.TypedRateLimitingInterface[reconcile.Request], requests []reconcile.Request,
 	u urgency, initial bool) {
 	var after time.Duration
@@ -83,7 +87,7 @@ func (w waker) add(q workqueue.TypedRateLimitingInterface[reconcile.Request], re
 		switch {
 		case isPriority:
 			opts := priorityqueue.AddOpts{After: after}
-			if initial {
+			if initial || u == wakeSoon {
 				opts.Priority = new(handler.LowPriority)
 			}
 			pq.AddWithOpts(opts, r)
@@ -117,11 +121,13 @@ func instanceApp(obj client.Object) []reconcile.Request {
 }
 
 // metadataChanged tells whether someone changed what an object is rather than how it is doing: its
-// spec (the generation), labels, annotations, owners or finalizers, or its deletion began.
+// spec (the generation), labels, annotations, owners or finalizers, or its deletion began. The
+// annotations the Deployment controller keeps on a Deployment (its revision) are how it is doing.
 func metadataChanged(before, after client.Object) bool {
 	return before.GetGeneration() != after.GetGeneration() ||
 		!maps.Equal(before.GetLabels(), after.GetLabels()) ||
-		!maps.Equal(before.GetAnnotations(), after.GetAnnotations()) ||
+		!maps.EqualFunc(withoutControllerNotes(before.GetAnnotations()), withoutControllerNotes(after.GetAnnotations()),
+			func(a, b string) bool { return a == b }) ||
 		!slices.EqualFunc(before.GetOwnerReferences(), after.GetOwnerReferences(), func(a, b metav1.OwnerReference) bool {
 			return a.UID == b.UID && a.Kind == b.Kind && a.Name == b.Name &&
 				derefBool(a.Controller) == derefBool(b.Controller)
@@ -131,6 +137,44 @@ func metadataChanged(before, after client.Object) bool {
 }
 
 func derefBool(b *bool) bool { return b != nil && *b }
+
+// deploymentControllerNotes is the prefix of the annotations the Deployment controller writes on a
+// Deployment and its ReplicaSets.
+const deploymentControllerNotes = "deployment.kubernetes.io/"
+
+func withoutControllerNotes(annotations map[string]string) map[string]string {
+	var out map[string]string
+	for k, v := range annotations {
+		if strings.HasPrefix(k, deploymentControllerNotes) {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(annotations))
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// revisionUpdate ignores a change of a revision's annotations alone: they are the revision record,
+// which only the operator writes and reads back on the next reconcile; waking the app for its own
+// write would cost a reconcile that finds nothing to do. Any other change wakes the app at once.
+func revisionUpdate(before, after client.Object) urgency {
+	b, okB := before.(*appsv1.ControllerRevision)
+	a, okA := after.(*appsv1.ControllerRevision)
+	if !okB || !okA {
+		return wakeNow
+	}
+	bare := func(cr *appsv1.ControllerRevision) *appsv1.ControllerRevision {
+		out := cr.DeepCopy()
+		out.Annotations, out.ResourceVersion, out.ManagedFields = nil, "", nil
+		return out
+	}
+	if equality.Semantic.DeepEqual(bare(b), bare(a)) {
+		return wakeIgnore
+	}
+	return wakeNow
+}
 
 // changedNow wakes the app at once for a change of the object itself and ignores status-only writes:
 // for the objects whose status the operator never reads (Service, PodDisruptionBudget,

@@ -37,6 +37,10 @@ func TestWorkloadUpdate(t *testing.T) {
 		}, wakeNow},
 		{"the spec changed", func(d *appsv1.Deployment) { d.Generation = 3 }, wakeNow},
 		{"a label changed", func(d *appsv1.Deployment) { d.Labels["team"] = "shop" }, wakeNow},
+		{"an annotation changed", func(d *appsv1.Deployment) { d.Annotations = map[string]string{"team": "shop"} }, wakeNow},
+		{"the Deployment controller's revision", func(d *appsv1.Deployment) {
+			d.Annotations = map[string]string{"deployment.kubernetes.io/revision": "1"}
+		}, wakeIgnore},
 		{"deletion begins", func(d *appsv1.Deployment) { d.DeletionTimestamp = new(metav1.Now()) }, wakeNow},
 		{"pods cannot be created", func(d *appsv1.Deployment) {
 			d.Status.Conditions = []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure,
@@ -79,6 +83,31 @@ func TestChangedNow(t *testing.T) {
 	}
 }
 
+func TestRevisionUpdate(t *testing.T) {
+	before := &appsv1.ControllerRevision{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-abc", ResourceVersion: "7",
+			Annotations: map[string]string{"apps.haoperator.dev/started-at": "2026-11-26T12:00:00Z"}},
+		Revision: 1,
+	}
+	recorded := before.DeepCopy()
+	recorded.ResourceVersion = "8"
+	recorded.Annotations["apps.haoperator.dev/completed"] = "2026-11-26T12:01:00Z"
+	if got := revisionUpdate(before, recorded); got != wakeIgnore {
+		t.Errorf("the operator's own record: %v, want ignore", got)
+	}
+	renumbered := before.DeepCopy()
+	renumbered.Revision = 3
+	if got := revisionUpdate(before, renumbered); got != wakeNow {
+		t.Errorf("a new revision number: %v, want now", got)
+	}
+	orphaned := before.DeepCopy()
+	orphaned.OwnerReferences = []metav1.OwnerReference{}
+	orphaned.Labels = map[string]string{"team": "shop"}
+	if got := revisionUpdate(before, orphaned); got != wakeNow {
+		t.Errorf("new labels: %v, want now", got)
+	}
+}
+
 func TestOwnerApp(t *testing.T) {
 	controller := true
 	obj := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web-x",
@@ -117,6 +146,16 @@ func TestWakerBatchesProgress(t *testing.T) {
 	}
 	if got, _ := q.Get(); got != web {
 		t.Errorf("Get = %v, want %v", got, web)
+	}
+
+	// Progress waits behind the changes people make: an app whose spec changed is reconciled
+	// first, even when the progress of another was queued before.
+	q1 := priorityqueue.New[reconcile.Request]("wake-test-priority")
+	defer q1.ShutDown()
+	waker{}.add(q1, []reconcile.Request{api}, wakeSoon, false)
+	q1.Add(web) // the app's own change, through the controller's For handler
+	if got, _ := q1.Get(); got != web {
+		t.Errorf("Get = %v, want the changed app %v before the progress of %v", got, web, api)
 	}
 
 	// With no window, progress wakes the app at once, as it did before batching.
