@@ -137,6 +137,7 @@ func (p *planner) run(h *history, name string, desired corev1.PodTemplateSpec, c
 		// A run the retired CronJob started is still going: the app's run waits for it.
 		decision.create, decision.waitFor = false, cronRun
 	}
+	var creating *batchv1.Job
 	if decision.create {
 		job := workload.Job(app, desired, rec.Number)
 		p.reconcileJob(job)
@@ -144,7 +145,7 @@ func (p *planner) run(h *history, name string, desired corev1.PodTemplateSpec, c
 			rec.RunStarted = rec.Number
 			p.write(h, robj, rec)
 			p.event(corev1.EventTypeNormal, ReasonCreated, "Create", "started run %d: Job %s", rec.Number, runName)
-			started = true
+			started, creating = true, job
 		}
 	}
 	for _, old := range decision.prune {
@@ -163,6 +164,9 @@ func (p *planner) run(h *history, name string, desired corev1.PodTemplateSpec, c
 			}
 		}
 		p.recordOutcome(h, name, status.ObserveJob(in.Job, in.Pods))
+	} else if creating != nil {
+		// This plan creates the run's Job: the status shows it starting, not gone.
+		in.Job = creating
 	} else if started {
 		in.Recorded = recordedRun(h, name)
 	}

@@ -8,10 +8,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
@@ -146,6 +148,20 @@ func TestJobRuns(t *testing.T) {
 	}
 	if p.Job == nil || p.Job.Run != 1 {
 		t.Fatalf("job status input %+v", p.Job)
+	}
+	// The reconcile that creates the run's Job does not see it yet: the status shows the run
+	// starting, not a Job deleted before it finished.
+	if p.Job.Job == nil || p.Job.Job.Name != "web-1" || p.Job.Recorded != nil {
+		t.Errorf("the run being created is reported as %+v", p.Job)
+	}
+	got := status.ComputeJob(*p.Job)
+	if meta.IsStatusConditionTrue(got.Conditions, appsv1alpha1.ConditionStalled) {
+		t.Errorf("the run being created is reported stalled: %+v", got.Conditions)
+	}
+	for _, c := range got.Conditions {
+		if strings.Contains(c.Message, "deleted") {
+			t.Errorf("the run being created is reported gone: %s %s", c.Type, c.Message)
+		}
 	}
 	if rec := rollout.ReadRecord(&w.revs[0]); rec.RunStarted != 1 {
 		t.Errorf("run start not recorded: %+v", rec)
