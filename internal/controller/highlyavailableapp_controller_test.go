@@ -200,19 +200,10 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 
 	It("names every object it created in one Event", func() {
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
-		Eventually(func(g Gomega) {
-			list := &corev1.EventList{}
-			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-			var notes []string
-			for _, e := range list.Items {
-				if e.Reason == decide.ReasonCreated && e.InvolvedObject.Name == app.Name {
-					notes = append(notes, e.Message)
-				}
-			}
-			// Events of one reason and action on one app form a series that keeps the first
-			// message: one Event per reconcile names them all.
-			g.Expect(notes).To(ConsistOf("created Deployment web, PodDisruptionBudget web, Service web"))
-		}, timeout, poll).Should(Succeed())
+		// Events of one reason and action on one app form a series that keeps the first message: one
+		// Event per reconcile names them all.
+		Eventually(func() []string { return eventMessages(ns, app.Name, decide.ReasonCreated) }, timeout, poll).
+			Should(ConsistOf("created Deployment web, PodDisruptionBudget web, Service web"))
 	})
 
 	It("turns the API server's warnings about its objects into Events on the app", func() {
@@ -221,17 +212,8 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		nsObj.Labels["pod-security.kubernetes.io/warn"] = "restricted"
 		Expect(k8sClient.Update(ctx, nsObj)).To(Succeed())
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
-		Eventually(func(g Gomega) {
-			list := &corev1.EventList{}
-			g.Expect(k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-			var notes []string
-			for _, e := range list.Items {
-				if e.Reason == ReasonAPIWarning && e.InvolvedObject.Name == app.Name {
-					notes = append(notes, e.Message)
-				}
-			}
-			g.Expect(notes).To(ContainElement(ContainSubstring("PodSecurity")))
-		}, timeout, poll).Should(Succeed())
+		Eventually(func() []string { return eventMessages(ns, app.Name, ReasonAPIWarning) }, timeout, poll).
+			Should(ContainElement(ContainSubstring("PodSecurity")))
 	})
 
 	It("keeps the user's own spread, preStop hook and grace period", func() {

@@ -32,6 +32,19 @@ func eventReasons(ns string) []string {
 	return reasons
 }
 
+// eventMessages lists the messages of the Events with reason about the object named name in ns.
+func eventMessages(ns, name, reason string) []string {
+	events := &corev1.EventList{}
+	ExpectWithOffset(1, k8sClient.List(ctx, events, client.InNamespace(ns))).To(Succeed())
+	var messages []string
+	for _, e := range events.Items {
+		if e.Reason == reason && e.InvolvedObject.Name == name {
+			messages = append(messages, e.Message)
+		}
+	}
+	return messages
+}
+
 // runRevision1 creates the seed's nginx app and settles it on revision 1 with three ready pods.
 func runRevision1(ns string) (*appsv1alpha1.HighlyAvailableApp, client.ObjectKey, string) {
 	app := nginx(ns, "web")

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
 	"github.com/haoperator/ha-operator/internal/status"
 )
 
@@ -196,7 +197,7 @@ func workloadUpdate(before, after client.Object) urgency {
 	if metadataChanged(before, after) {
 		return wakeNow
 	}
-	b, a := workloadFigures(before), workloadFigures(after)
+	b, a := decide.ObservedWorkload(before), decide.ObservedWorkload(after)
 	if status.Settled(a) != status.Settled(b) || a.ReplicaFailure != b.ReplicaFailure {
 		return wakeNow
 	}
@@ -204,19 +205,6 @@ func workloadUpdate(before, after client.Object) urgency {
 		return wakeIgnore
 	}
 	return wakeSoon
-}
-
-// workloadFigures reads the figures the status is computed from, for any workload kind.
-func workloadFigures(obj client.Object) status.Workload {
-	switch w := obj.(type) {
-	case *appsv1.Deployment:
-		return status.FromDeployment(w)
-	case *appsv1.StatefulSet:
-		return status.FromStatefulSet(w)
-	case *appsv1.DaemonSet:
-		return status.FromDaemonSet(w)
-	}
-	return status.Workload{}
 }
 
 // podUpdate classifies a pod's update by what changed in its signature: nothing the reconciler reads

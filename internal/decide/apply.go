@@ -100,7 +100,7 @@ func (p *planner) replicas() *int32 {
 	hpa := p.in.Objects[Ref{KindHPA, app.Name}]
 	hpaOwned := hpa != nil && IsControlledBy(hpa, app)
 	if p.workload != nil {
-		live := observedWorkload(p.workload).Desired
+		live := ObservedWorkload(p.workload).Desired
 		if !hpaOwned {
 			p.plan.HandOverBefore = &HandOver{Ref: ref, Replicas: live}
 		}
@@ -122,7 +122,7 @@ func (p *planner) partition() int32 {
 	if !app.Spec.Paused() {
 		return partition
 	}
-	replicas := observedWorkload(p.workload).Desired
+	replicas := ObservedWorkload(p.workload).Desired
 	if p.workload == nil {
 		replicas = app.Spec.DesiredReplicas()
 	}
@@ -150,7 +150,7 @@ func (p *planner) stuckPods() {
 	if !p.stateful || p.workload == nil || p.plan.Problem != nil {
 		return
 	}
-	w := observedWorkload(p.workload)
+	w := ObservedWorkload(p.workload)
 	want := p.template.Labels[rollout.LabelRevisionHash]
 	if w.Hash != want {
 		// The StatefulSet does not carry the template yet: it is applied in this reconcile, and the

@@ -186,7 +186,7 @@ func Decide(in Input) Plan {
 	p := &planner{in: in, app: app, stateful: app.Spec.AppType() == appsv1alpha1.Stateful}
 	p.observeWorkload()
 	p.ownedPods()
-	p.plan.Workload = observedWorkload(p.workload)
+	p.plan.Workload = ObservedWorkload(p.workload)
 	if p.plan.Workload.ReplicaFailure == "" {
 		p.plan.Workload.ReplicaFailure = in.FailedCreate
 	}
@@ -316,7 +316,9 @@ func (p *planner) ownedPods() {
 	}
 }
 
-func observedWorkload(obj client.Object) status.Workload {
+// ObservedWorkload reads the figures of a Deployment, StatefulSet or DaemonSet, the status's view of the
+// workload; the zero Workload for anything else.
+func ObservedWorkload(obj client.Object) status.Workload {
 	switch w := obj.(type) {
 	case *appsv1.Deployment:
 		return status.FromDeployment(w)

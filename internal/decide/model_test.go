@@ -193,7 +193,7 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 		default:
 			continue
 		}
-		live := observedWorkload(w.objs[d.Ref]).Desired
+		live := ObservedWorkload(w.objs[d.Ref]).Desired
 		switch {
 		case app.Spec.Autoscaling == nil && (replicas == nil || *replicas < app.Spec.DesiredReplicas()):
 			t.Fatalf("%s: applies %v replicas, the spec asks %d", where(), replicas, app.Spec.DesiredReplicas())
@@ -204,7 +204,7 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 		}
 	}
 	if h := p.HandOverBefore; h != nil {
-		if live := observedWorkload(w.objs[h.Ref]).Desired; h.Replicas != live {
+		if live := ObservedWorkload(w.objs[h.Ref]).Desired; h.Replicas != live {
 			t.Fatalf("%s: hands over %d replicas, %d run", where(), h.Replicas, live)
 		}
 	}
@@ -319,7 +319,7 @@ func checkZoneInvariants(t *testing.T, w *world, in Input, p Plan, where func() 
 				onDraining = true
 			}
 		}
-		live := observedWorkload(w.objs[d.Ref]).Desired
+		live := ObservedWorkload(w.objs[d.Ref]).Desired
 		if !onDraining && *dep.Spec.Replicas > max(app.Spec.DesiredReplicas(), live) {
 			t.Fatalf("%s: surges to %d replicas with no pod on a draining node", where(), *dep.Spec.Replicas)
 		}

@@ -143,7 +143,7 @@ func (p *planner) revisions() {
 		p.template.Labels[rollout.LabelRevisionHash] = hash
 	}
 
-	w := observedWorkload(p.workload)
+	w := ObservedWorkload(p.workload)
 	onUpdate := w.Found && w.Hash == hash
 	p.judge(h, obj, w, onUpdate)
 	rec, obj := h.record(name)

@@ -63,7 +63,7 @@ func (p *planner) storage() storageStep {
 	in := storageInput{app: p.app, claims: p.in.Claims, classes: map[string]bool{}, replicas: p.app.Spec.DesiredReplicas()}
 	if sts, ok := p.workload.(*appsv1.StatefulSet); ok {
 		in.sts = sts
-		in.replicas = max(in.replicas, observedWorkload(sts).Desired)
+		in.replicas = max(in.replicas, ObservedWorkload(sts).Desired)
 	}
 	for _, sc := range p.in.StorageClasses {
 		in.classes[sc.Name] = sc.AllowVolumeExpansion != nil && *sc.AllowVolumeExpansion

@@ -296,7 +296,7 @@ func (p *planner) zoneByZone() {
 		p.plan.Problem != nil || p.app.Spec.Paused() {
 		return
 	}
-	w := observedWorkload(p.workload)
+	w := ObservedWorkload(p.workload)
 	target := p.template.Labels[rollout.LabelRevisionHash]
 	if w.Hash != target || w.ObservedGeneration < w.Generation {
 		return
@@ -442,7 +442,7 @@ func (p *planner) rebalancing() ([]*corev1.Pod, bool) {
 		len(p.in.ClusterZones) < 2 || len(p.plan.DeletePods) > 0 || len(p.plan.PodCosts) > 0 {
 		return nil, false
 	}
-	w := observedWorkload(d)
+	w := ObservedWorkload(d)
 	if p.plan.Workload.Generation != w.Generation || !status.Complete(w) || w.Hash != p.updateHash || w.Desired != app.Spec.DesiredReplicas() || p.drainSurge() > 0 {
 		return nil, false
 	}
