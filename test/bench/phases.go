@@ -10,6 +10,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -184,28 +185,51 @@ func withChangeCount(o *observer, handlers map[client.Object]handler) map[client
 
 func seconds(from, to time.Time) float64 { return to.Sub(from).Seconds() }
 
+// freshPhase is what every phase starts from: a fresh cluster, a client of it with the phase's
+// namespaces created, and an observer fed by a watch that runs until the context given to fresh ends.
+type freshPhase struct {
+	client   countingClient
+	observer *observer
+	seen     cache.Cache
+}
+
+// fresh starts the phase's cluster afresh, creates its namespaces and starts watching with handlers.
+func (b *bench) fresh(ctx context.Context, handlers func(*observer) map[client.Object]handler,
+	namespaces ...string) (freshPhase, error) {
+	var f freshPhase
+	cfg, err := b.cluster.fresh(ctx)
+	if err != nil {
+		return f, err
+	}
+	if f.client, err = newClient(cfg); err != nil {
+		return f, err
+	}
+	if err := createNamespaces(ctx, f.client, namespaces...); err != nil {
+		return f, err
+	}
+	f.observer = newObserver()
+	f.seen, err = watch(ctx, cfg, handlers(f.observer))
+	return f, err
+}
+
+// progressAndChanges are the handlers of the phases that wait for the apps to be Ready and count the
+// changes once they are.
+func progressAndChanges(o *observer) map[client.Object]handler {
+	return withChangeCount(o, progress(o))
+}
+
 // floor creates the apps' Deployments, Services and PDBs directly with a client of workers
 // workers: the least any operator can take to put the same objects in place. With 8 workers it also
 // counts the changes to the written kinds once everything is ready, as the operator's idle figure.
 func (b *bench) floor(ctx context.Context, workers int) (floorRun, error) {
 	run := floorRun{Workers: workers}
-	cfg, err := b.cluster.fresh(ctx)
-	if err != nil {
-		return run, err
-	}
-	c, err := newClient(cfg)
-	if err != nil {
-		return run, err
-	}
-	if err := createNamespaces(ctx, c, appNamespace); err != nil {
-		return run, err
-	}
-	o := newObserver()
-	watchCtx, stop := context.WithCancel(ctx)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	if _, err := watch(watchCtx, cfg, withChangeCount(o, progress(o))); err != nil {
+	f, err := b.fresh(ctx, progressAndChanges, appNamespace)
+	if err != nil {
 		return run, err
 	}
+	c, o := f.client, f.observer
 	groups := make([][]client.Object, b.n)
 	for i, app := range b.apps() {
 		groups[i] = floorObjects(app)
@@ -269,23 +293,13 @@ func (b *bench) settledCounters(ctx context.Context, o *observer, op *operator) 
 // catchUp creates the apps first, then starts the operator.
 func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	var run operatorRun
-	cfg, err := b.cluster.fresh(ctx)
-	if err != nil {
-		return run, err
-	}
-	c, err := newClient(cfg)
-	if err != nil {
-		return run, err
-	}
-	if err := createNamespaces(ctx, c, appNamespace); err != nil {
-		return run, err
-	}
-	o := newObserver()
-	watchCtx, stop := context.WithCancel(ctx)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	if _, err := watch(watchCtx, cfg, withChangeCount(o, progress(o))); err != nil {
+	f, err := b.fresh(ctx, progressAndChanges, appNamespace)
+	if err != nil {
 		return run, err
 	}
+	c, o := f.client, f.observer
 	groups := [][]client.Object{}
 	for _, app := range b.apps() {
 		groups = append(groups, []client.Object{app})
@@ -318,23 +332,13 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 func (b *bench) endToEnd(ctx context.Context) (operatorRun, memoryRun, error) {
 	var run operatorRun
 	var mem memoryRun
-	cfg, err := b.cluster.fresh(ctx)
-	if err != nil {
-		return run, mem, err
-	}
-	c, err := newClient(cfg)
-	if err != nil {
-		return run, mem, err
-	}
-	if err := createNamespaces(ctx, c, appNamespace, "unrelated"); err != nil {
-		return run, mem, err
-	}
-	o := newObserver()
-	watchCtx, stop := context.WithCancel(ctx)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	if _, err := watch(watchCtx, cfg, withChangeCount(o, progress(o))); err != nil {
+	f, err := b.fresh(ctx, progressAndChanges, appNamespace, "unrelated")
+	if err != nil {
 		return run, mem, err
 	}
+	c, o := f.client, f.observer
 	op, _, err := startOperator(ctx, b.cluster, b.manager, b.operatorArgs)
 	if err != nil {
 		return run, mem, err
@@ -478,24 +482,13 @@ func markDeployment(o *observer, d *appsv1.Deployment) {
 // operator takes from the first failure signal of a missing image to the rollback applied.
 func (b *bench) churnAndRollback(ctx context.Context) (churnRun, error) {
 	run := churnRun{Samples: b.churn, Rollbacks: b.rollbacks}
-	cfg, err := b.cluster.fresh(ctx)
-	if err != nil {
-		return run, err
-	}
-	c, err := newClient(cfg)
-	if err != nil {
-		return run, err
-	}
-	if err := createNamespaces(ctx, c, appNamespace, floorNamespace); err != nil {
-		return run, err
-	}
-	o := newObserver()
-	watchCtx, stop := context.WithCancel(ctx)
+	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	seen, err := watch(watchCtx, cfg, churnHandlers(o))
+	f, err := b.fresh(ctx, churnHandlers, appNamespace, floorNamespace)
 	if err != nil {
 		return run, err
 	}
+	c, o, seen := f.client, f.observer, f.seen
 	op, _, err := startOperator(ctx, b.cluster, b.manager, b.operatorArgs)
 	if err != nil {
 		return run, err
