@@ -59,8 +59,11 @@ type HighlyAvailableAppReconciler struct {
 	// APIReader reads past the cache, which only holds the operator's own objects, to find objects of
 	// the same name that it must not touch.
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
-	Recorder  recorder.EventRecorder
+	// Names holds the names of every object of the kinds the operator creates (newNamesCache), so
+	// that APIReader is asked only when an object of the name exists; nil asks APIReader every time.
+	Names    client.Reader
+	Scheme   *runtime.Scheme
+	Recorder recorder.EventRecorder
 	// Options are the cluster facts the builders need.
 	Options workload.Options
 	// Now is the clock; tests may set it.
@@ -229,6 +232,13 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		}
 		return out
 	})
+	if r.Names == nil && r.APIReader != nil {
+		names, err := newNamesCache(mgr)
+		if err != nil {
+			return fmt.Errorf("the names cache: %w", err)
+		}
+		r.Names = names
+	}
 	w := waker{window: r.WakeWindow}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(

@@ -9,7 +9,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,13 +20,13 @@ import (
 
 // observe reads everything the decision needs about one app, and writes nothing. Reads come from the
 // cache, which holds the objects the operator labels as its own; an object the app wants that the
-// cache does not hold is also looked up on the API server, so that an object of the same name the app
-// does not own is found and left alone.
+// cache does not hold is also looked for among the objects the operator does not own (the names
+// cache, then the API server), so that one of the same name is found and left alone.
 func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
 	in := decide.Input{App: app, Options: r.Options, Now: r.now(), Objects: map[decide.Ref]client.Object{},
 		IssuedRevision: r.issued.get(app.UID), ObservingSince: r.ObservingSince}
 	for _, c := range decide.Candidates(app) {
-		obj, err := r.read(ctx, decide.NewObject(c.Ref, app.Namespace), c.Wanted)
+		obj, err := r.read(ctx, decide.NewObject(c.Ref, app.Namespace), foreignIf(c.Wanted))
 		if err != nil {
 			return in, fmt.Errorf("get %s: %w", c.Ref, err)
 		}
@@ -77,8 +76,8 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 }
 
 // observeStorage reads the claims under every name the app's StatefulSet uses or will use, and the
-// StorageClasses. A claim the cache does not hold (not the operator's) is looked up on the API
-// server only when the StatefulSet would create it.
+// StorageClasses. A claim the cache does not hold (not the operator's) is looked for among the others
+// only when the StatefulSet would create it.
 func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
 	if app.Spec.AppType() != appsv1alpha1.Stateful || len(app.Spec.Storage) == 0 {
 		return nil
@@ -99,7 +98,7 @@ func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *
 		for ord := range replicas {
 			pvc := &corev1.PersistentVolumeClaim{}
 			pvc.Name, pvc.Namespace = workload.ClaimName(app, st.Name, ord), app.Namespace
-			obj, err := r.read(ctx, pvc, ord >= existing)
+			obj, err := r.read(ctx, pvc, foreignIf(ord >= existing))
 			if err != nil {
 				return fmt.Errorf("get claim %s: %w", pvc.Name, err)
 			}
@@ -109,23 +108,6 @@ func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *
 		}
 	}
 	return nil
-}
-
-// read gets an object by name from the cache and, when the cache has none and past is set, from the
-// API server. It returns nil when none exists.
-func (r *HighlyAvailableAppReconciler) read(ctx context.Context, obj client.Object, past bool) (client.Object, error) {
-	key := client.ObjectKeyFromObject(obj)
-	err := r.Get(ctx, key, obj)
-	if apierrors.IsNotFound(err) && past && r.APIReader != nil {
-		err = r.APIReader.Get(ctx, key, obj)
-	}
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return obj, nil
 }
 
 // observeFailedCreate reads why a StatefulSet that has fewer pods than it wants cannot create them: the
@@ -163,7 +145,7 @@ func (r *HighlyAvailableAppReconciler) observeStartedRuns(ctx context.Context, a
 		}
 		job := &batchv1.Job{}
 		job.Name, job.Namespace = name, app.Namespace
-		obj, err := r.read(ctx, job, true)
+		obj, err := r.read(ctx, job, orAPIServer)
 		if err != nil {
 			return fmt.Errorf("get Job %s: %w", name, err)
 		}
