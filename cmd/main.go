@@ -68,7 +68,7 @@ func main() {
 	var leaderElectionNamespace string
 	var gracefulShutdownTimeout, reconcileTimeout, leaderElectionRetryPeriod time.Duration
 	var allowedServiceTypes string
-	var probeAddr string
+	var probeAddr, pprofAddr string
 	var secureMetrics bool
 	var enableHTTP2 bool
 	var maxConcurrentReconciles int
@@ -79,6 +79,8 @@ func main() {
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
 	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.StringVar(&pprofAddr, "pprof-bind-address", "0", "The address Go's profiles are served on (/debug/pprof/), "+
+		"over plain HTTP and without authentication: bind it to localhost. 0 turns them off.")
 	flag.BoolVar(&enableLeaderElection, "leader-elect", false,
 		"Enable leader election for controller manager. "+
 			"Enabling this will ensure there is only one active controller manager.")
@@ -224,6 +226,7 @@ func main() {
 		Metrics:                 metricsServerOptions,
 		Cache:                   cacheOptions,
 		HealthProbeBindAddress:  probeAddr,
+		PprofBindAddress:        pprofAddr,
 		LeaderElection:          enableLeaderElection,
 		LeaderElectionID:        "9a46c84c.haoperator.dev",
 		LeaderElectionNamespace: leaderElectionNamespace,

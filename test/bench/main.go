@@ -220,8 +220,9 @@ func notes(r results, b *bench) string {
 has no catch-up of its own, so its catch-up and end-to-end figures are one run. The operator's catch-up
 counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
 Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on
-the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the lowest of 10 samples a
-second apart, minus the operator with no app. Idle: changes to every kind the operator writes over %s
+the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the heap live after a forced garbage
+collection and the resident set, the lowest of 10 samples a second apart, minus the operator with no
+app. Idle: changes to every kind the operator writes over %s
 once settled (the operator sent %.0f write requests in that window).`,
 		r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
 		b.idleWindow, r.Memory.IdleWriteCalls)
