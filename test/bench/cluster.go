@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -30,6 +31,9 @@ type cluster struct {
 func (c *cluster) dir() string        { return filepath.Join(c.root, ".cluster", c.name) }
 func (c *cluster) kubeconfig() string { return filepath.Join(c.dir(), "kubeconfig") }
 
+// kubeconfigFlag is the flag that points kubectl and the controllers at the cluster.
+func (c *cluster) kubeconfigFlag() []string { return []string{"--kubeconfig", c.kubeconfig()} }
+
 // script runs cluster.sh with the cluster's settings.
 func (c *cluster) script(ctx context.Context, args ...string) error {
 	cmd := exec.CommandContext(ctx, filepath.Join(c.root, "hack", "cluster", "cluster.sh"), args...)
@@ -47,8 +51,9 @@ func (c *cluster) script(ctx context.Context, args ...string) error {
 	return nil
 }
 
-// fresh stops the cluster if it runs and starts it again from empty data, with the CRD installed.
-func (c *cluster) fresh(ctx context.Context) (*rest.Config, error) {
+// fresh stops the cluster if it runs and starts it again from empty data, with the operator's CRD
+// installed and those of the files or directories in crds.
+func (c *cluster) fresh(ctx context.Context, crds ...string) (*rest.Config, error) {
 	start := time.Now()
 	if err := c.down(); err != nil {
 		return nil, err
@@ -56,7 +61,7 @@ func (c *cluster) fresh(ctx context.Context) (*rest.Config, error) {
 	if err := c.script(ctx, "up"); err != nil {
 		return nil, err
 	}
-	if err := c.installCRD(ctx); err != nil {
+	if err := c.installCRDs(ctx, append([]string{filepath.Join(c.root, "config", "crd", "bases")}, crds...)); err != nil {
 		return nil, err
 	}
 	cfg, err := clientcmd.BuildConfigFromFlags("", c.kubeconfig())
@@ -74,32 +79,41 @@ func (c *cluster) fresh(ctx context.Context) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// installCRD applies the CRD and waits until the API server serves it.
-func (c *cluster) installCRD(ctx context.Context) error {
+// installCRDs applies the CRDs of the files or directories and waits until the API server serves
+// them. (kubectl wait would do, but fails when it reads a CRD before the API server gave it
+// conditions.)
+func (c *cluster) installCRDs(ctx context.Context, paths []string) error {
 	kubectl := func(args ...string) (string, error) {
-		cmd := exec.CommandContext(ctx, "kubectl", append([]string{"--kubeconfig", c.kubeconfig()}, args...)...)
+		cmd := exec.CommandContext(ctx, "kubectl", append(c.kubeconfigFlag(), args...)...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return "", fmt.Errorf("kubectl %s: %w\n%s", strings.Join(args, " "), err, out)
 		}
 		return string(out), nil
 	}
-	if _, err := kubectl("apply", "--server-side", "--force-conflicts", "-f",
-		filepath.Join(c.root, "config", "crd", "bases")); err != nil {
+	files := make([]string, 0, 2*len(paths))
+	for _, p := range paths {
+		files = append(files, "-f", p)
+	}
+	applied, err := kubectl(append([]string{"apply", "--server-side", "--force-conflicts", "-o", "name"}, files...)...)
+	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		established, err := kubectl("get", "crd", "highlyavailableapps.apps.haoperator.dev",
-			"-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`)
-		if err == nil && established == "True" {
-			return nil
+	for crd := range strings.FieldsSeq(applied) {
+		for {
+			established, err := kubectl("get", crd,
+				"-o", `jsonpath={.status.conditions[?(@.type=="Established")].status}`)
+			if err == nil && established == "True" {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s was not established within 60s (%v)", crd, err)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the CRD was not established within 60s (%v)", err)
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	return nil
 }
 
 // down stops the cluster and deletes its data; it does not depend on the caller's context, so that
@@ -110,48 +124,55 @@ func (c *cluster) down() error {
 	return c.script(ctx, "down")
 }
 
-// operator is bin/manager running as a local process against the cluster, its metrics served over
-// plain HTTP on the loopback interface.
+// operator is a controller running as a local process against the cluster, its metrics served over
+// plain HTTP on the loopback interface: bin/manager, or Argo Rollouts' rollouts-controller.
 type operator struct {
 	cmd         *exec.Cmd
 	metricsAddr string
-	healthAddr  string
-	pprofAddr   string
+	// pprofAddr serves Go's profiles, through which the bench has it collect its garbage.
+	pprofAddr string
 	// done is closed when the process has exited, with its exit status in exitErr.
 	done    chan struct{}
 	exitErr error
 }
 
-// startOperator runs the manager binary and waits until its health endpoint answers. Its log goes to
-// the cluster's logs directory, which `cluster.sh down` keeps.
+// startOperator runs the manager binary and waits until its health endpoint answers.
 func startOperator(ctx context.Context, c *cluster, manager string, extraArgs []string) (*operator, time.Time, error) {
-	op := &operator{
-		metricsAddr: fmt.Sprintf("127.0.0.1:%d", c.portBase+82),
-		healthAddr:  fmt.Sprintf("127.0.0.1:%d", c.portBase+83),
-		pprofAddr:   fmt.Sprintf("127.0.0.1:%d", c.portBase+84),
-		done:        make(chan struct{}),
-	}
-	logPath := filepath.Join(c.dir(), "logs", "bench-operator.log")
+	metricsAddr := fmt.Sprintf("127.0.0.1:%d", c.portBase+82)
+	healthAddr := fmt.Sprintf("127.0.0.1:%d", c.portBase+83)
+	pprofAddr := c.pprofAddr()
+	args := slices.Concat(c.kubeconfigFlag(), []string{
+		"--leader-elect=false",
+		"--metrics-bind-address", metricsAddr,
+		"--metrics-secure=false",
+		"--health-probe-bind-address", healthAddr,
+		"--pprof-bind-address", pprofAddr,
+		"--zap-log-level", "error",
+	}, extraArgs)
+	return startProcess(ctx, c, "bench-operator.log", manager, args, metricsAddr, pprofAddr, "http://"+healthAddr+"/readyz")
+}
+
+// pprofAddr is where the controller under measurement serves Go's profiles.
+func (c *cluster) pprofAddr() string { return fmt.Sprintf("127.0.0.1:%d", c.portBase+86) }
+
+// startProcess runs binary with args and waits until readyURL answers. Its log goes to the cluster's
+// logs directory, which `cluster.sh down` keeps.
+func startProcess(ctx context.Context, c *cluster, logName, binary string, args []string,
+	metricsAddr, pprofAddr, readyURL string) (*operator, time.Time, error) {
+	op := &operator{metricsAddr: metricsAddr, pprofAddr: pprofAddr, done: make(chan struct{})}
+	name := filepath.Base(binary)
+	logPath := filepath.Join(c.dir(), "logs", logName)
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	args := append([]string{
-		"--kubeconfig", c.kubeconfig(),
-		"--leader-elect=false",
-		"--metrics-bind-address", op.metricsAddr,
-		"--metrics-secure=false",
-		"--health-probe-bind-address", op.healthAddr,
-		"--pprof-bind-address", op.pprofAddr,
-		"--zap-log-level", "error",
-	}, extraArgs...)
-	op.cmd = exec.Command(manager, args...)
+	op.cmd = exec.Command(binary, args...)
 	op.cmd.Stdout, op.cmd.Stderr = logFile, logFile
 	op.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	started := time.Now()
 	if err := op.cmd.Start(); err != nil {
 		_ = logFile.Close()
-		return nil, time.Time{}, fmt.Errorf("start %s: %w", manager, err)
+		return nil, time.Time{}, fmt.Errorf("start %s: %w", binary, err)
 	}
 	go func() {
 		op.exitErr = op.cmd.Wait()
@@ -160,7 +181,7 @@ func startOperator(ctx context.Context, c *cluster, manager string, extraArgs []
 	}()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		resp, err := http.Get("http://" + op.healthAddr + "/readyz")
+		resp, err := http.Get(readyURL)
 		if err == nil {
 			_ = resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -169,7 +190,7 @@ func startOperator(ctx context.Context, c *cluster, manager string, extraArgs []
 		}
 		select {
 		case <-op.done:
-			return nil, time.Time{}, fmt.Errorf("the operator exited while starting (%v); see %s", op.exitErr, logPath)
+			return nil, time.Time{}, fmt.Errorf("%s exited while starting (%v); see %s", name, op.exitErr, logPath)
 		case <-ctx.Done():
 			op.stop()
 			return nil, time.Time{}, ctx.Err()
@@ -177,7 +198,7 @@ func startOperator(ctx context.Context, c *cluster, manager string, extraArgs []
 		}
 		if time.Now().After(deadline) {
 			op.stop()
-			return nil, time.Time{}, fmt.Errorf("the operator was not ready within 60s; see %s", logPath)
+			return nil, time.Time{}, fmt.Errorf("%s was not ready within 60s; see %s", name, logPath)
 		}
 	}
 }
@@ -240,7 +261,7 @@ func (op *operator) settledMemory(ctx context.Context, samples int) (memory, err
 		if err != nil {
 			return low, err
 		}
-		heap := sumMetric(m, "go_gc_heap_live_bytes", nil)
+		heap := liveHeap(m)
 		rss := sumMetric(m, "process_resident_memory_bytes", nil)
 		if i == 0 || heap < low.Heap {
 			low.Heap = heap
@@ -250,6 +271,16 @@ func (op *operator) settledMemory(ctx context.Context, samples int) (memory, err
 		}
 	}
 	return low, nil
+}
+
+// liveHeap is the heap the last collection found live; a program whose Prometheus client does not
+// export go_gc_heap_live_bytes gives the heap allocated, which just after a collection is the same
+// but for what was allocated since.
+func liveHeap(m []sample) float64 {
+	if slices.ContainsFunc(m, func(s sample) bool { return s.name == "go_gc_heap_live_bytes" }) {
+		return sumMetric(m, "go_gc_heap_live_bytes", nil)
+	}
+	return sumMetric(m, "go_memstats_heap_alloc_bytes", nil)
 }
 
 // collectGarbage runs a garbage collection in the operator: its heap profile with gc=1 collects

@@ -1,8 +1,9 @@
 // Command bench measures ha-operator on the local simulated cluster (hack/cluster/cluster.sh)
 // against the floor, a plain client that creates the same Deployments, Services and
-// PodDisruptionBudgets directly, and against the Deployment controller for the latency of a change.
-// Each phase runs on a fresh cluster sized for the apps; timings come from watch events. It prints
-// one table and writes the figures as JSON. Run it with `make bench N=200`.
+// PodDisruptionBudgets directly, and against the Deployment controller for the latency of a change;
+// with ARGO_ROLLOUTS_BIN, also Argo Rollouts' controller on the same apps as Rollouts. Each phase runs
+// on a fresh cluster sized for the apps; timings come from watch events. It prints one table and
+// writes the figures as JSON. Run it with `make bench N=200`.
 package main
 
 import (
@@ -64,12 +65,12 @@ func run() error {
 	rollbacks := flag.Int("rollbacks", 0, "apps given a missing image for the rollback figure (default: N/5, 1 to 10)")
 	keep := flag.Bool("keep-cluster", false, "leave the last phase's cluster running")
 	only := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, separated by commas")
+	argoBin := flag.String("argo-rollouts", os.Getenv("ARGO_ROLLOUTS_BIN"), "Argo Rollouts' rollouts-controller "+
+		"binary for the argo phase (default $ARGO_ROLLOUTS_BIN; none: the phase does not run)")
+	argoArgs := flag.String("argo-rollouts-args", "", "extra flags for rollouts-controller, separated by spaces")
 	flag.Parse()
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
-	}
-	if os.Getenv("ARGO_ROLLOUTS_BIN") != "" {
-		return errors.New("ARGO_ROLLOUTS_BIN is set, but the Argo Rollouts column is not built")
 	}
 	// The control plane's clients log through klog; the figures are what matters here.
 	klog.SetOutput(os.Stderr)
@@ -86,6 +87,15 @@ func run() error {
 	if _, err := os.Stat(managerPath); err != nil {
 		return fmt.Errorf("the operator binary: %w", err)
 	}
+	argo := argoRollouts{extraArgs: strings.Fields(*argoArgs), module: filepath.Join(root, "hack", "argo-rollouts")}
+	if *argoBin != "" {
+		if argo.binary, err = filepath.Abs(*argoBin); err != nil {
+			return err
+		}
+		if _, err := os.Stat(argo.binary); err != nil {
+			return fmt.Errorf("the Argo Rollouts binary (ARGO_ROLLOUTS_BIN): %w", err)
+		}
+	}
 	b := &bench{
 		manager:      managerPath,
 		operatorArgs: strings.Fields(*operatorArgs),
@@ -94,6 +104,7 @@ func run() error {
 		churn:        *churn,
 		rollbacks:    *rollbacks,
 		unrelated:    scaledCount(unrelatedObjectsAt1000, *n, referenceApps),
+		argo:         argo,
 		logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		},
@@ -122,6 +133,9 @@ func run() error {
 	started := time.Now()
 	b.logf("%d apps, %d nodes in %d zones (%d pods each), operator %s %s",
 		*n, perZone*zones, zones, podsPerNode, managerPath, *operatorArgs)
+	if argo.binary != "" {
+		b.logf("Argo Rollouts: %s %s", argo.binary, *argoArgs)
+	}
 	selected := map[string]bool{}
 	for name := range strings.SplitSeq(*only, ",") {
 		if !slices.Contains(phaseNames, name) {
@@ -140,8 +154,9 @@ func run() error {
 		{"catchup", func() (err error) { b.results.CatchUp, err = b.catchUp(ctx); return err }},
 		{"endtoend", func() (err error) { b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); return err }},
 		{"churn", func() (err error) { b.results.Churn, err = b.churnAndRollback(ctx); return err }},
+		{argoPhase, func() (err error) { b.results.ArgoRollouts, err = b.argoRollouts(ctx); return err }},
 	} {
-		if !selected[p.name] || ctx.Err() != nil {
+		if !selected[p.name] || ctx.Err() != nil || (p.name == argoPhase && argo.binary == "") {
 			continue
 		}
 		if err := p.run(); err != nil {
@@ -154,8 +169,8 @@ func run() error {
 	}
 	b.results.Table = tableRows(b.results)
 	fmt.Printf("\n%s\n", renderTable(fmt.Sprintf("N=%d (%d nodes)", *n, perZone*zones), b.results.Table))
-	fmt.Printf("%s\n", notes(b.results, b))
-	fmt.Printf("Measured in %s; Argo Rollouts column: not built.\n", time.Since(started).Round(time.Second))
+	fmt.Printf("%s\n%s\n", notes(b.results, b), argoNote(b.results, argo.binary != "" && selected[argoPhase]))
+	fmt.Printf("Measured in %s.\n", time.Since(started).Round(time.Second))
 	data, err := json.MarshalIndent(b.results, "", "  ")
 	if err != nil {
 		return err
@@ -169,8 +184,10 @@ func run() error {
 	return ctx.Err()
 }
 
-// phaseNames are the phases, in the order they run.
-var phaseNames = []string{"floor1", "floor8", "catchup", "endtoend", "churn"}
+// phaseNames are the phases, in the order they run; argoPhase runs only with an Argo Rollouts binary.
+var phaseNames = []string{"floor1", "floor8", "catchup", "endtoend", "churn", argoPhase}
+
+const argoPhase = "argo"
 
 // tableRows lays the results out beside the floor.
 func tableRows(r results) []row {
@@ -181,7 +198,7 @@ func tableRows(r results) []row {
 		}
 		return value
 	}
-	f1, f8, cu, e2e, ch := in("floor1"), in("floor8"), in("catchup"), in("endtoend"), in("churn")
+	f1, f8, cu, e2e, ch, ar := in("floor1"), in("floor8"), in("catchup"), in("endtoend"), in("churn"), in(argoPhase)
 	idleFloor := figure(nil)
 	if r.Floor8.IdleWrites != nil && r.Floor8.IdleWindowSecs > 0 {
 		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Floor8.IdleWindowSecs / 60))
@@ -189,9 +206,11 @@ func tableRows(r results) []row {
 	unrelated := fmt.Sprintf("after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated)
 	return []row{
 		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
-			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds)},
+			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
+			Argo: ar(r.ArgoRollouts.ChildrenSeconds)},
 		{Name: "catch-up: all Ready", Unit: "s",
-			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: cu(r.CatchUp.ReadySeconds)},
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: cu(r.CatchUp.ReadySeconds),
+			Argo: ar(r.ArgoRollouts.ReadySeconds)},
 		{Name: "end to end: create the apps, all Ready", Unit: "s",
 			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: e2e(r.EndToEnd.ReadySeconds)},
 		{Name: "reconciles per app, catch-up", Op: cu(r.CatchUp.ReconcilesPerApp)},
@@ -200,7 +219,8 @@ func tableRows(r results) []row {
 			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: cu(r.CatchUp.RequestsPerApp)},
 		{Name: "API requests per app, end to end",
 			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: e2e(r.EndToEnd.RequestsPerApp)},
-		{Name: "Go heap per app, settled", Unit: "KiB", Op: e2e(r.Memory.HeapPerAppKiB)},
+		{Name: "Go heap per app, settled", Unit: "KiB",
+			Op: e2e(r.Memory.HeapPerAppKiB), Argo: ar(r.ArgoRollouts.HeapPerAppKiB)},
 		{Name: "RSS per app, settled", Unit: "KiB", Op: e2e(r.Memory.RSSPerAppKiB)},
 		{Name: "Go heap change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.HeapChangeMiB)},
 		{Name: "RSS change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.RSSChangeMiB)},
@@ -226,6 +246,22 @@ app. Idle: changes to every kind the operator writes over %s
 once settled (the operator sent %.0f write requests in that window).`,
 		r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
 		b.idleWindow, r.Memory.IdleWriteCalls)
+}
+
+// argoNote says how the Argo Rollouts column was taken, or how to take it when it was not.
+func argoNote(r results, wanted bool) string {
+	switch {
+	case !wanted:
+		return "Argo Rollouts column: not run; make bench ARGO_ROLLOUTS_BIN=bin/rollouts-controller builds and runs it."
+	case !slices.Contains(r.Ran, argoPhase):
+		return "Argo Rollouts column: the phase failed (above)."
+	}
+	a := r.ArgoRollouts
+	return fmt.Sprintf(`Argo Rollouts: rollouts-controller %s, CRDs of %s.
+The same apps as Rollouts (canary, no steps) beside the same Services and PDBs, created first; counted
+from the start of its process. Children: each Rollout's ReplicaSet, status.observedGeneration current;
+Ready: phase Healthy, %d replicas available. Memory as the operator's (%.1f KiB of resident memory per app).`,
+		a.Version, a.CRDs, podsPerApp, a.RSSPerAppKiB)
 }
 
 // repoRoot is the repository: the nearest directory above the working directory with a go.mod.

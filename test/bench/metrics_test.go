@@ -38,3 +38,14 @@ func TestSumMetric(t *testing.T) {
 		})
 	}
 }
+
+func TestLiveHeap(t *testing.T) {
+	both := parseMetrics("go_gc_heap_live_bytes 100\ngo_memstats_heap_alloc_bytes 250\n")
+	if got := liveHeap(both); got != 100 {
+		t.Errorf("with the live heap exported: %v, want 100", got)
+	}
+	allocOnly := parseMetrics("go_memstats_heap_alloc_bytes 250\n")
+	if got := liveHeap(allocOnly); got != 250 {
+		t.Errorf("without it: %v, want 250", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -26,8 +27,10 @@ type bench struct {
 	churn        int
 	rollbacks    int
 	unrelated    int
-	logf         func(format string, args ...any)
-	results      results
+	// argo is the Argo Rollouts controller of the argo phase; none when its binary is empty.
+	argo    argoRollouts
+	logf    func(format string, args ...any)
+	results results
 }
 
 // floorRun is the floor with a number of workers: the Deployments, Services and PDBs created
@@ -87,6 +90,7 @@ type results struct {
 	EndToEnd     operatorRun `json:"endToEnd"`
 	Memory       memoryRun   `json:"memory"`
 	Churn        churnRun    `json:"churn"`
+	ArgoRollouts argoRun     `json:"argoRollouts"`
 	Table        []row       `json:"table"`
 	// Ran and Failed are the phases that ran to the end, and those that failed with why.
 	Ran    []string `json:"ran"`
@@ -196,11 +200,19 @@ type freshPhase struct {
 // fresh starts the phase's cluster afresh, creates its namespaces and starts watching with handlers.
 func (b *bench) fresh(ctx context.Context, handlers func(*observer) map[client.Object]handler,
 	namespaces ...string) (freshPhase, error) {
-	var f freshPhase
 	cfg, err := b.cluster.fresh(ctx)
 	if err != nil {
-		return f, err
+		return freshPhase{}, err
 	}
+	return b.watched(ctx, cfg, handlers, namespaces...)
+}
+
+// watched creates the phase's namespaces on the fresh cluster of cfg and starts watching with
+// handlers.
+func (b *bench) watched(ctx context.Context, cfg *rest.Config, handlers func(*observer) map[client.Object]handler,
+	namespaces ...string) (freshPhase, error) {
+	var f freshPhase
+	var err error
 	if f.client, err = newClient(cfg); err != nil {
 		return f, err
 	}

@@ -55,6 +55,7 @@ type row struct {
 	Floor1 figure
 	Floor8 figure
 	Op     figure
+	Argo   figure
 }
 
 // ratio is the operator's figure over the floor with 8 workers, or absent when either is absent or
@@ -85,9 +86,9 @@ func formatFigure(f figure) string {
 }
 
 // renderTable prints the rows as a Markdown table: the figure, the floor with 1 and 8 workers, the
-// operator, and the operator's ratio to the floor with 8 workers.
+// operator, the operator's ratio to the floor with 8 workers, and Argo Rollouts.
 func renderTable(title string, rows []row) string {
-	header := []string{title, "floor, 1 worker", "floor, 8 workers", "ha-operator", "ratio to floor (8)"}
+	header := []string{title, "floor, 1 worker", "floor, 8 workers", "ha-operator", "ratio to floor (8)", "Argo Rollouts"}
 	cells := make([][]string, 0, 1+len(rows))
 	cells = append(cells, header)
 	for _, r := range rows {
@@ -99,7 +100,8 @@ func renderTable(title string, rows []row) string {
 		if f := r.ratio(); f != nil {
 			ratio = fmt.Sprintf("%.2f×", *f)
 		}
-		cells = append(cells, []string{name, formatFigure(r.Floor1), formatFigure(r.Floor8), formatFigure(r.Op), ratio})
+		cells = append(cells, []string{name, formatFigure(r.Floor1), formatFigure(r.Floor8), formatFigure(r.Op), ratio,
+			formatFigure(r.Argo)})
 	}
 	widths := make([]int, len(header))
 	for _, line := range cells {

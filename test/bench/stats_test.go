@@ -71,16 +71,16 @@ func TestScaledCount(t *testing.T) {
 
 func TestRenderTable(t *testing.T) {
 	got := renderTable("N=50", []row{
-		{Name: "all Ready", Unit: "s", Floor1: value(20), Floor8: value(10), Op: value(15)},
-		{Name: "heap per app", Unit: "KiB", Op: value(38.25)},
+		{Name: "all Ready", Unit: "s", Floor1: value(20), Floor8: value(10), Op: value(15), Argo: value(30)},
+		{Name: "heap per app", Unit: "KiB", Op: value(38.25), Argo: value(155)},
 		{Name: "idle writes per minute", Floor8: value(0), Op: value(0)},
 	})
 	want := strings.Join([]string{
-		"| N=50                   | floor, 1 worker | floor, 8 workers | ha-operator | ratio to floor (8) |",
-		"| ---------------------- | --------------: | ---------------: | ----------: | -----------------: |",
-		"| all Ready [s]          |            20.0 |             10.0 |        15.0 |              1.50× |",
-		"| heap per app [KiB]     |               – |                – |        38.2 |                  – |",
-		"| idle writes per minute |               – |                0 |           0 |                  – |",
+		"| N=50                   | floor, 1 worker | floor, 8 workers | ha-operator | ratio to floor (8) | Argo Rollouts |",
+		"| ---------------------- | --------------: | ---------------: | ----------: | -----------------: | ------------: |",
+		"| all Ready [s]          |            20.0 |             10.0 |        15.0 |              1.50× |          30.0 |",
+		"| heap per app [KiB]     |               – |                – |        38.2 |                  – |           155 |",
+		"| idle writes per minute |               – |                0 |           0 |                  – |             – |",
 		"",
 	}, "\n")
 	if got != want {
@@ -123,5 +123,40 @@ func TestTableRowsLeaveOutPhasesThatDidNotRun(t *testing.T) {
 	}
 	if idleRow := byName["idle writes per minute"]; idleRow.Floor8 == nil || *idleRow.Floor8 != 0 || idleRow.Op != nil {
 		t.Errorf("idle row = %s / %s, want 0 / –", formatFigure(idleRow.Floor8), formatFigure(idleRow.Op))
+	}
+}
+
+func TestTableRowsArgoRollouts(t *testing.T) {
+	argo := argoRun{ChildrenSeconds: 7, ReadySeconds: 9, HeapPerAppKiB: 150, RSSPerAppKiB: 300}
+	withArgo := func(r results) map[string]row {
+		byName := map[string]row{}
+		for _, x := range tableRows(r) {
+			byName[x.Name] = x
+		}
+		return byName
+	}
+	ran := withArgo(results{Ran: []string{"argo"}, ArgoRollouts: argo})
+	for name, want := range map[string]float64{
+		"catch-up: children exist, observedGeneration current": 7,
+		"catch-up: all Ready":      9,
+		"Go heap per app, settled": 150,
+	} {
+		if got := ran[name].Argo; got == nil || *got != want {
+			t.Errorf("%s: Argo Rollouts = %s, want %v", name, formatFigure(got), want)
+		}
+	}
+	for name, x := range ran {
+		if _, measured := map[string]bool{
+			"catch-up: children exist, observedGeneration current": true,
+			"catch-up: all Ready":      true,
+			"Go heap per app, settled": true,
+		}[name]; !measured && x.Argo != nil {
+			t.Errorf("%s: Argo Rollouts = %s, want – (not measured)", name, formatFigure(x.Argo))
+		}
+	}
+	for name, x := range withArgo(results{Ran: []string{"catchup"}, ArgoRollouts: argo}) {
+		if x.Argo != nil {
+			t.Errorf("%s: Argo Rollouts = %s, want – (the phase did not run)", name, formatFigure(x.Argo))
+		}
 	}
 }
