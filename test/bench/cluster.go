@@ -149,7 +149,8 @@ func startOperator(ctx context.Context, c *cluster, manager string, extraArgs []
 		"--pprof-bind-address", pprofAddr,
 		"--zap-log-level", "error",
 	}, extraArgs)
-	return startProcess(ctx, c, "bench-operator.log", manager, args, metricsAddr, pprofAddr, "http://"+healthAddr+"/readyz")
+	return startProcess(ctx, c, "bench-operator.log", manager, args, metricsAddr, pprofAddr,
+		"http://"+healthAddr+"/readyz")
 }
 
 // pprofAddr is where the controller under measurement serves Go's profiles.

@@ -189,6 +189,9 @@ var phaseNames = []string{"floor1", "floor8", "catchup", "endtoend", "churn", ar
 
 const argoPhase = "argo"
 
+// kib is the unit of the per-app memory rows.
+const kib = "KiB"
+
 // tableRows lays the results out beside the floor.
 func tableRows(r results) []row {
 	// in is a figure of a phase, absent when the phase did not run to the end.
@@ -219,9 +222,11 @@ func tableRows(r results) []row {
 			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: cu(r.CatchUp.RequestsPerApp)},
 		{Name: "API requests per app, end to end",
 			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: e2e(r.EndToEnd.RequestsPerApp)},
-		{Name: "Go heap per app, settled", Unit: "KiB",
+		{Name: "Go heap per app, settled", Unit: kib,
 			Op: e2e(r.Memory.HeapPerAppKiB), Argo: ar(r.ArgoRollouts.HeapPerAppKiB)},
-		{Name: "RSS per app, settled", Unit: "KiB", Op: e2e(r.Memory.RSSPerAppKiB)},
+		{Name: "of which Events kept by client-go to find series (6 to 12 min)", Unit: kib,
+			Op: e2e(r.Memory.EventSeriesPerAppKiB)},
+		{Name: "RSS per app, settled", Unit: kib, Op: e2e(r.Memory.RSSPerAppKiB)},
 		{Name: "Go heap change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.HeapChangeMiB)},
 		{Name: "RSS change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.RSSChangeMiB)},
 		{Name: "churn: image change → template, p50 (floor: Deployment controller)", Unit: "ms",
