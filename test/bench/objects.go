@@ -106,7 +106,9 @@ func createAll(ctx context.Context, c client.Client, workers int, groups [][]cli
 		wg.Go(func() {
 			for group := range work {
 				for _, obj := range group {
-					if err := c.Create(ctx, obj); err != nil {
+					// A create the client sent again after a timeout may find the object its first
+					// attempt made: on a fresh cluster nothing else makes it.
+					if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 						mu.Lock()
 						if firstErr == nil {
 							firstErr = fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
