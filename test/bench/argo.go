@@ -14,8 +14,6 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -165,10 +163,9 @@ func rolloutState(r *unstructured.Unstructured) (current, ready bool) {
 // its status is current ("argo-current/NAME") and when it is Ready ("argo-ready/NAME"), and when
 // the Services and PDBs exist, as progress does; every event is a change, for waitQuiet.
 func argoProgress(o *observer) map[client.Object]handler {
-	instance := func(obj client.Object) string { return obj.GetLabels()[appsv1alpha1.LabelInstance] }
 	rollout := &unstructured.Unstructured{}
 	rollout.SetGroupVersionKind(rolloutKind)
-	return map[client.Object]handler{
+	return withServiceAndBudget(o, map[client.Object]handler{
 		rollout: func(_, after client.Object) {
 			o.changed()
 			r, ok := after.(*unstructured.Unstructured)
@@ -194,17 +191,7 @@ func argoProgress(o *observer) map[client.Object]handler {
 				}
 			}
 		},
-		&corev1.Service{}: func(_, after client.Object) {
-			if after != nil {
-				o.mark("service/" + instance(after))
-			}
-		},
-		&policyv1.PodDisruptionBudget{}: func(_, after client.Object) {
-			if after != nil {
-				o.mark("pdb/" + instance(after))
-			}
-		},
-	}
+	})
 }
 
 // argoRollouts measures Argo Rollouts as the catch-up phase measures the operator: the Rollouts,

@@ -112,8 +112,7 @@ func (b *bench) apps() []*appsv1alpha1.HighlyAvailableApp {
 // and when it is Ready; for the floor, when its Deployment is ready. Keys: "deploy/NAME",
 // "service/NAME", "pdb/NAME", "current/NAME", "ready/NAME" (NAME the app's).
 func progress(o *observer) map[client.Object]handler {
-	instance := func(obj client.Object) string { return obj.GetLabels()[appsv1alpha1.LabelInstance] }
-	return map[client.Object]handler{
+	return withServiceAndBudget(o, map[client.Object]handler{
 		&appsv1alpha1.HighlyAvailableApp{}: func(_, after client.Object) {
 			app, ok := after.(*appsv1alpha1.HighlyAvailableApp)
 			if !ok {
@@ -134,18 +133,26 @@ func progress(o *observer) map[client.Object]handler {
 				}
 			}
 		},
-		&corev1.Service{}: func(_, after client.Object) {
-			if after != nil {
-				o.mark("service/" + instance(after))
-			}
-		},
-		&policyv1.PodDisruptionBudget{}: func(_, after client.Object) {
-			if after != nil {
-				o.mark("pdb/" + instance(after))
-			}
-		},
-	}
+	})
 }
+
+// withServiceAndBudget adds to handlers the marks of an app's Service ("service/NAME") and PDB
+// ("pdb/NAME") existing, NAME the app's instance label.
+func withServiceAndBudget(o *observer, handlers map[client.Object]handler) map[client.Object]handler {
+	mark := func(prefix string) handler {
+		return func(_, after client.Object) {
+			if after != nil {
+				o.mark(prefix + instance(after))
+			}
+		}
+	}
+	handlers[&corev1.Service{}] = mark("service/")
+	handlers[&policyv1.PodDisruptionBudget{}] = mark("pdb/")
+	return handlers
+}
+
+// instance is the app an object belongs to, by its instance label.
+func instance(obj client.Object) string { return obj.GetLabels()[appsv1alpha1.LabelInstance] }
 
 func keys(prefix string, n int) []string {
 	out := make([]string, n)
