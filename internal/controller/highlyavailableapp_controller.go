@@ -262,8 +262,8 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	return b.
 		Watches(&corev1.Pod{}, w.handler(instanceApp, podUpdate)).
 		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
-		// after the pod's. Only its arrival matters.
-		Watches(&appsv1.ReplicaSet{}, w.handler(instanceApp, onlyCreated)).
+		// after the pod's. Only its arrival matters, and only its metadata is read.
+		WatchesMetadata(&appsv1.ReplicaSet{}, w.handler(instanceApp, onlyCreated)).
 		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(onlyCreates)).
 		// A cordon, a drain taint, a zone going down or coming back.
 		Watches(&corev1.Node{}, r.nodeToApps(), builder.WithPredicates(nodeStateChanged)).

@@ -9,6 +9,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	storagev1 "k8s.io/api/storage/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,11 +42,17 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	}
 	in.Pods = pods.Items
 	if app.Spec.AppType() != appsv1alpha1.Stateful {
-		sets := &appsv1.ReplicaSetList{}
+		// Their metadata is all the decision reads (which Deployment controls each): the cache holds
+		// nothing more of them.
+		sets := &metav1.PartialObjectMetadataList{}
+		sets.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSetList"))
 		if err := r.List(ctx, sets, client.InNamespace(app.Namespace), selector); err != nil {
 			return in, fmt.Errorf("list replica sets: %w", err)
 		}
-		in.ReplicaSets = sets.Items
+		in.ReplicaSets = make([]appsv1.ReplicaSet, len(sets.Items))
+		for i := range sets.Items {
+			in.ReplicaSets[i] = appsv1.ReplicaSet{ObjectMeta: sets.Items[i].ObjectMeta}
+		}
 	}
 	if app.Spec.AppType() == appsv1alpha1.Job {
 		jobs := &batchv1.JobList{}

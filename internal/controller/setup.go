@@ -21,7 +21,7 @@ import (
 // app.kubernetes.io/managed-by=ha-operator), so that its memory does not grow with the unrelated
 // Deployments, Services and pods of the cluster. Nodes are cached trimmed to their name, zone label,
 // unschedulable flag and taints (trimNode), pods and ReplicaSets to what the operator reads
-// (trimPod, trimReplicaSet).
+// (trimPod, trimMetadata).
 func CacheOptions() cache.Options {
 	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})}
 	byObject := map[client.Object]cache.ByObject{}
@@ -33,7 +33,8 @@ func CacheOptions() cache.Options {
 		byObject[obj] = owned
 	}
 	byObject[&corev1.Pod{}] = cache.ByObject{Label: owned.Label, Transform: trimPod}
-	byObject[&appsv1.ReplicaSet{}] = cache.ByObject{Label: owned.Label, Transform: trimReplicaSet}
+	// ReplicaSets are watched as metadata only (observe).
+	byObject[&appsv1.ReplicaSet{}] = cache.ByObject{Label: owned.Label, Transform: trimMetadata}
 	byObject[&corev1.Node{}] = cache.ByObject{Transform: trimNode}
 	return cache.Options{ByObject: byObject, DefaultTransform: stripForCache}
 }

@@ -13,7 +13,8 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 // never reads: the managed fields (server-side apply computes them on the API server; the operator
 // sends apply configurations and merge patches computed between two cached copies, so it needs
 // neither) and kubectl's last-applied annotation. They are often most of an object's size, and the
-// cache holds every generated object and every pod of every app.
+// cache holds every generated object and every pod of every app. The keys of its labels and
+// annotations and its namespace, which every object repeats, are held once (shared).
 func stripForCache(obj any) (any, error) {
 	if tombstone, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
 		return tombstone, nil
@@ -24,14 +25,8 @@ func stripForCache(obj any) (any, error) {
 		return obj, nil
 	}
 	accessor.SetManagedFields(nil)
-	if annotations := accessor.GetAnnotations(); annotations != nil {
-		if _, ok := annotations[lastAppliedAnnotation]; ok {
-			delete(annotations, lastAppliedAnnotation)
-			if len(annotations) == 0 {
-				annotations = nil
-			}
-			accessor.SetAnnotations(annotations)
-		}
-	}
+	accessor.SetNamespace(shared(accessor.GetNamespace()))
+	accessor.SetLabels(sharedKeys(accessor.GetLabels()))
+	accessor.SetAnnotations(sharedKeys(accessor.GetAnnotations()))
 	return obj, nil
 }
