@@ -34,6 +34,7 @@
 #   CLUSTER_PORT_BASE       first of the ports used (demo 16400, e2e 17400, others 18400)
 #   CLUSTER_ZONES           zones, default "zone-a zone-b zone-c"
 #   CLUSTER_NODES_PER_ZONE  nodes per zone, default 2
+#   CLUSTER_PROFILING       true: the API server serves /debug/pprof (to an admin kubeconfig), default false
 #   CLUSTER_MISSING_IMAGES  regular expression of images that cannot be pulled (see README.md)
 #   CLUSTER_REAL_NODES      real nodes (kubelet, containerd, runc) besides the kwok ones, default 0;
 #                           see realnodes.sh (needs root, bin/kubelet, bin/kube-proxy and the packages
@@ -300,7 +301,7 @@ start_apiserver() {
 		--enable-admission-plugins OwnerReferencesPermissionEnforcement \
 		--allow-privileged=true \
 		--enable-priority-and-fairness=false \
-		--profiling=false \
+		--profiling="${CLUSTER_PROFILING:-false}" \
 		--default-not-ready-toleration-seconds "$POD_TOLERATION_SECONDS" \
 		--default-unreachable-toleration-seconds "$POD_TOLERATION_SECONDS" \
 		--requestheader-client-ca-file "$PKI/ca.crt" \
