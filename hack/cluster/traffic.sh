@@ -3,7 +3,8 @@
 # (CLUSTER_NAME=traffic, ports from 19400, CLUSTER_REAL_NODES=2). It starts the cluster, runs the
 # scenarios (which build and import the test app's images and run the operator as a local process),
 # stops everything whatever the outcome, checks that nothing is left, and prints the side-by-side
-# table. `make test-traffic` builds what is missing and installs the packages first. Needs root.
+# table; when a scenario fails, the cluster's logs and then the failures come before the table.
+# `make test-traffic` builds what is missing and installs the packages first. Needs root.
 #
 # Settings (environment): TRAFFIC_LABELS (Ginkgo label filter, default "traffic": every scenario;
 # e.g. "traffic && !node-loss"); TRAFFIC_TIMEOUT (go test -timeout, default 30m); MANAGER_BIN (the
@@ -17,6 +18,9 @@ export CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-19400}
 export CLUSTER_REAL_NODES=${CLUSTER_REAL_NODES:-2}
 export MANAGER_BIN=${MANAGER_BIN:-$ROOT/bin/manager}
 CLUSTER=$ROOT/hack/cluster/cluster.sh
+# shellcheck source=hack/cluster/failures.sh
+source "$ROOT/hack/cluster/failures.sh"
+OUTPUT=$(mktemp "${TMPDIR:-/tmp}/traffic-output.XXXXXX")
 # The table outlives the teardown, which keeps only logs/.
 export TRAFFIC_TABLE=$CLUSTER_DIR/logs/traffic-table.md
 started=$SECONDS
@@ -27,6 +31,7 @@ finish() {
 	if ((rc != 0)); then
 		echo "===== the traffic scenarios failed (exit $rc): logs of the cluster =====" >&2
 		"$CLUSTER" logs 60 >&2 || true
+		print_failures "$OUTPUT" >&2 || true
 	fi
 	if [[ ${KEEP_CLUSTER:-} == 1 ]]; then
 		echo "KEEP_CLUSTER=1: the cluster is left running ($CLUSTER down stops it)" >&2
@@ -53,4 +58,4 @@ rm -f "$TRAFFIC_TABLE"
 export KUBECONFIG=$CLUSTER_DIR/kubeconfig
 cd "$ROOT"
 go test -tags traffic ./test/traffic -count=1 -v -timeout "${TRAFFIC_TIMEOUT:-30m}" \
-	-args -ginkgo.v -ginkgo.no-color "-ginkgo.label-filter=${TRAFFIC_LABELS:-traffic}"
+	-args -ginkgo.v -ginkgo.no-color "-ginkgo.label-filter=${TRAFFIC_LABELS:-traffic}" 2>&1 | tee "$OUTPUT"
