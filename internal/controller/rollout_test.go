@@ -290,6 +290,10 @@ var _ = Describe("Rollouts of a Stateful app", func() {
 		Expect(k8sClient.Create(ctx, claim)).To(Succeed())
 
 		Eventually(func() string { return templateHash(statefulSet(key).Spec.Template) }, 5*time.Second, poll).Should(Equal(hash1))
+		Consistently(func() error {
+			return k8sClient.Get(ctx, client.ObjectKeyFromObject(stuck), &corev1.Pod{})
+		}, 2*time.Second, poll).Should(Succeed(), "the stuck pod is deleted before the StatefulSet controller observed the good template")
+		observeStatefulSet(key)
 		Eventually(func() bool {
 			p := &corev1.Pod{}
 			err := k8sClient.Get(ctx, client.ObjectKeyFromObject(stuck), p)
@@ -334,6 +338,18 @@ func statefulSet(key client.ObjectKey) *appsv1.StatefulSet {
 }
 
 // settleStatefulSet plays the StatefulSet controller: every replica runs the current template.
+// observeStatefulSet plays the StatefulSet controller observing the StatefulSet's latest spec.
+func observeStatefulSet(key client.ObjectKey) {
+	EventuallyWithOffset(1, func() error {
+		s := &appsv1.StatefulSet{}
+		if err := k8sClient.Get(ctx, key, s); err != nil {
+			return err
+		}
+		s.Status.ObservedGeneration = s.Generation
+		return k8sClient.Status().Update(ctx, s)
+	}, timeout, poll).Should(Succeed())
+}
+
 func settleStatefulSet(key client.ObjectKey, revision string) {
 	EventuallyWithOffset(1, func() error {
 		s := &appsv1.StatefulSet{}

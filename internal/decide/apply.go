@@ -145,16 +145,18 @@ func (p *planner) partition() int32 {
 // the one it should run — the rollback target after a failure, or the spec's revision when the spec
 // moved on — its pods of any other revision that are not ready and show a failure are deleted, and
 // come back on that template; their claims stay. A ready pod is never deleted, and only pods the
-// StatefulSet controls are.
+// StatefulSet controls are, once its controller has observed the template.
 func (p *planner) stuckPods() {
 	if !p.stateful || p.workload == nil || p.plan.Problem != nil {
 		return
 	}
 	w := ObservedWorkload(p.workload)
 	want := p.template.Labels[rollout.LabelRevisionHash]
-	if w.Hash != want {
-		// The StatefulSet does not carry the template yet: it is applied in this reconcile, and the
-		// pods are looked at once it does.
+	if w.Hash != want || w.ObservedGeneration < w.Generation {
+		// The StatefulSet does not carry the template yet (it is applied in this reconcile), or its
+		// controller has not observed it: a pod deleted now would come back on the template the
+		// controller last saw, the failed one, and be deleted again. The pods are looked at once the
+		// controller has seen the template.
 		return
 	}
 	tol := tolerances(p.app)

@@ -676,9 +676,17 @@ func TestStatefulRollbackDeletesStuckPodsOnlyOnceApplied(t *testing.T) {
 		t.Fatal("a stuck pod was deleted before the rollback was applied")
 	}
 	w.act(p)
+	// The StatefulSet carries the good template, but its controller has not observed it: a pod
+	// deleted now would come back on the failed template.
+	w.statefulSet().Status.ObservedGeneration = w.statefulSet().Generation - 1
+	w.now = w.now.Add(time.Second)
+	if p = Decide(w.input()); len(p.DeletePods) != 0 {
+		t.Fatal("a stuck pod was deleted before the StatefulSet controller observed the good template")
+	}
+	w.statefulSet().Status.ObservedGeneration = w.statefulSet().Generation
 	p = step(t, w)
 	if len(p.DeletePods) != 1 || p.DeletePods[0].Pod.Name != "web-2" {
-		t.Fatalf("deletes %+v, want web-2 once the StatefulSet carries the good template", p.DeletePods)
+		t.Fatalf("deletes %+v, want web-2 once the StatefulSet controller observed the good template", p.DeletePods)
 	}
 }
 
@@ -846,6 +854,10 @@ func TestStatefulRollForwardReplacesStuckPodsOfAnOlderRevision(t *testing.T) {
 	if len(p.DeletePods) != 0 {
 		t.Fatal("a stuck pod was deleted before the StatefulSet carries the new template")
 	}
+	if p = Decide(w.input()); len(p.DeletePods) != 0 {
+		t.Fatal("a stuck pod was deleted before the StatefulSet controller observed the new template")
+	}
+	w.statefulSet().Status.ObservedGeneration = w.statefulSet().Generation
 	p = step(t, w)
 	if len(p.DeletePods) != 1 || p.DeletePods[0].Pod.Name != "web-2" {
 		t.Fatalf("deletes %+v, want the stuck web-2", p.DeletePods)

@@ -252,8 +252,9 @@ func TestZoneByZoneStopsAtTheFirstFailingZoneAndRollsBack(t *testing.T) {
 	if deletedNames(p) != "" {
 		t.Errorf("deleted %q in the step that rolled back", deletedNames(p))
 	}
-	// The StatefulSet carries the good template again: the failed pod of zone-a is deleted and comes
-	// back on it; zone-b and zone-c were never touched.
+	// The StatefulSet carries the good template again and its controller has observed it: the failed
+	// pod of zone-a is deleted and comes back on it; zone-b and zone-c were never touched.
+	w.statefulSet().Status.ObservedGeneration = w.statefulSet().Generation
 	p = step(t, w)
 	if deletedNames(p) != "web-0" {
 		t.Fatalf("deleted %q, want the failed web-0", deletedNames(p))
