@@ -21,7 +21,7 @@ import (
 )
 
 // FieldOwner is the field manager of every server-side apply the operator sends.
-const FieldOwner = "ha-operator"
+const FieldOwner = decide.FieldManager
 
 // HandOverFieldOwner applies a workload's live replica count when the operator stops owning it, so
 // that the count is kept (see decide.HandOver).

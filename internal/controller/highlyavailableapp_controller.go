@@ -32,6 +32,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -184,14 +185,22 @@ func (r *HighlyAvailableAppReconciler) log(ctx context.Context) logr.Logger {
 	return logf.FromContext(ctx)
 }
 
-// patchStatus writes the status when it differs from what the app has, and only then.
+// patchStatus writes the status when it differs from what the app has, and only then: a status that
+// differs in Go alone (an empty list where the app has none) makes an empty patch, which is not sent.
 func (r *HighlyAvailableAppReconciler) patchStatus(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, next appsv1alpha1.HighlyAvailableAppStatus) error {
 	if equality.Semantic.DeepEqual(app.Status, next) {
 		return nil
 	}
 	before := app.DeepCopy()
 	app.Status = next
-	if err := r.Status().Patch(ctx, app, client.MergeFrom(before)); err != nil {
+	data, err := client.MergeFrom(before).Data(app)
+	if err != nil {
+		return fmt.Errorf("patch status: %w", err)
+	}
+	if string(data) == "{}" {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, app, client.RawPatch(types.MergePatchType, data)); err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
 	return nil

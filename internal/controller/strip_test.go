@@ -9,10 +9,12 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	toolscache "k8s.io/client-go/tools/cache"
 
+	"github.com/haoperator/ha-operator/internal/decide"
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
@@ -221,5 +223,39 @@ func TestTheCacheHoldsRepeatedStringsOnce(t *testing.T) {
 	ma, mb := sa.(*appsv1.Deployment).ObjectMeta, sb.(*appsv1.Deployment).ObjectMeta
 	if !same(ma.Namespace, mb.Namespace) || !same(key(ma.Labels), key(mb.Labels)) || !same(key(ma.Annotations), key(mb.Annotations)) {
 		t.Error("stripForCache: the namespace or the keys are held twice")
+	}
+}
+
+// The cache keeps, of a generated object's managed fields, the digest of the operator's applies'
+// field set, which decide compares with the desired object's; every other entry goes.
+func TestStripForCacheKeepsTheDigestOfTheOperatorsFields(t *testing.T) {
+	fields := []byte(`{"f:metadata":{"f:labels":{"f:app":{}}},"f:spec":{"f:replicas":{}}}`)
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", ManagedFields: []metav1.ManagedFieldsEntry{
+		{Manager: "kube-controller-manager", Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "apps/v1",
+			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:status":{}}`), Subresource: "status"},
+		{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationUpdate, APIVersion: "apps/v1",
+			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{}}`)},
+		{Manager: FieldOwner, Operation: metav1.ManagedFieldsOperationApply, APIVersion: "apps/v1",
+			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(string(fields))},
+	}}}
+	out, err := stripForCache(dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.(*appsv1.Deployment)
+	want := []metav1.ManagedFieldsEntry{decide.AppliedEntry("apps/v1", decide.FieldsDigest(fields))}
+	if !equality.Semantic.DeepEqual(got.ManagedFields, want) {
+		t.Fatalf("managedFields = %v, want %v", got.ManagedFields, want)
+	}
+	if d := decide.AppliedDigestOf(got); d != decide.FieldsDigest(fields) || d == "" {
+		t.Errorf("the digest read back is %q, want %q", d, decide.FieldsDigest(fields))
+	}
+	// A second pass (an object the transform has seen) keeps the digest as it is.
+	again, err := stripForCache(got.DeepCopy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !equality.Semantic.DeepEqual(again.(*appsv1.Deployment).ManagedFields, want) {
+		t.Errorf("a second pass gives %v", again.(*appsv1.Deployment).ManagedFields)
 	}
 }

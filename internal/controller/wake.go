@@ -122,8 +122,10 @@ func instanceApp(obj client.Object) []reconcile.Request {
 }
 
 // metadataChanged tells whether someone changed what an object is rather than how it is doing: its
-// spec (the generation), labels, annotations, owners or finalizers, or its deletion began. The
-// annotations the Deployment controller keeps on a Deployment (its revision) are how it is doing.
+// spec (the generation), labels, annotations, owners or finalizers, the fields the operator's
+// applies own (someone took one over, or removed it: a Service has no generation), or its deletion
+// began. The annotations the Deployment controller keeps on a Deployment (its revision) are how it
+// is doing.
 func metadataChanged(before, after client.Object) bool {
 	return before.GetGeneration() != after.GetGeneration() ||
 		!maps.Equal(before.GetLabels(), after.GetLabels()) ||
@@ -134,6 +136,7 @@ func metadataChanged(before, after client.Object) bool {
 				derefBool(a.Controller) == derefBool(b.Controller)
 		}) ||
 		!slices.Equal(before.GetFinalizers(), after.GetFinalizers()) ||
+		decide.AppliedDigestOf(before) != decide.AppliedDigestOf(after) ||
 		(before.GetDeletionTimestamp() == nil) != (after.GetDeletionTimestamp() == nil)
 }
 

@@ -1,9 +1,6 @@
 package decide
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"reflect"
@@ -21,10 +18,6 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
-
-// AnnotationAppliedHash records, on each generated object, the hash of what the operator last applied.
-// With it a reconcile notices fields it stopped setting; with the subset comparison it notices drift.
-const AnnotationAppliedHash = "apps.haoperator.dev/applied-hash"
 
 // Kinds of the objects the operator generates.
 const (
@@ -120,7 +113,8 @@ func ConflictMessage(kind, name string, obj metav1.Object) string {
 // Desired is an object to apply, encoded for server-side apply.
 type Desired struct {
 	Ref
-	// Object is the typed object (owner reference and applied hash set).
+	// Object is the typed object (owner reference set), with the managed-fields entry the cache will
+	// show once it is applied (AppliedEntry).
 	Object client.Object
 	// Apply is what is sent, as unstructured.
 	Apply *unstructured.Unstructured
@@ -128,8 +122,9 @@ type Desired struct {
 	Create bool
 }
 
-// prepare sets the owner and the applied-hash annotation, and tells whether the existing object
-// already carries everything desired says, so that nothing needs to be sent.
+// prepare sets the owner, and tells whether the existing object already carries everything desired
+// says, so that nothing needs to be sent: FieldManager's applies set the same fields (none dropped,
+// none added) and each desired value is there.
 func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing client.Object) (Desired, bool, error) {
 	obj.SetOwnerReferences([]metav1.OwnerReference{ownerReference(app)})
 	ref := Ref{Kind: kindOf(obj), Name: obj.GetName()}
@@ -139,33 +134,40 @@ func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing c
 	}
 	want.SetAPIVersion(apiVersionOf(ref.Kind))
 	want.SetKind(ref.Kind)
-	hash, err := hashOf(want.Object)
+	// Fields that cannot be typed match nothing: the object is applied, and the API server judges it.
+	digest, err := AppliedDigest(want)
 	if err != nil {
-		return Desired{}, false, err
+		digest = ""
 	}
-	annotations := want.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[AnnotationAppliedHash] = hash
-	want.SetAnnotations(annotations)
-	obj.SetAnnotations(annotations)
+	obj.SetManagedFields([]metav1.ManagedFieldsEntry{AppliedEntry(want.GetAPIVersion(), digest)})
 	d := Desired{Ref: ref, Object: obj, Apply: want, Create: existing == nil}
-	if existing == nil {
+	if existing == nil || digest == "" || AppliedDigestOf(existing) != digest {
 		return d, false, nil
 	}
 	have, err := toUnstructured(existing)
 	if err != nil {
 		return Desired{}, false, err
 	}
-	same := existing.GetAnnotations()[AnnotationAppliedHash] == hash &&
-		isSubset(comparable(want.Object["spec"]), have.Object["spec"]) && isSubset(want.Object["metadata"], have.Object["metadata"])
+	same := isSubset(comparable(want.Object["spec"]), have.Object["spec"]) &&
+		isSubset(want.Object["metadata"], have.Object["metadata"]) && sameSelector(want, have)
 	return d, same, nil
 }
 
-// comparable is a desired spec as a cached object can show it: the claim templates of a StatefulSet
-// carry apiVersion and kind when sent, but a cached StatefulSet (decoded from protobuf) has them empty.
-// Without this, a Stateful app's StatefulSet would be applied again on every reconcile.
+// sameSelector compares a Service's selector whole: it is one atomic field, so a key the operator no
+// longer sets stays until the selector is applied again, which isSubset would not see.
+func sameSelector(want, have *unstructured.Unstructured) bool {
+	if want.GetKind() != KindService {
+		return true
+	}
+	w, _, _ := unstructured.NestedStringMap(want.Object, "spec", "selector")
+	h, _, _ := unstructured.NestedStringMap(have.Object, "spec", "selector")
+	return maps.Equal(w, h)
+}
+
+// comparable is a spec without what a cached object may have lost: the claim templates of a
+// StatefulSet carry apiVersion and kind when sent, but a cached StatefulSet (decoded from protobuf)
+// has them empty. Without this, a Stateful app's StatefulSet would be applied again on every
+// reconcile.
 func comparable(spec any) any {
 	m, ok := spec.(map[string]any)
 	if !ok {
@@ -266,16 +268,8 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 	u := &unstructured.Unstructured{Object: m}
 	unstructured.RemoveNestedField(u.Object, "status")
 	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
 	return u, nil
-}
-
-func hashOf(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8]), nil
 }
 
 // isSubset tells whether every field that want sets has the same value in have. Fields only have
