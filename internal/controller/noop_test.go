@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/utils/ptr"
@@ -27,35 +28,10 @@ func generatedObjects(ns string) []client.Object {
 		&corev1.ServiceList{}, &policyv1.PodDisruptionBudgetList{}, &autoscalingv2.HorizontalPodAutoscalerList{},
 		&batchv1.CronJobList{}} {
 		ExpectWithOffset(1, k8sClient.List(ctx, list, client.InNamespace(ns))).To(Succeed())
-		switch l := list.(type) {
-		case *appsv1.DeploymentList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-		case *appsv1.StatefulSetList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-		case *appsv1.DaemonSetList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-		case *corev1.ServiceList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-		case *policyv1.PodDisruptionBudgetList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-		case *autoscalingv2.HorizontalPodAutoscalerList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-		case *batchv1.CronJobList:
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
+		items, err := meta.ExtractList(list)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+		for _, item := range items {
+			out = append(out, item.(client.Object))
 		}
 	}
 	return out
