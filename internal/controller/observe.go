@@ -70,6 +70,9 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 			in.Revisions = append(in.Revisions, revs.Items[i])
 		}
 	}
+	if err := r.observeHistory(ctx, app, &in); err != nil {
+		return in, err
+	}
 	if err := r.observeStartedRuns(ctx, app, &in); err != nil {
 		return in, err
 	}
@@ -80,6 +83,45 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 		return in, err
 	}
 	return in, r.observeNodes(ctx, &in)
+}
+
+// observeHistory reads the app's revisions past the cache when the cached ones may be older than its
+// workload: the workload runs the template of an older revision than the newest, and the newest is
+// not marked failed. That is the start of an update (the cache has not seen the new template yet), or
+// another instance of the operator marked the newest failed and rolled the workload back, and this
+// cache has seen the rollback but not yet the mark: deciding on that history would apply the failed
+// template again, and the pods would be replaced twice. The cache of each kind is consistent in
+// itself, not with the others.
+func (r *HighlyAvailableAppReconciler) observeHistory(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
+	obj := in.Objects[decide.WorkloadRef(app)]
+	if r.APIReader == nil || obj == nil || !decide.IsControlledBy(obj, app) || len(in.Revisions) < 2 {
+		return nil
+	}
+	live := decide.ObservedWorkload(obj).Hash
+	var running, newest rollout.Record
+	for i := range in.Revisions {
+		rec := rollout.ReadRecord(&in.Revisions[i])
+		if rec.Hash == live {
+			running = rec
+		}
+		if rec.Number > newest.Number {
+			newest = rec
+		}
+	}
+	if running.Number == 0 || running.Number >= newest.Number || newest.Outcome == rollout.OutcomeFailed {
+		return nil
+	}
+	revs := &appsv1.ControllerRevisionList{}
+	if err := r.APIReader.List(ctx, revs, client.InNamespace(app.Namespace), client.MatchingLabels(workload.SelectorLabels(app))); err != nil {
+		return fmt.Errorf("list revisions past the cache: %w", err)
+	}
+	in.Revisions = in.Revisions[:0]
+	for i := range revs.Items {
+		if decide.IsControlledBy(&revs.Items[i], app) {
+			in.Revisions = append(in.Revisions, revs.Items[i])
+		}
+	}
+	return nil
 }
 
 // observeStorage reads the claims under every name the app's StatefulSet uses or will use, and the

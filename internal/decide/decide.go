@@ -266,16 +266,20 @@ func (p *planner) policy() (reason, message string, refused bool) {
 	return "", "", false
 }
 
-func (p *planner) workloadRef() Ref {
-	switch p.app.Spec.AppType() {
+func (p *planner) workloadRef() Ref { return WorkloadRef(p.app) }
+
+// WorkloadRef names the app's workload: its Deployment, StatefulSet, DaemonSet or, for a scheduled Job
+// app, its CronJob.
+func WorkloadRef(app *appsv1alpha1.HighlyAvailableApp) Ref {
+	switch app.Spec.AppType() {
 	case appsv1alpha1.Stateful:
-		return Ref{KindStatefulSet, workload.WorkloadName(p.app)}
+		return Ref{KindStatefulSet, workload.WorkloadName(app)}
 	case appsv1alpha1.Daemon:
-		return Ref{KindDaemonSet, workload.WorkloadName(p.app)}
+		return Ref{KindDaemonSet, workload.WorkloadName(app)}
 	case appsv1alpha1.Job:
-		return Ref{KindCronJob, workload.CronJobName(p.app)}
+		return Ref{KindCronJob, workload.CronJobName(app)}
 	}
-	return Ref{KindDeployment, workload.WorkloadName(p.app)}
+	return Ref{KindDeployment, workload.WorkloadName(app)}
 }
 
 func (p *planner) observeWorkload() {

@@ -1,0 +1,95 @@
+package controller
+
+import (
+	"context"
+	"maps"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/workload"
+)
+
+// countingLister counts the lists sent to the API server.
+type countingLister struct {
+	client.Reader
+	lists int
+}
+
+func (c *countingLister) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	c.lists++
+	return c.Reader.List(ctx, list, opts...)
+}
+
+// Another instance of the operator marked revision 2 failed and rolled the StatefulSet back to
+// revision 1; this cache has seen the rollback, not the mark. The history is read past the cache,
+// so that the decision does not apply the failed template again.
+func TestObserveHistoryReadsPastAStaleCache(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	app := cassandra("ns", "db")
+	app.UID = "app-uid"
+	revision := func(number int64, hash string, outcome rollout.Outcome) *appsv1.ControllerRevision {
+		t.Helper()
+		cr, err := rollout.NewRevision(app, hash, number, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: app.Spec.Template})
+		if err != nil {
+			t.Fatal(err)
+		}
+		maps.Copy(cr.Labels, workload.SelectorLabels(app))
+		cr.OwnerReferences = []metav1.OwnerReference{{APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp",
+			Name: app.Name, UID: app.UID, Controller: new(true)}}
+		out, _ := rollout.Record{Number: number, Hash: hash, Outcome: outcome}.WriteTo(cr)
+		return out
+	}
+	statefulSet := func(hash string) *appsv1.StatefulSet {
+		sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{
+			APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp", Name: app.Name, UID: app.UID, Controller: new(true)}}}}
+		sts.Spec.Template = corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{rollout.LabelRevisionHash: hash}}}
+		return sts
+	}
+	for _, tc := range []struct {
+		name      string
+		running   string
+		cached    rollout.Outcome
+		wantLists int
+		wantOut   rollout.Outcome
+	}{
+		{"rolled back elsewhere, the mark not seen yet", "h1", rollout.OutcomeNone, 1, rollout.OutcomeFailed},
+		{"the mark seen", "h1", rollout.OutcomeFailed, 0, rollout.OutcomeFailed},
+		{"the workload runs the newest", "h2", rollout.OutcomeNone, 0, rollout.OutcomeNone},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &countingLister{Reader: fake.NewClientBuilder().WithScheme(scheme).
+				WithObjects(revision(1, "h1", rollout.OutcomeComplete), revision(2, "h2", rollout.OutcomeFailed)).Build()}
+			r := &HighlyAvailableAppReconciler{APIReader: api, Scheme: scheme}
+			in := decide.Input{App: app, Objects: map[decide.Ref]client.Object{decide.WorkloadRef(app): statefulSet(tc.running)},
+				Revisions: []appsv1.ControllerRevision{*revision(1, "h1", rollout.OutcomeComplete), *revision(2, "h2", tc.cached)}}
+			if err := r.observeHistory(context.Background(), app, &in); err != nil {
+				t.Fatal(err)
+			}
+			if api.lists != tc.wantLists {
+				t.Errorf("%d lists past the cache, want %d", api.lists, tc.wantLists)
+			}
+			var newest rollout.Record
+			for i := range in.Revisions {
+				if rec := rollout.ReadRecord(&in.Revisions[i]); rec.Number == 2 {
+					newest = rec
+				}
+			}
+			if len(in.Revisions) != 2 || newest.Outcome != tc.wantOut {
+				t.Errorf("revision 2 reads %q among %d revisions, want %q among 2", newest.Outcome, len(in.Revisions), tc.wantOut)
+			}
+		})
+	}
+}
