@@ -27,6 +27,9 @@ finish() {
 		echo "===== the e2e suite failed (exit $rc): logs of the operator and of the cluster =====" >&2
 		"$CLUSTER" logs 150 >&2 || true
 		print_failures "$OUTPUT" >&2 || true
+	else
+		# Kept only when the suite failed: its path is printed with the failures.
+		rm -f "$OUTPUT"
 	fi
 	if [[ ${KEEP_CLUSTER:-} == 1 ]]; then
 		echo "KEEP_CLUSTER=1: the cluster is left running ($CLUSTER down stops it)" >&2

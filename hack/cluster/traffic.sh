@@ -32,6 +32,9 @@ finish() {
 		echo "===== the traffic scenarios failed (exit $rc): logs of the cluster =====" >&2
 		"$CLUSTER" logs 60 >&2 || true
 		print_failures "$OUTPUT" >&2 || true
+	else
+		# Kept only when the suite failed: its path is printed with the failures.
+		rm -f "$OUTPUT"
 	fi
 	if [[ ${KEEP_CLUSTER:-} == 1 ]]; then
 		echo "KEEP_CLUSTER=1: the cluster is left running ($CLUSTER down stops it)" >&2

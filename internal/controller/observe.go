@@ -65,11 +65,7 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	if err := r.List(ctx, revs, client.InNamespace(app.Namespace), selector); err != nil {
 		return in, fmt.Errorf("list revisions: %w", err)
 	}
-	for i := range revs.Items {
-		if decide.IsControlledBy(&revs.Items[i], app) {
-			in.Revisions = append(in.Revisions, revs.Items[i])
-		}
-	}
+	in.Revisions = controlledRevisions(revs, app)
 	if err := r.observeHistory(ctx, app, &in); err != nil {
 		return in, err
 	}
@@ -115,13 +111,19 @@ func (r *HighlyAvailableAppReconciler) observeHistory(ctx context.Context, app *
 	if err := r.APIReader.List(ctx, revs, client.InNamespace(app.Namespace), client.MatchingLabels(workload.SelectorLabels(app))); err != nil {
 		return fmt.Errorf("list revisions past the cache: %w", err)
 	}
-	in.Revisions = in.Revisions[:0]
+	in.Revisions = controlledRevisions(revs, app)
+	return nil
+}
+
+// controlledRevisions keeps the revisions the app controls.
+func controlledRevisions(revs *appsv1.ControllerRevisionList, app *appsv1alpha1.HighlyAvailableApp) []appsv1.ControllerRevision {
+	var out []appsv1.ControllerRevision
 	for i := range revs.Items {
 		if decide.IsControlledBy(&revs.Items[i], app) {
-			in.Revisions = append(in.Revisions, revs.Items[i])
+			out = append(out, revs.Items[i])
 		}
 	}
-	return nil
+	return out
 }
 
 // observeStorage reads the claims under every name the app's StatefulSet uses or will use, and the
