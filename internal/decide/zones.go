@@ -298,11 +298,10 @@ func (p *planner) zoneByZone() {
 	}
 	w := ObservedWorkload(p.workload)
 	target := p.template.Labels[rollout.LabelRevisionHash]
-	if w.Hash != target || w.ObservedGeneration < w.Generation {
-		return
-	}
-	if p.plan.Workload.Generation != w.Generation {
-		// The StatefulSet changes in this reconcile (a scale, say): look again once it has.
+	if w.Hash != target || w.ObservedGeneration < w.Generation || p.plan.Workload.Generation != w.Generation {
+		// The StatefulSet takes a template (a rollback's, say) or changes in this reconcile (a scale),
+		// or its controller has not observed it yet: look again once it has. The zone being replaced
+		// stays named meanwhile; a rollback is part of that zone's update.
 		p.plan.Rollout.UpdatingZone = p.app.Status.UpdatingZone
 		return
 	}

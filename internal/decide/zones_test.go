@@ -267,6 +267,52 @@ func TestZoneByZoneStopsAtTheFirstFailingZoneAndRollsBack(t *testing.T) {
 	}
 }
 
+// The rollback is part of the zone's update: the status keeps naming the zone whose pods failed
+// while the StatefulSet takes the good template back and its controller observes it, even when the
+// failed pod came back in another zone.
+func TestZoneByZoneKeepsNamingTheZoneThroughTheRollback(t *testing.T) {
+	w := zonalStateful(t)
+	w.app.Spec.Template.Spec.Containers[0].Image = "cassandra:does-not-exist"
+	w.replaceDeleted(step(t, w), podReady)
+	var zones []string
+	record := func(p Plan) {
+		w.app.Status.UpdatingZone = p.Rollout.UpdatingZone
+		zones = append(zones, p.Rollout.UpdatingZone)
+	}
+	p := step(t, w)
+	record(p)
+	w.replaceDeleted(p, podPullNotFound)
+	for i := range w.pods {
+		if w.pods[i].Name == "web-0" {
+			w.pods[i].Spec.NodeName = "node-b" // scheduled in zone-b this time
+		}
+	}
+	w.now = w.now.Add(2 * time.Second)
+	p = step(t, w)
+	record(p)
+	if p.Rollout.FailureReason != appsv1alpha1.ReasonRolledBack {
+		t.Fatalf("not rolled back: %+v", p.Rollout)
+	}
+	p = step(t, w) // the StatefulSet carries the good template; its controller has not observed it
+	record(p)
+	w.statefulSet().Status.ObservedGeneration = w.statefulSet().Generation
+	p = step(t, w)
+	record(p)
+	if deletedNames(p) != "web-0" {
+		t.Fatalf("deleted %q, want the failed web-0", deletedNames(p))
+	}
+	w.replaceDeleted(p, podStarting)
+	record(step(t, w))
+	if got := strings.Join(zones, ","); got != "zone-a,zone-a,zone-a,zone-a,zone-a" {
+		t.Errorf("updating zone %s, want zone-a from the first deletion to the failed pod's return", got)
+	}
+	w.pods[len(w.pods)-1] = w.newPod("web-0", hashOfTemplate(w.statefulSet()), w.statefulSet(), "StatefulSet", podReady)
+	w.replaceDeleted(Plan{}, podReady)
+	if p := step(t, w); p.Rollout.UpdatingZone != "" || len(p.DeletePods) != 0 {
+		t.Errorf("updating %q, deleted %q once every pod is ready: want neither", p.Rollout.UpdatingZone, deletedNames(p))
+	}
+}
+
 func TestZoneByZoneOnlyForStateful(t *testing.T) {
 	app := newApp(appsv1alpha1.Stateful, "db:1")
 	app.Spec.Rollout = &appsv1alpha1.RolloutSpec{Strategy: appsv1alpha1.ZoneByZone, Paused: true}
