@@ -219,6 +219,22 @@ type podSeen struct {
 	Name    string
 	Image   string
 	Serving bool
+	// Node, the times the pod was first and last seen, and its last waiting reason tell a failure's
+	// story.
+	Node        string
+	First, Last time.Time
+	Waiting     string
+}
+
+// story is one pod name's UIDs in order, each with what was seen of it.
+func story(name string, uids map[string][]types.UID, seen map[types.UID]podSeen) string {
+	var b strings.Builder
+	for _, uid := range uids[name] {
+		s := seen[uid]
+		fmt.Fprintf(&b, "\n  %s %s on %q, seen %s to %s, serving %t, waiting %q", uid, s.Image, s.Node,
+			s.First.Format("15:04:05.000"), s.Last.Format("15:04:05.000"), s.Serving, s.Waiting)
+	}
+	return b.String()
 }
 
 func followPods(key types.NamespacedName) *podHistory {
@@ -235,9 +251,15 @@ func followPods(key types.NamespacedName) *podHistory {
 			s, known := h.seen[p.UID]
 			if !known {
 				h.uids[p.Name] = append(h.uids[p.Name], p.UID)
-				s = podSeen{Name: p.Name, Image: p.Spec.Containers[0].Image}
+				s = podSeen{Name: p.Name, Image: p.Spec.Containers[0].Image, First: time.Now()}
 			}
 			s.Serving = s.Serving || serving(p)
+			s.Node, s.Last = p.Spec.NodeName, time.Now()
+			for _, c := range p.Status.ContainerStatuses {
+				if c.State.Waiting != nil && c.State.Waiting.Reason != "" {
+					s.Waiting = c.State.Waiting.Reason
+				}
+			}
 			h.seen[p.UID] = s
 		}
 		return len(pods), "", nil

@@ -127,6 +127,35 @@ func kubectlOutput(args ...string) (string, error) {
 }
 
 // operatorLogTail is the end of the operator's log, attached to a failed spec.
+// operatorLogOf is, from the log of each manager of the cluster, the last lines about the namespace
+// other than the one each reconcile ends with: the Events each manager sent and its errors, in the
+// order it sent them, which the namespace's merged Events do not keep.
+func operatorLogOf(ns string, lines int) string {
+	files, err := filepath.Glob(filepath.Join(clusterDir, "logs", "operator*.log"))
+	if err != nil {
+		return "operator logs: " + err.Error()
+	}
+	var b strings.Builder
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(&b, "%s: %v\n", file, err)
+			continue
+		}
+		var kept []string
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if strings.Contains(line, `"`+ns+`"`) && !strings.Contains(line, "\treconciled\t") {
+				kept = append(kept, line)
+			}
+		}
+		if len(kept) > lines {
+			kept = kept[len(kept)-lines:]
+		}
+		fmt.Fprintf(&b, "----- %s: %d lines -----\n%s\n", filepath.Base(file), len(kept), strings.Join(kept, "\n"))
+	}
+	return b.String()
+}
+
 func operatorLogTail(lines int) string {
 	data, err := os.ReadFile(filepath.Join(clusterDir, "logs", "operator.log"))
 	if err != nil {
