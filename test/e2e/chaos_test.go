@@ -360,7 +360,8 @@ var _ = Describe("Drills", Label("chaos"), func() {
 			stuck++
 			Expect(pod.Serving).To(BeFalse(), "pod %s of the broken image was ready", pod.Name)
 			after := uids[pod.Name][slices.Index(uids[pod.Name], uid)+1:]
-			Expect(after).To(HaveLen(1), "pod %s: after the stuck %s came %v; its pods:%s", pod.Name, uid, after, story(pod.Name, uids, seen))
+			Expect(after).To(HaveLen(1), "pod %s: after the stuck %s came %v; its pods:%s",
+				pod.Name, uid, after, story(pod.Name, uids, seen))
 			current := &corev1.Pod{}
 			Expect(k8s.Get(ctx, types.NamespacedName{Namespace: ns, Name: pod.Name}, current)).To(Succeed())
 			Expect(current.UID).To(Equal(after[0]), "pod %s was replaced again", pod.Name)

@@ -60,7 +60,8 @@ var _ = AfterEach(func() {
 	if CurrentSpecReport().Failed() {
 		for _, ns := range specNamespaces {
 			dumpNamespace(ns)
-			_, _ = fmt.Fprintf(GinkgoWriter, "\n===== operator logs on %s, reconciles left out (last 200 lines of each) =====\n%s",
+			_, _ = fmt.Fprintf(GinkgoWriter,
+				"\n===== operator logs on %s, reconciles left out (last 200 lines of each) =====\n%s",
 				ns, operatorLogOf(ns, 200))
 		}
 		_, _ = fmt.Fprintf(GinkgoWriter, "\n===== operator log (last 150 lines) =====\n%s\n", operatorLogTail(150))
