@@ -20,8 +20,8 @@
 #   apiserver-stop      kill (SIGKILL) kube-apiserver, leaving etcd and everything else running: an
 #                       outage of the API server, its clients' connections refused
 #   apiserver-start     start kube-apiserver again with the same flags and data, wait until it is ready,
-#                       then restart the controller-manager, the scheduler and the running kwoks, as
-#                       the kubelet restarts leader-elected controllers that lost their lease
+#                       and restart the controller-manager, the scheduler and the running kwoks around
+#                       it, as the kubelet restarts leader-elected controllers that lost their lease
 #   import-image TAR    import a docker archive into every real node's containerd
 #   node-down NODE      freeze a real node (kubelet, containerd, containers), as in a power failure
 #   node-up NODE        resume it and wait for it to be Ready
@@ -714,25 +714,33 @@ cmd_apiserver_start() {
 		log "kube-apiserver is up"
 		return
 	fi
-	start_apiserver
-	restart_controllers
-	log "kube-apiserver is up; the controller-manager, the scheduler and the kwoks were restarted"
-}
-
-# restart_controllers restarts kube-controller-manager, kube-scheduler and the running kwoks after an
-# outage of the API server. On a real control plane these run with leader election: a leader that
-# cannot renew its lease exits, and its kubelet starts it again at once, with fresh watches. Here they
-# run without it, and would otherwise wait out client-go's watch backoff (up to a minute) before they
-# saw the cluster again. A zone that is down stays down.
-restart_controllers() {
-	local kwoks=() file zone name
+	local kwoks=() file
 	for file in "$PIDS"/kwok-*.pid; do
 		[[ -e $file ]] && pid_of "$(basename "$file" .pid)" >/dev/null && kwoks+=("$(basename "$file" .pid)")
 	done
 	stop_processes TERM kube-controller-manager kube-scheduler "${kwoks[@]}"
+	start_apiserver
+	start_controllers "${kwoks[@]}"
+	log "kube-apiserver is up; the controller-manager, the scheduler and the kwoks were restarted"
+}
+
+# The controller-manager, the scheduler and the running kwoks are restarted after an outage of the
+# API server. On a real control plane these run with leader election: a leader that cannot renew its
+# lease exits, and its kubelet starts it again at once, with fresh watches. Here they run without
+# it, and would otherwise wait out client-go's watch backoff (up to a minute) before they saw the
+# cluster again. A zone that is down stays down.
+#
+# They are stopped while the API server is still down. A kwok that saw it back would renew its node
+# leases under its own identity just before it stopped, and its successor, whose identity is new,
+# would then wait for those leases to expire (NODE_LEASE_SECONDS) before renewing them: as long as
+# the node lifecycle controller, started afresh, gives a node (NODE_MONITOR_GRACE). Whether the
+# nodes then went NotReady, and their pods unready, was a race. A real kubelet keeps its identity.
+# start_controllers NAME...: start the controller-manager, the scheduler and the kwoks named.
+start_controllers() {
+	local name zone
 	start_controller_manager
 	start_scheduler
-	for name in "${kwoks[@]}"; do
+	for name in "$@"; do
 		if [[ $name == kwok-storage ]]; then
 			start_storage
 		else
