@@ -118,6 +118,11 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return ctrl.Result{}, err
 	}
 	plan := decide.Decide(in)
+	if found, err := r.confirmAbsent(ctx, app, &in, &plan); err != nil {
+		return ctrl.Result{}, err
+	} else if found {
+		plan = decide.Decide(in)
+	}
 	done, actErr := r.act(ctx, app, &plan)
 	problem, requeue, retry := classify(actErr)
 	if retry != nil {

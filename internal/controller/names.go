@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -10,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/haoperator/ha-operator/internal/decide"
 )
 
 // lookup says where an object the cache does not hold is looked for.
@@ -106,4 +109,28 @@ func foreignIf(wanted bool) lookup {
 		return orForeign
 	}
 	return inCache
+}
+
+// confirmAbsent asks the API server for each object the plan creates: the caches may not show one of
+// the same name created a moment before, by someone else (a GitOps tool that syncs a Service and the
+// app together) or by another instance of the operator, and an apply that found it would take it
+// over. It returns true when one exists, now in the input, for the decision to be made again.
+func (r *HighlyAvailableAppReconciler) confirmAbsent(ctx context.Context, app client.Object, in *decide.Input, plan *decide.Plan) (bool, error) {
+	if r.APIReader == nil {
+		return false, nil
+	}
+	found := false
+	for _, d := range plan.Apply {
+		if !d.Create {
+			continue
+		}
+		obj, err := r.read(ctx, decide.NewObject(d.Ref, app.GetNamespace()), orAPIServer)
+		if err != nil {
+			return false, fmt.Errorf("get %s: %w", d.Ref, err)
+		}
+		if obj != nil {
+			in.Objects[d.Ref], found = obj, true
+		}
+	}
+	return found, nil
 }

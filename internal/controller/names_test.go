@@ -14,6 +14,9 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
 )
 
 // countingReader counts the reads that reach it.
@@ -124,5 +127,76 @@ func TestTrimToIdentity(t *testing.T) {
 	}
 	if p := out.(*corev1.Pod); p.ManagedFields != nil || p.Labels["a"] != "b" {
 		t.Errorf("pod became %+v", p.ObjectMeta)
+	}
+}
+
+// A Service created by someone else a moment before the app is in no cache yet: the plan would create
+// the app's Service under its name, and the apply would take it over. confirmAbsent finds it on the
+// API server, and the decision made again leaves it alone and reports the conflict.
+func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := appsv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	app := nginx("ns", "web")
+	app.UID = "app-uid"
+	squatter := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
+		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "someone-else"}}}
+	api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(squatter).Build()}
+	r := &HighlyAvailableAppReconciler{
+		Client:    fake.NewClientBuilder().WithScheme(scheme).WithObjects(app).Build(),
+		APIReader: api, Scheme: scheme, Names: namesReader{},
+	}
+	ctx := context.Background()
+	in, err := r.observe(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := decide.Decide(in)
+	var creates []string
+	for _, d := range plan.Apply {
+		if d.Create {
+			creates = append(creates, d.String())
+		}
+	}
+	if !slices.Contains(creates, "Service web") {
+		t.Fatalf("the caches showing no Service, the plan creates %v: want the Service among them", creates)
+	}
+	api.gets = 0
+	found, err := r.confirmAbsent(ctx, app, &in, &plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found || api.gets != len(creates) {
+		t.Fatalf("found %v with %d reads on the API server: want the Service found, one read per object created (%d)",
+			found, api.gets, len(creates))
+	}
+	plan = decide.Decide(in)
+	if plan.Problem == nil || plan.Problem.Reason != appsv1alpha1.ReasonConflict {
+		t.Errorf("problem %+v, want the Service's conflict", plan.Problem)
+	}
+	for _, d := range plan.Apply {
+		if d.Kind == decide.KindService && d.Name == "web" {
+			t.Errorf("the plan applies the Service someone else created")
+		}
+	}
+
+	// Nothing of the name on the API server either: one read per object created, nothing found.
+	api = &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).Build()}
+	r.APIReader = api
+	in, err = r.observe(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan = decide.Decide(in)
+	api.gets = 0
+	if found, err := r.confirmAbsent(ctx, app, &in, &plan); err != nil || found {
+		t.Errorf("found %v, err %v: want nothing", found, err)
+	}
+	if api.gets != len(creates) {
+		t.Errorf("%d reads on the API server, want %d", api.gets, len(creates))
 	}
 }
