@@ -58,13 +58,10 @@ type HighlyAvailableAppReconciler struct {
 	// it at once for every event.
 	WakeWindow time.Duration
 	// APIReader reads past the cache, which only holds the operator's own objects, to find objects of
-	// the same name that it must not touch.
+	// the same name that it must not touch (confirmAbsent).
 	APIReader client.Reader
-	// Names holds the names of every object of the kinds the operator creates (newNamesCache), so
-	// that APIReader is asked only when an object of the name exists; nil asks APIReader every time.
-	Names    client.Reader
-	Scheme   *runtime.Scheme
-	Recorder recorder.EventRecorder
+	Scheme    *runtime.Scheme
+	Recorder  recorder.EventRecorder
 	// Options are the cluster facts the builders need.
 	Options workload.Options
 	// Now is the clock; tests may set it.
@@ -246,13 +243,6 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		}
 		return out
 	})
-	if r.Names == nil && r.APIReader != nil {
-		names, err := newNamesCache(mgr)
-		if err != nil {
-			return fmt.Errorf("the names cache: %w", err)
-		}
-		r.Names = names
-	}
 	w := waker{window: r.WakeWindow}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(

@@ -20,19 +20,19 @@ import (
 )
 
 // observe reads everything the decision needs about one app, and writes nothing. Reads come from the
-// cache, which holds the objects the operator labels as its own; an object the app wants that the
-// cache does not hold is also looked for among the objects the operator does not own (the names
-// cache, then the API server), so that one of the same name is found and left alone.
+// cache, which holds the objects the operator labels as its own. An object of the same name that the
+// operator does not own is looked for on the API server only when the plan would create one
+// (confirmAbsent), and a claim the StatefulSet would create when the cache does not hold it.
 func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
 	in := decide.Input{App: app, Options: r.Options, Now: r.now(), Objects: map[decide.Ref]client.Object{},
 		IssuedRevision: r.issued.get(app.UID), ObservingSince: r.ObservingSince}
-	for _, c := range decide.Candidates(app) {
-		obj, err := r.read(ctx, decide.NewObject(c.Ref, app.Namespace), foreignIf(c.Wanted))
+	for _, ref := range decide.Candidates(app) {
+		obj, err := r.read(ctx, decide.NewObject(ref, app.Namespace), inCache)
 		if err != nil {
-			return in, fmt.Errorf("get %s: %w", c.Ref, err)
+			return in, fmt.Errorf("get %s: %w", ref, err)
 		}
 		if obj != nil {
-			in.Objects[c.Ref] = obj
+			in.Objects[ref] = obj
 		}
 	}
 	selector := client.MatchingLabels(workload.SelectorLabels(app))
@@ -149,7 +149,11 @@ func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *
 		for ord := range replicas {
 			pvc := &corev1.PersistentVolumeClaim{}
 			pvc.Name, pvc.Namespace = workload.ClaimName(app, st.Name, ord), app.Namespace
-			obj, err := r.read(ctx, pvc, foreignIf(ord >= existing))
+			where := inCache
+			if ord >= existing {
+				where = orAPIServer
+			}
+			obj, err := r.read(ctx, pvc, where)
 			if err != nil {
 				return fmt.Errorf("get claim %s: %w", pvc.Name, err)
 			}

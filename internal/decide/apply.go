@@ -57,25 +57,25 @@ func (p *planner) objects() {
 // Conflict.
 func (p *planner) reconcileObjects(desired map[Ref]client.Object) {
 	app := p.app
-	for _, c := range Candidates(app) {
-		existing := p.in.Objects[c.Ref]
-		want, wanted := desired[c.Ref]
+	for _, ref := range Candidates(app) {
+		existing := p.in.Objects[ref]
+		want, wanted := desired[ref]
 		switch {
 		case !wanted:
 			if existing != nil && IsControlledBy(existing, app) && existing.GetDeletionTimestamp() == nil {
-				p.plan.Delete = append(p.plan.Delete, Removal{Ref: c.Ref, Object: existing, Why: "no longer needed"})
+				p.plan.Delete = append(p.plan.Delete, Removal{Ref: ref, Object: existing, Why: "no longer needed"})
 			}
 		case existing != nil && !IsControlledBy(existing, app):
-			p.problem(appsv1alpha1.ReasonConflict, "%s", ConflictMessage(c.Kind, c.Name, existing))
+			p.problem(appsv1alpha1.ReasonConflict, "%s", ConflictMessage(ref.Kind, ref.Name, existing))
 		default:
 			d, same, err := prepare(app, want, existing)
 			if err != nil {
-				p.problem(appsv1alpha1.ReasonInvalidSpec, "%s: %v", c.Ref, err)
+				p.problem(appsv1alpha1.ReasonInvalidSpec, "%s: %v", ref, err)
 				continue
 			}
 			if !same {
 				p.plan.Apply = append(p.plan.Apply, d)
-				if existing != nil && c.Ref == p.workloadRef() {
+				if existing != nil && ref == p.workloadRef() {
 					p.changingWorkload(want)
 				}
 			}

@@ -39,35 +39,21 @@ type Ref struct {
 
 func (r Ref) String() string { return r.Kind + " " + r.Name }
 
-// Candidate is an object name the app may use, and whether its spec wants it now. observe reads each:
-// a wanted one also past the cache, so that an object of the same name the app does not own is found.
-type Candidate struct {
-	Ref
-	Wanted bool
-}
-
 // Candidates lists every object the app may generate, wanted or not, so that observe reads them all
 // and decide can create, keep or delete each. A Job app's run Jobs are listed apart (Input.Jobs).
-func Candidates(app *appsv1alpha1.HighlyAvailableApp) []Candidate {
-	typ := app.Spec.AppType()
-	stateful := typ == appsv1alpha1.Stateful
-	serving := typ == appsv1alpha1.Stateless || stateful
-	out := make([]Candidate, 0, 8)
-	out = append(out, []Candidate{
-		{Ref{KindDeployment, workload.WorkloadName(app)}, typ == appsv1alpha1.Stateless},
-		{Ref{KindStatefulSet, workload.WorkloadName(app)}, stateful},
-		{Ref{KindDaemonSet, workload.WorkloadName(app)}, typ == appsv1alpha1.Daemon},
-		{Ref{KindCronJob, workload.CronJobName(app)}, typ == appsv1alpha1.Job && app.Spec.JobSchedule() != ""},
-		{Ref{KindPDB, app.Name}, serving && workload.PodDisruptionBudget(app) != nil},
-		{Ref{KindHPA, app.Name}, serving && app.Spec.Autoscaling != nil},
-	}...)
-	svc := ClientService(app)
+func Candidates(app *appsv1alpha1.HighlyAvailableApp) []Ref {
 	// The app's name is the Stateless and Daemon client Service and the Stateful headless Service;
 	// <app>-client is the Stateful client Service.
-	out = append(out,
-		Candidate{Ref{KindService, app.Name}, stateful || (svc != nil && svc.Name == app.Name)},
-		Candidate{Ref{KindService, app.Name + "-client"}, stateful && svc != nil})
-	return out
+	return []Ref{
+		{KindDeployment, workload.WorkloadName(app)},
+		{KindStatefulSet, workload.WorkloadName(app)},
+		{KindDaemonSet, workload.WorkloadName(app)},
+		{KindCronJob, workload.CronJobName(app)},
+		{KindPDB, app.Name},
+		{KindHPA, app.Name},
+		{KindService, app.Name},
+		{KindService, app.Name + "-client"},
+	}
 }
 
 // ClientService is the Service clients use, as the app's type builds it; nil when it has none.

@@ -7,10 +7,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
@@ -30,57 +28,31 @@ func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj clie
 	return c.Reader.Get(ctx, key, obj, opts...)
 }
 
-// namesReader holds the names of objects by kind, as the names cache does.
-type namesReader map[schema.GroupVersionKind][]string
-
-func (n namesReader) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
-	m, ok := obj.(*metav1.PartialObjectMetadata)
-	if !ok {
-		return apierrors.NewBadRequest("names: metadata only")
-	}
-	if slices.Contains(n[m.GroupVersionKind()], key.Name) {
-		m.Name, m.Namespace = key.Name, key.Namespace
-		return nil
-	}
-	return apierrors.NewNotFound(schema.GroupResource{Resource: m.Kind}, key.Name)
-}
-
-func (n namesReader) List(context.Context, client.ObjectList, ...client.ListOption) error {
-	return apierrors.NewBadRequest("names: no list")
-}
-
-func TestReadLooksPastTheCacheOnlyWhenItMust(t *testing.T) {
+func TestReadLooksPastTheCacheOnlyWhenAsked(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		t.Fatal(err)
 	}
 	theirs := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Namespace: "ns"}}
 	ours := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: "ns"}}
-	deployments := appsv1.SchemeGroupVersion.WithKind("Deployment")
 	for _, tc := range []struct {
 		name     string
 		object   string
 		where    lookup
-		names    namesReader
 		wantGets int
 		wantObj  bool
 	}{
-		{"in the cache", "ours", orForeign, namesReader{}, 0, true},
-		{"absent everywhere", "web", orForeign, namesReader{}, 0, false},
-		{"someone else's, known by name", "theirs", orForeign, namesReader{deployments: {"theirs"}}, 1, true},
-		{"a name of another kind only", "theirs", orForeign, namesReader{appsv1.SchemeGroupVersion.WithKind("StatefulSet"): {"theirs"}}, 0, false},
-		{"not wanted: the cache alone", "theirs", inCache, namesReader{deployments: {"theirs"}}, 0, false},
-		{"just created: the API server", "theirs", orAPIServer, namesReader{}, 1, true},
-		{"no names cache: the API server", "web", orForeign, nil, 1, false},
+		{"in the cache", "ours", inCache, 0, true},
+		{"in the cache, asked past it", "ours", orAPIServer, 0, true},
+		{"someone else's: the cache alone", "theirs", inCache, 0, false},
+		{"someone else's: the API server", "theirs", orAPIServer, 1, true},
+		{"absent everywhere", "web", orAPIServer, 1, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(theirs.DeepCopy(), ours.DeepCopy()).Build()}
 			r := &HighlyAvailableAppReconciler{
 				Client:    fake.NewClientBuilder().WithScheme(scheme).WithObjects(ours.DeepCopy()).Build(),
 				APIReader: api, Scheme: scheme,
-			}
-			if tc.names != nil {
-				r.Names = tc.names
 			}
 			obj := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: tc.object, Namespace: "ns"}}
 			got, err := r.read(context.Background(), obj, tc.where)
@@ -97,42 +69,11 @@ func TestReadLooksPastTheCacheOnlyWhenItMust(t *testing.T) {
 	}
 }
 
-func TestTrimToIdentity(t *testing.T) {
-	m := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{
-		Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7",
-		Labels: map[string]string{"a": "b"}, Annotations: map[string]string{lastAppliedAnnotation: "{}"},
-		OwnerReferences: []metav1.OwnerReference{{Name: "x"}},
-		ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
-	}}
-	m.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("Deployment"))
-	out, err := trimToIdentity(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out.(*metav1.PartialObjectMetadata)
-	want := metav1.ObjectMeta{Name: "web", Namespace: "ns", UID: "u1", ResourceVersion: "7"}
-	if got.Name != want.Name || got.Namespace != want.Namespace || got.UID != want.UID || got.ResourceVersion != want.ResourceVersion ||
-		got.Labels != nil || got.Annotations != nil || got.OwnerReferences != nil || got.ManagedFields != nil {
-		t.Errorf("trimmed to %+v, want %+v", got.ObjectMeta, want)
-	}
-	if got.Kind != "Deployment" {
-		t.Errorf("kind %q lost", got.Kind)
-	}
-	// Any other object is only stripped, as the main cache does.
-	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Labels: map[string]string{"a": "b"},
-		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}}}}
-	out, err = trimToIdentity(pod)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p := out.(*corev1.Pod); p.ManagedFields != nil || p.Labels["a"] != "b" {
-		t.Errorf("pod became %+v", p.ObjectMeta)
-	}
-}
-
-// A Service created by someone else a moment before the app is in no cache yet: the plan would create
-// the app's Service under its name, and the apply would take it over. confirmAbsent finds it on the
-// API server, and the decision made again leaves it alone and reports the conflict.
+// Someone else's Service under the app's name is not in the cache, which holds only the operator's
+// objects (and one created a moment before the app is in no cache yet): the plan would create the
+// app's Service under its name, and the apply would take it over. observe asks the API server
+// nothing; confirmAbsent finds the Service there, and the decision made again leaves it alone and
+// reports the conflict.
 func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
@@ -148,12 +89,15 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 	api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(squatter).Build()}
 	r := &HighlyAvailableAppReconciler{
 		Client:    fake.NewClientBuilder().WithScheme(scheme).WithObjects(app).Build(),
-		APIReader: api, Scheme: scheme, Names: namesReader{},
+		APIReader: api, Scheme: scheme,
 	}
 	ctx := context.Background()
 	in, err := r.observe(ctx, app)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if api.gets != 0 {
+		t.Errorf("observe read the API server %d times, want none", api.gets)
 	}
 	plan := decide.Decide(in)
 	var creates []string
@@ -163,7 +107,7 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 		}
 	}
 	if !slices.Contains(creates, "Service web") {
-		t.Fatalf("the caches showing no Service, the plan creates %v: want the Service among them", creates)
+		t.Fatalf("the cache showing no Service, the plan creates %v: want the Service among them", creates)
 	}
 	api.gets = 0
 	found, err := r.confirmAbsent(ctx, app, &in, &plan)
