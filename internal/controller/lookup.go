@@ -55,13 +55,16 @@ func (r *HighlyAvailableAppReconciler) confirmAbsent(ctx context.Context, app cl
 		if !d.Create {
 			continue
 		}
-		obj, err := r.read(ctx, decide.NewObject(d.Ref, app.GetNamespace()), orAPIServer)
+		// The plan creates only what observe did not find in the cache: ask the API server alone.
+		obj := decide.NewObject(d.Ref, app.GetNamespace())
+		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
 		if err != nil {
 			return false, fmt.Errorf("get %s: %w", d.Ref, err)
 		}
-		if obj != nil {
-			in.Objects[d.Ref], found = obj, true
-		}
+		in.Objects[d.Ref], found = obj, true
 	}
 	return found, nil
 }
