@@ -243,6 +243,9 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		}
 		return out
 	})
+	if err := indexByApp(context.Background(), mgr.GetCache()); err != nil {
+		return err
+	}
 	w := waker{window: r.WakeWindow}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(

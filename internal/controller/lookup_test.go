@@ -88,7 +88,7 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "someone-else"}}}
 	api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(squatter).Build()}
 	r := &HighlyAvailableAppReconciler{
-		Client:    fake.NewClientBuilder().WithScheme(scheme).WithObjects(app).Build(),
+		Client:    cached(scheme, app),
 		APIReader: api, Scheme: scheme,
 	}
 	ctx := context.Background()

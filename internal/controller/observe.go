@@ -37,7 +37,7 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	}
 	selector := client.MatchingLabels(workload.SelectorLabels(app))
 	pods := &corev1.PodList{}
-	if err := r.List(ctx, pods, client.InNamespace(app.Namespace), selector); err != nil {
+	if err := r.List(ctx, pods, client.InNamespace(app.Namespace), selector, byApp(app)); err != nil {
 		return in, fmt.Errorf("list pods: %w", err)
 	}
 	in.Pods = pods.Items
@@ -46,7 +46,7 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 		// nothing more of them.
 		sets := &metav1.PartialObjectMetadataList{}
 		sets.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSetList"))
-		if err := r.List(ctx, sets, client.InNamespace(app.Namespace), selector); err != nil {
+		if err := r.List(ctx, sets, client.InNamespace(app.Namespace), selector, byApp(app)); err != nil {
 			return in, fmt.Errorf("list replica sets: %w", err)
 		}
 		in.ReplicaSets = make([]appsv1.ReplicaSet, len(sets.Items))
@@ -56,13 +56,13 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	}
 	if app.Spec.AppType() == appsv1alpha1.Job {
 		jobs := &batchv1.JobList{}
-		if err := r.List(ctx, jobs, client.InNamespace(app.Namespace), selector); err != nil {
+		if err := r.List(ctx, jobs, client.InNamespace(app.Namespace), selector, byApp(app)); err != nil {
 			return in, fmt.Errorf("list jobs: %w", err)
 		}
 		in.Jobs = jobs.Items
 	}
 	revs := &appsv1.ControllerRevisionList{}
-	if err := r.List(ctx, revs, client.InNamespace(app.Namespace), selector); err != nil {
+	if err := r.List(ctx, revs, client.InNamespace(app.Namespace), selector, byApp(app)); err != nil {
 		return in, fmt.Errorf("list revisions: %w", err)
 	}
 	in.Revisions = controlledRevisions(revs, app)

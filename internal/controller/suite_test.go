@@ -29,6 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -46,6 +47,8 @@ var (
 	cancel    context.CancelFunc
 	testEnv   *testenv.Env
 	k8sClient client.Client
+	// operatorCache is the operator's cache, with its indexes.
+	operatorCache cache.Cache
 	// writes counts every write the operator's client sends (create, update, patch, apply, delete,
 	// status included).
 	writes atomic.Int64
@@ -133,6 +136,7 @@ var _ = BeforeSuite(func() {
 	r := NewReconciler(mgr, "cluster.local")
 	r.Now = func() time.Time { return *clock.Load() }
 	Expect(r.SetupWithManager(mgr)).To(Succeed())
+	operatorCache = mgr.GetCache()
 	go func() {
 		defer GinkgoRecover()
 		Expect(mgr.Start(ctx)).To(Succeed())
