@@ -8,8 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -34,10 +32,7 @@ func (c *countingLister) List(ctx context.Context, list client.ObjectList, opts 
 // revision 1; this cache has seen the rollback, not the mark. The history is read past the cache,
 // so that the decision does not apply the failed template again.
 func TestObserveHistoryReadsPastAStaleCache(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := testScheme(t)
 	app := cassandra("ns", "db")
 	app.UID = "app-uid"
 	revision := func(number int64, hash string, outcome rollout.Outcome) *appsv1.ControllerRevision {

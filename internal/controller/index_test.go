@@ -51,6 +51,19 @@ var _ = Describe("The cache's index by app", func() {
 	})
 })
 
+// testScheme knows the built-in kinds and the operator's own, for the fake clients of unit tests.
+func testScheme(t *testing.T) *runtime.Scheme {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	if err := appsv1alpha1.AddToScheme(scheme); err != nil {
+		t.Fatal(err)
+	}
+	return scheme
+}
+
 // cached is a fake of the operator's cache: the objects, indexed by app (appIndexed, appOf) so that
 // observe can list through appIndex.
 func cached(scheme *runtime.Scheme, objs ...client.Object) client.Client {
@@ -73,13 +86,7 @@ func labelled(ns, name, instance, appName string) metav1.ObjectMeta {
 // selector still decides: another app's objects in the namespace, an object with the app's instance
 // label but another name label, and one of the same name in another namespace are not the app's.
 func TestObserveListsTheAppsObjectsAlone(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := appsv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := testScheme(t)
 	app := nginx("ns", "web")
 	metas := []metav1.ObjectMeta{
 		labelled("ns", "web-1", "web", "web"), labelled("ns", "web-2", "web", "web"),

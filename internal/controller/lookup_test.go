@@ -8,8 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -29,10 +27,7 @@ func (c *countingReader) Get(ctx context.Context, key client.ObjectKey, obj clie
 }
 
 func TestReadLooksPastTheCacheOnlyWhenAsked(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := testScheme(t)
 	theirs := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "theirs", Namespace: "ns"}}
 	ours := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "ours", Namespace: "ns"}}
 	for _, tc := range []struct {
@@ -75,13 +70,7 @@ func TestReadLooksPastTheCacheOnlyWhenAsked(t *testing.T) {
 // nothing; confirmAbsent finds the Service there, and the decision made again leaves it alone and
 // reports the conflict.
 func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := appsv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
+	scheme := testScheme(t)
 	app := nginx("ns", "web")
 	app.UID = "app-uid"
 	squatter := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
