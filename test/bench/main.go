@@ -151,6 +151,7 @@ func run() error {
 	}{
 		{"floor1", func() (err error) { b.results.Floor1, err = b.floor(ctx, 1); return err }},
 		{"floor8", func() (err error) { b.results.Floor8, err = b.floor(ctx, 8); return err }},
+		{statusFloorPhase, func() (err error) { b.results.FloorStatus, err = b.floorWithStatus(ctx); return err }},
 		{"catchup", func() (err error) { b.results.CatchUp, err = b.catchUp(ctx); return err }},
 		{"endtoend", func() (err error) { b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); return err }},
 		{"churn", func() (err error) { b.results.Churn, err = b.churnAndRollback(ctx); return err }},
@@ -185,7 +186,7 @@ func run() error {
 }
 
 // phaseNames are the phases, in the order they run; argoPhase runs only with an Argo Rollouts binary.
-var phaseNames = []string{"floor1", "floor8", "catchup", "endtoend", "churn", argoPhase}
+var phaseNames = []string{"floor1", "floor8", statusFloorPhase, "catchup", "endtoend", "churn", argoPhase}
 
 const argoPhase = "argo"
 
@@ -202,6 +203,7 @@ func tableRows(r results) []row {
 		return value
 	}
 	f1, f8, cu, e2e, ch, ar := in("floor1"), in("floor8"), in("catchup"), in("endtoend"), in("churn"), in(argoPhase)
+	fs := in(statusFloorPhase)
 	idleFloor := figure(nil)
 	if r.Floor8.IdleWrites != nil && r.Floor8.IdleWindowSecs > 0 {
 		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Floor8.IdleWindowSecs / 60))
@@ -209,19 +211,23 @@ func tableRows(r results) []row {
 	unrelated := fmt.Sprintf("after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated)
 	return []row{
 		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
-			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
+			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds),
+			Status: fs(r.FloorStatus.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
 			Argo: ar(r.ArgoRollouts.ChildrenSeconds)},
 		{Name: "catch-up: all Ready", Unit: "s",
-			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: cu(r.CatchUp.ReadySeconds),
-			Argo: ar(r.ArgoRollouts.ReadySeconds)},
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Status: fs(r.FloorStatus.ReadySeconds),
+			Op: cu(r.CatchUp.ReadySeconds), Argo: ar(r.ArgoRollouts.ReadySeconds)},
 		{Name: "end to end: create the apps, all Ready", Unit: "s",
-			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Op: e2e(r.EndToEnd.ReadySeconds)},
+			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Status: fs(r.FloorStatus.ReadySeconds),
+			Op: e2e(r.EndToEnd.ReadySeconds)},
 		{Name: "reconciles per app, catch-up", Op: cu(r.CatchUp.ReconcilesPerApp)},
 		{Name: "reconciles per app, end to end", Op: e2e(r.EndToEnd.ReconcilesPerApp)},
 		{Name: "API requests per app, catch-up",
-			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: cu(r.CatchUp.RequestsPerApp)},
+			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Status: fs(r.FloorStatus.RequestsPerApp),
+			Op: cu(r.CatchUp.RequestsPerApp)},
 		{Name: "API requests per app, end to end",
-			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Op: e2e(r.EndToEnd.RequestsPerApp)},
+			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Status: fs(r.FloorStatus.RequestsPerApp),
+			Op: e2e(r.EndToEnd.RequestsPerApp)},
 		{Name: "Go heap per app, settled", Unit: kib,
 			Op: e2e(r.Memory.HeapPerAppKiB), Argo: ar(r.ArgoRollouts.HeapPerAppKiB)},
 		{Name: "of which Events kept by client-go to find series (6 to 12 min)", Unit: kib,
@@ -242,14 +248,17 @@ func tableRows(r results) []row {
 // notes says how the figures were taken, under the table.
 func notes(r results, b *bench) string {
 	return fmt.Sprintf(`Floor: the same Deployments, Services and PDBs created by a plain client (no rate limit); it
-has no catch-up of its own, so its catch-up and end-to-end figures are one run. The operator's catch-up
+has no catch-up of its own, so its catch-up and end-to-end figures are one run. Floor + status: the apps
+exist first; %d workers create each app's objects, owned by the app, and write its status twice (with
+the objects in place, then Ready), as the status contract asks of any implementation: no read, no
+revision record, no Event; its figures are counted as the catch-up's. The operator's catch-up
 counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
 Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on
 the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the heap live after a forced garbage
 collection and the resident set, the lowest of 10 samples a second apart, minus the operator with no
 app. Idle: changes to every kind the operator writes over %s
 once settled (the operator sent %.0f write requests in that window).`,
-		r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
+		statusFloorWorkers, r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
 		b.idleWindow, r.Memory.IdleWriteCalls)
 }
 

@@ -89,6 +89,7 @@ type results struct {
 	NodesPerZone int         `json:"nodesPerZone"`
 	Floor1       floorRun    `json:"floor1"`
 	Floor8       floorRun    `json:"floor8"`
+	FloorStatus  floorRun    `json:"floorStatus"`
 	CatchUp      operatorRun `json:"catchUp"`
 	EndToEnd     operatorRun `json:"endToEnd"`
 	Memory       memoryRun   `json:"memory"`

@@ -54,17 +54,19 @@ type row struct {
 	Unit   string
 	Floor1 figure
 	Floor8 figure
+	// Status is the floor with the apps' status (statusFloorPhase).
+	Status figure
 	Op     figure
 	Argo   figure
 }
 
-// ratio is the operator's figure over the floor with 8 workers, or absent when either is absent or
-// the floor is zero.
-func (r row) ratio() figure {
-	if r.Op == nil || r.Floor8 == nil || *r.Floor8 == 0 {
+// ratio is the operator's figure over a floor, or absent when either is absent or the floor is
+// zero.
+func (r row) ratio(floor figure) figure {
+	if r.Op == nil || floor == nil || *floor == 0 {
 		return nil
 	}
-	return value(*r.Op / *r.Floor8)
+	return value(*r.Op / *floor)
 }
 
 // formatFigure prints a figure with a precision that suits its size.
@@ -86,9 +88,12 @@ func formatFigure(f figure) string {
 }
 
 // renderTable prints the rows as a Markdown table: the figure, the floor with 1 and 8 workers, the
-// operator, the operator's ratio to the floor with 8 workers, and Argo Rollouts.
+// floor with status, the operator, the operator's ratios to the floor with 8 workers and to the floor
+// with status, and Argo Rollouts.
 func renderTable(title string, rows []row) string {
-	header := []string{title, "floor, 1 worker", "floor, 8 workers", "ha-operator", "ratio to floor (8)", "Argo Rollouts"}
+	header := []string{title, "floor, 1 worker", "floor, 8 workers",
+		fmt.Sprintf("floor + status, %d workers", statusFloorWorkers), "ha-operator",
+		"ratio to floor (8)", "ratio to floor + status", "Argo Rollouts"}
 	cells := make([][]string, 0, 1+len(rows))
 	cells = append(cells, header)
 	for _, r := range rows {
@@ -96,12 +101,14 @@ func renderTable(title string, rows []row) string {
 		if r.Unit != "" {
 			name += " [" + r.Unit + "]"
 		}
-		ratio := "–"
-		if f := r.ratio(); f != nil {
-			ratio = fmt.Sprintf("%.2f×", *f)
+		ratio := func(floor figure) string {
+			if f := r.ratio(floor); f != nil {
+				return fmt.Sprintf("%.2f×", *f)
+			}
+			return "–"
 		}
-		cells = append(cells, []string{name, formatFigure(r.Floor1), formatFigure(r.Floor8), formatFigure(r.Op), ratio,
-			formatFigure(r.Argo)})
+		cells = append(cells, []string{name, formatFigure(r.Floor1), formatFigure(r.Floor8), formatFigure(r.Status),
+			formatFigure(r.Op), ratio(r.Floor8), ratio(r.Status), formatFigure(r.Argo)})
 	}
 	widths := make([]int, len(header))
 	for _, line := range cells {
