@@ -65,12 +65,16 @@ func run() error {
 	rollbacks := flag.Int("rollbacks", 0, "apps given a missing image for the rollback figure (default: N/5, 1 to 10)")
 	keep := flag.Bool("keep-cluster", false, "leave the last phase's cluster running")
 	only := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, separated by commas")
+	statusWorkers := flag.Int("status-floor-workers", defaultStatusFloorWorkers, "the workers of the floor with status")
 	argoBin := flag.String("argo-rollouts", os.Getenv("ARGO_ROLLOUTS_BIN"), "Argo Rollouts' rollouts-controller "+
 		"binary for the argo phase (default $ARGO_ROLLOUTS_BIN; none: the phase does not run)")
 	argoArgs := flag.String("argo-rollouts-args", "", "extra flags for rollouts-controller, separated by spaces")
 	flag.Parse()
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
+	}
+	if *statusWorkers < 1 {
+		return errors.New("-status-floor-workers must be at least 1")
 	}
 	// The control plane's clients log through klog; the figures are what matters here.
 	klog.SetOutput(os.Stderr)
@@ -97,14 +101,15 @@ func run() error {
 		}
 	}
 	b := &bench{
-		manager:      managerPath,
-		operatorArgs: strings.Fields(*operatorArgs),
-		n:            *n,
-		idleWindow:   *idleWindow,
-		churn:        *churn,
-		rollbacks:    *rollbacks,
-		unrelated:    scaledCount(unrelatedObjectsAt1000, *n, referenceApps),
-		argo:         argo,
+		manager:       managerPath,
+		operatorArgs:  strings.Fields(*operatorArgs),
+		n:             *n,
+		idleWindow:    *idleWindow,
+		statusWorkers: *statusWorkers,
+		churn:         *churn,
+		rollbacks:     *rollbacks,
+		unrelated:     scaledCount(unrelatedObjectsAt1000, *n, referenceApps),
+		argo:          argo,
 		logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		},
@@ -258,7 +263,7 @@ the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the heap
 collection and the resident set, the lowest of 10 samples a second apart, minus the operator with no
 app. Idle: changes to every kind the operator writes over %s
 once settled (the operator sent %.0f write requests in that window).`,
-		statusFloorWorkers, r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
+		b.statusWorkers, r.Churn.Samples, r.Churn.Rollbacks, imageMissing, r.Churn.RollbacksNotObserved,
 		b.idleWindow, r.Memory.IdleWriteCalls)
 }
 

@@ -24,9 +24,11 @@ type bench struct {
 	operatorArgs []string
 	n            int
 	idleWindow   time.Duration
-	churn        int
-	rollbacks    int
-	unrelated    int
+	// statusWorkers are the workers of the floor with status.
+	statusWorkers int
+	churn         int
+	rollbacks     int
+	unrelated     int
 	// argo is the Argo Rollouts controller of the argo phase; none when its binary is empty.
 	argo    argoRollouts
 	logf    func(format string, args ...any)

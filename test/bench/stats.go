@@ -92,7 +92,7 @@ func formatFigure(f figure) string {
 // with status, and Argo Rollouts.
 func renderTable(title string, rows []row) string {
 	header := []string{title, "floor, 1 worker", "floor, 8 workers",
-		fmt.Sprintf("floor + status, %d workers", statusFloorWorkers), "ha-operator",
+		"floor + status", "ha-operator",
 		"ratio to floor (8)", "ratio to floor + status", "Argo Rollouts"}
 	cells := make([][]string, 0, 1+len(rows))
 	cells = append(cells, header)

@@ -77,15 +77,15 @@ func TestRenderTable(t *testing.T) {
 		{Name: "idle writes per minute", Floor8: value(0), Op: value(0)},
 	})
 	want := strings.Join([]string{
-		"| N=50                   | floor, 1 worker | floor, 8 workers | floor + status, 64 workers | ha-operator " +
+		"| N=50                   | floor, 1 worker | floor, 8 workers | floor + status | ha-operator " +
 			"| ratio to floor (8) | ratio to floor + status | Argo Rollouts |",
-		"| ---------------------- | --------------: | ---------------: | -------------------------: | ----------: " +
+		"| ---------------------- | --------------: | ---------------: | -------------: | ----------: " +
 			"| -----------------: | ----------------------: | ------------: |",
-		"| all Ready [s]          |            20.0 |             10.0 |                       12.0 |        15.0 " +
+		"| all Ready [s]          |            20.0 |             10.0 |           12.0 |        15.0 " +
 			"|              1.50× |                   1.25× |          30.0 |",
-		"| heap per app [KiB]     |               – |                – |                          – |        38.2 " +
+		"| heap per app [KiB]     |               – |                – |              – |        38.2 " +
 			"|                  – |                       – |           155 |",
-		"| idle writes per minute |               – |                0 |                          – |           0 " +
+		"| idle writes per minute |               – |                0 |              – |           0 " +
 			"|                  – |                       – |             – |",
 		"",
 	}, "\n")

@@ -24,9 +24,9 @@ import (
 // record, no Event.
 const statusFloorPhase = "floorstatus"
 
-// statusFloorWorkers are the phase's workers: as many as the operator's reconciles at once by
-// default.
-const statusFloorWorkers = 64
+// defaultStatusFloorWorkers are the phase's workers unless -status-floor-workers says otherwise: as
+// many as the operator's reconciles at once by default.
+const defaultStatusFloorWorkers = 64
 
 // benchZones are the zones the status places an app's ready pods in, one pod a zone and a node.
 var benchZones = []string{"zone-a", "zone-b", "zone-c"}
@@ -60,7 +60,7 @@ type statusFloorApp struct {
 // create its objects and write its first status, and again when its Deployment is ready, to write
 // Ready. Its figures are taken as the operator's catch-up's.
 func (b *bench) floorWithStatus(ctx context.Context) (floorRun, error) {
-	run := floorRun{Workers: statusFloorWorkers}
+	run := floorRun{Workers: b.statusWorkers}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	queue := workqueue.NewTyped[string]()
@@ -96,7 +96,7 @@ func (b *bench) floorWithStatus(ctx context.Context) (floorRun, error) {
 	var mu sync.Mutex
 	var firstErr error
 	var wg sync.WaitGroup
-	for range statusFloorWorkers {
+	for range b.statusWorkers {
 		wg.Go(func() {
 			for {
 				name, shutdown := queue.Get()
@@ -130,7 +130,7 @@ func (b *bench) floorWithStatus(ctx context.Context) (floorRun, error) {
 	run.RequestsPerApp = float64(c.requests.Load()-before) / float64(b.n)
 	run.ChildrenSeconds, run.ReadySeconds = seconds(start, children), seconds(start, ready)
 	b.logf("floor with status (%d workers): children and status %.1fs, ready %.1fs, %.1f requests per app",
-		statusFloorWorkers, run.ChildrenSeconds, run.ReadySeconds, run.RequestsPerApp)
+		b.statusWorkers, run.ChildrenSeconds, run.ReadySeconds, run.RequestsPerApp)
 	return run, nil
 }
 
