@@ -80,6 +80,19 @@ const (
 	ReasonSingleReplica = "SingleReplica"
 	// ReasonNoReadyPods: no pod is ready.
 	ReasonNoReadyPods = "NoReadyPods"
+	// ReasonClusterRedundant: on a multi-cluster control plane, ready pods run in more than one member
+	// cluster, and losing the cluster with most of them leaves at least the disruption budget's
+	// minimum ready.
+	ReasonClusterRedundant = "ClusterRedundant"
+	// ReasonSingleCluster: on a multi-cluster control plane, the app is placed on several member
+	// clusters but its ready pods all run in one.
+	ReasonSingleCluster = "SingleCluster"
+	// ReasonVolumeZoneUnavailable: a pod of a Stateful app cannot be scheduled because the zone its
+	// volume lives in has no node, or no room, for it.
+	ReasonVolumeZoneUnavailable = "VolumeZoneUnavailable"
+	// ReasonRetryingAfterError: a write or read the operator needs keeps failing with an error that
+	// retrying may fix (a webhook that times out, a server error); the message is the error.
+	ReasonRetryingAfterError = "RetryingAfterError"
 )
 
 // Annotations the operator reads on a HighlyAvailableApp.

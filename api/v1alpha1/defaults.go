@@ -195,3 +195,8 @@ func (s *HighlyAvailableAppSpec) SurgeOnDrain() bool {
 func (s *HighlyAvailableAppSpec) Rebalance() bool {
 	return s.AppType() == Stateless && s.Availability != nil && s.Availability.Rebalance != nil && *s.Availability.Rebalance
 }
+
+// DefaultProbes is spec.availability.defaultProbes, true when unset.
+func (s *HighlyAvailableAppSpec) DefaultProbes() bool {
+	return s.Availability == nil || s.Availability.DefaultProbes == nil || *s.Availability.DefaultProbes
+}

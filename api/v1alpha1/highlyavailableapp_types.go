@@ -302,6 +302,25 @@ type AvailabilitySpec struct {
 	// readiness. Each move is an Event (reason Rebalanced).
 	// +optional
 	Rebalance *bool `json:"rebalance,omitempty"`
+
+	// defaultProbes (default true): a container that declares a port and has no readiness probe gets
+	// a TCP readiness probe on its first declared port, so that a pod receives traffic only once it
+	// listens. A probe the template sets is never changed. false adds none. Like every default the
+	// operator adds to the pods, it reaches running pods with the app's next revision, not before.
+	// +optional
+	DefaultProbes *bool `json:"defaultProbes,omitempty"`
+
+	// nodeLossSeconds is how long a node's Lease may go without renewal before the operator marks
+	// the app's pods on that node not ready (their Ready condition, as the node lifecycle controller
+	// does at the end of its grace period), so that Services stop sending them traffic at once. The
+	// kubelet sets the condition back if the node returns. Unset: two and a half renew intervals of
+	// the node's lease (25 for the default 40-second lease); a value is raised to one and a half
+	// intervals at least. Never the app's last ready pods, and nothing while most of the cluster's
+	// nodes are silent at once.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=3600
+	// +optional
+	NodeLossSeconds *int32 `json:"nodeLossSeconds,omitempty"`
 }
 
 // RolloutStrategy says how an update replaces pods.
@@ -440,6 +459,9 @@ const (
 	// NodeRedundant: ready pods on at least two nodes, but the loss of a zone is not tolerated (or
 	// the cluster has one zone).
 	NodeRedundant Resilience = "NodeRedundant"
+	// ClusterRedundant: ready pods in at least two member clusters of a multi-cluster control plane
+	// (Karmada); set on the control plane's aggregated status only.
+	ClusterRedundant Resilience = "ClusterRedundant"
 	// SinglePointOfFailure: every ready pod is on one node.
 	SinglePointOfFailure Resilience = "SinglePointOfFailure"
 	// Unavailable: no pod is ready.
@@ -470,6 +492,59 @@ type ZoneLoss struct {
 	MinimumReady int32 `json:"minimumReady"`
 }
 
+// ClusterLoss is what losing the member cluster that holds most of the app's ready pods would leave,
+// on a multi-cluster control plane (Karmada).
+type ClusterLoss struct {
+	// tolerated is true when the ready pods left after that loss are at least minimumReady.
+	Tolerated bool `json:"tolerated"`
+
+	// worstCluster is the member cluster that holds most ready pods (ties: the first by name).
+	// +optional
+	WorstCluster string `json:"worstCluster,omitempty"`
+
+	// remainingReady is the number of ready pods in the other member clusters.
+	RemainingReady int32 `json:"remainingReady"`
+
+	// minimumReady is the disruption budget's minimum of ready pods for the app's replica count
+	// across the clusters, at least 1.
+	MinimumReady int32 `json:"minimumReady"`
+}
+
+// Advice is one practice of highly available apps that the app does not follow. Advice never blocks
+// an update.
+type Advice struct {
+	// rule names the practice: NoReadinessProbe, IdenticalProbes, LivenessWithoutReadiness,
+	// LongInitialDelay, ShellAsPID1, NoResourceRequests, MutableImage, UnboundedJob or
+	// ImmediateZonalStorage.
+	Rule string `json:"rule"`
+
+	// container is the container the advice is about; empty when it is about the whole app.
+	// +optional
+	Container string `json:"container,omitempty"`
+
+	// message says what is wrong and what to change.
+	Message string `json:"message"`
+}
+
+// Phase is where the app stands, in one word.
+// +kubebuilder:validation:Enum=Progressing;Paused;Ready;NotReady;Stalled
+type Phase string
+
+const (
+	// PhaseProgressing: an update, a scale or a rollback is under way, or the operator has not
+	// observed the latest spec yet.
+	PhaseProgressing Phase = "Progressing"
+	// PhasePaused: an update is held by spec.rollout.paused.
+	PhasePaused Phase = "Paused"
+	// PhaseReady: the revision the spec asks for serves on every replica.
+	PhaseReady Phase = "Ready"
+	// PhaseNotReady: nothing moves, and the app is not ready (no pod ready, a run that waits).
+	PhaseNotReady Phase = "NotReady"
+	// PhaseStalled: the app cannot make progress without a change of spec (a rolled-back update, a
+	// refused spec, a failed run).
+	PhaseStalled Phase = "Stalled"
+)
+
 // WorkloadReference names the object that runs the app's pods.
 type WorkloadReference struct {
 	// kind is Deployment, StatefulSet, DaemonSet, Job or CronJob.
@@ -483,6 +558,12 @@ type HighlyAvailableAppStatus struct {
 	// observedGeneration is the spec generation this status describes.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// phase is where the app stands, in one word: Progressing, Paused, Ready, NotReady or Stalled.
+	// kubectl get, the kubectl plugin, the metrics and the Argo CD health script read it. It describes
+	// observedGeneration: while that is older than the app's generation, the app is Progressing.
+	// +optional
+	Phase Phase `json:"phase,omitempty"`
 
 	// conditions: Ready, Reconciling, Stalled (kstatus), Available and HighlyAvailable.
 	// +listType=map
@@ -566,6 +647,30 @@ type HighlyAvailableAppStatus struct {
 	// updatingZone is the zone whose pods a ZoneByZone update is replacing now; empty when none is.
 	// +optional
 	UpdatingZone string `json:"updatingZone,omitempty"`
+
+	// volumeZones is, for a Stateful app with zonal volumes, the number of ordinals whose volumes
+	// live in each zone, read from the bound volumes' node affinity. Unset for apps without zonal
+	// volumes.
+	// +optional
+	VolumeZones map[string]int32 `json:"volumeZones,omitempty"`
+
+	// advice lists the practices of highly available apps that the app does not follow, sorted by
+	// rule then container; empty when none applies. Advice never blocks an update.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=64
+	// +optional
+	Advice []Advice `json:"advice,omitempty"`
+
+	// clusters is, on a multi-cluster control plane (Karmada), the number of member clusters that run
+	// ready pods of the app. Unset on a member cluster.
+	// +optional
+	Clusters int32 `json:"clusters,omitempty"`
+
+	// clusterLoss says, on a multi-cluster control plane (Karmada), whether the app keeps at least
+	// its disruption budget's minimum of ready pods if the member cluster holding most of them is
+	// lost. Unset on a member cluster.
+	// +optional
+	ClusterLoss *ClusterLoss `json:"clusterLoss,omitempty"`
 }
 
 // +kubebuilder:object:root=true
@@ -575,7 +680,8 @@ type HighlyAvailableAppStatus struct {
 // +kubebuilder:printcolumn:name="Type",type=string,JSONPath=`.spec.type`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.readySummary`
 // +kubebuilder:printcolumn:name="Revision",type=integer,JSONPath=`.status.currentRevision`
-// +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Resilience",type=string,JSONPath=`.status.resilience`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must start with a lower-case letter and hold only lower-case letters, digits and '-' (no dots): it names the app's Services"
