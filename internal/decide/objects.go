@@ -1,296 +1,208 @@
 package decide
 
 import (
-	"fmt"
-	"maps"
-	"reflect"
-
 	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
-// Kinds of the objects the operator generates.
-const (
-	KindDeployment  = "Deployment"
-	KindStatefulSet = "StatefulSet"
-	KindService     = "Service"
-	KindPDB         = "PodDisruptionBudget"
-	KindHPA         = "HorizontalPodAutoscaler"
-	KindDaemonSet   = "DaemonSet"
-	KindJob         = "Job"
-	KindCronJob     = "CronJob"
-)
-
-// Ref names one object the app may generate.
-type Ref struct {
-	Kind string
-	Name string
+// objects decides what to apply and what to delete. An object of the same name that the app does
+// not control is left alone and reported as a Conflict.
+func (p *planner) objects() {
+	app := p.app
+	desired := map[Ref]client.Object{}
+	if p.stateful {
+		step := p.storage()
+		switch step {
+		case storageRefused:
+			return
+		case storageWait:
+			p.requeue(RecreatePoll)
+		case storageApply:
+			sts := workload.StatefulSet(app, p.template, p.partition())
+			sts.Spec.Replicas = p.replicas()
+			p.zoneByZoneStrategy(sts)
+			desired[Ref{KindStatefulSet, sts.Name}] = sts
+		}
+		desired[Ref{KindService, workload.HeadlessServiceName(app)}] = workload.HeadlessService(app)
+	} else if app.Spec.AppType() == appsv1alpha1.Daemon {
+		ds := workload.DaemonSet(app, p.template)
+		desired[Ref{KindDaemonSet, ds.Name}] = ds
+	} else {
+		d := workload.Deployment(app, p.template)
+		d.Spec.Replicas = p.replicas()
+		desired[Ref{KindDeployment, d.Name}] = d
+	}
+	if svc := ClientService(app); svc != nil {
+		desired[Ref{KindService, svc.Name}] = svc
+	}
+	if app.Spec.AppType() != appsv1alpha1.Daemon {
+		if pdb := workload.PodDisruptionBudget(app); pdb != nil {
+			p.drainBudget(pdb)
+			desired[Ref{KindPDB, pdb.Name}] = pdb
+		}
+		if hpa := workload.HorizontalPodAutoscaler(app); hpa != nil {
+			desired[Ref{KindHPA, hpa.Name}] = hpa
+		}
+	}
+	p.reconcileObjects(desired)
 }
 
-func (r Ref) String() string { return r.Kind + " " + r.Name }
-
-// Candidates lists every object the app may generate, wanted or not, so that observe reads them all
-// and decide can create, keep or delete each. A Job app's run Jobs are listed apart (Input.Jobs).
-func Candidates(app *appsv1alpha1.HighlyAvailableApp) []Ref {
-	// The app's name is the Stateless and Daemon client Service and the Stateful headless Service;
-	// <app>-client is the Stateful client Service.
-	return []Ref{
-		{KindDeployment, workload.WorkloadName(app)},
-		{KindStatefulSet, workload.WorkloadName(app)},
-		{KindDaemonSet, workload.WorkloadName(app)},
-		{KindCronJob, workload.CronJobName(app)},
-		{KindPDB, app.Name},
-		{KindHPA, app.Name},
-		{KindService, app.Name},
-		{KindService, app.Name + "-client"},
+// reconcileObjects applies the desired objects that differ from what exists and deletes the app's
+// candidates that are not desired; an object of a desired name that the app does not control is a
+// Conflict.
+func (p *planner) reconcileObjects(desired map[Ref]client.Object) {
+	app := p.app
+	for _, ref := range Candidates(app) {
+		existing := p.in.Objects[ref]
+		want, wanted := desired[ref]
+		switch {
+		case !wanted:
+			if existing != nil && IsControlledBy(existing, app) && existing.GetDeletionTimestamp() == nil {
+				p.plan.Delete = append(p.plan.Delete, Removal{Ref: ref, Object: existing, Why: "no longer needed"})
+			}
+		case existing != nil && !IsControlledBy(existing, app):
+			p.problem(appsv1alpha1.ReasonConflict, "%s", ConflictMessage(ref.Kind, ref.Name, existing))
+		default:
+			d, same, err := prepare(app, want, existing)
+			if err != nil {
+				p.problem(appsv1alpha1.ReasonInvalidSpec, "%s: %v", ref, err)
+				continue
+			}
+			if !same {
+				p.plan.Apply = append(p.plan.Apply, d)
+				if existing != nil && ref == p.workloadRef() {
+					p.changingWorkload(want)
+				}
+			}
+		}
 	}
 }
 
-// ClientService is the Service clients use, as the app's type builds it; nil when it has none.
-func ClientService(app *appsv1alpha1.HighlyAvailableApp) *corev1.Service {
-	switch app.Spec.AppType() {
-	case appsv1alpha1.Daemon:
-		return workload.DaemonService(app)
-	case appsv1alpha1.Job:
+// replicas is the replica count the workload gets. Without an autoscaler, the spec's. With one, the
+// operator does not own the count: none is applied, and the live count is handed over to another
+// field manager when the operator may still own it (the autoscaler is new) so that dropping the field
+// from the apply resets nothing; a workload being created starts with the pods it will adopt, or the
+// autoscaler's minimum.
+func (p *planner) replicas() *int32 {
+	app := p.app
+	if app.Spec.Autoscaling == nil {
+		if !p.stateful {
+			return new(p.statelessReplicas())
+		}
+		return new(app.Spec.DesiredReplicas())
+	}
+	ref := p.workloadRef()
+	hpa := p.in.Objects[Ref{KindHPA, app.Name}]
+	hpaOwned := hpa != nil && IsControlledBy(hpa, app)
+	if p.workload != nil {
+		live := ObservedWorkload(p.workload).Desired
+		if !hpaOwned {
+			p.plan.HandOverBefore = &HandOver{Ref: ref, Replicas: live}
+		}
 		return nil
 	}
-	return workload.Service(app)
+	start := workload.MinimumReplicas(app)
+	for ord := range p.orphans {
+		start = max(start, ord+1)
+	}
+	p.plan.HandOverAfter = &HandOver{Ref: ref, Replicas: start}
+	return new(start)
 }
 
-// ownerReference makes the app the controller of what it generates.
-func ownerReference(app *appsv1alpha1.HighlyAvailableApp) metav1.OwnerReference {
-	gvk := appsv1alpha1.GroupVersion.WithKind("HighlyAvailableApp")
-	return metav1.OwnerReference{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Name: app.Name,
-		UID: app.UID, Controller: new(true), BlockOwnerDeletion: new(true)}
+// partition is the StatefulSet's partition: the spec's, or, while the update is paused, the lowest
+// ordinal already on the new template, so that no further pod is replaced.
+func (p *planner) partition() int32 {
+	app := p.app
+	partition := app.Spec.Partition()
+	if !app.Spec.Paused() {
+		return partition
+	}
+	replicas := ObservedWorkload(p.workload).Desired
+	if p.workload == nil {
+		replicas = app.Spec.DesiredReplicas()
+	}
+	hashByOrdinal := map[int32]string{}
+	for i := range p.pods {
+		if ord, ok := Ordinal(app, p.pods[i].Name); ok {
+			hashByOrdinal[ord] = p.pods[i].Labels[rollout.LabelRevisionHash]
+		}
+	}
+	held := replicas
+	target := p.template.Labels[rollout.LabelRevisionHash]
+	for ord := replicas - 1; ord >= 0 && hashByOrdinal[ord] == target; ord-- {
+		held = ord
+	}
+	return max(partition, held)
 }
 
-// IsControlledBy tells whether the app is the object's controller.
-func IsControlledBy(obj metav1.Object, app *appsv1alpha1.HighlyAvailableApp) bool {
-	ref := metav1.GetControllerOfNoCopy(obj)
-	return ref != nil && ref.UID == app.UID
-}
-
-// controllerName names the object's controller, "" when it has none.
-func controllerName(obj metav1.Object) string {
-	if ref := metav1.GetControllerOfNoCopy(obj); ref != nil {
-		return ref.Kind + " " + ref.Name
+// stuckPods replaces the pods a StatefulSet will not replace by itself: it waits for a pod that is
+// not ready to become ready before it moves on (kubernetes#67250). Once the workload's template is
+// the one it should run — the rollback target after a failure, or the spec's revision when the spec
+// moved on — its pods of any other revision that are not ready and show a failure are deleted, and
+// come back on that template; their claims stay. A ready pod is never deleted, and only pods the
+// StatefulSet controls are, once its controller has observed the template.
+func (p *planner) stuckPods() {
+	if !p.stateful || p.workload == nil || p.plan.Problem != nil {
+		return
 	}
-	return ""
-}
-
-// ConflictMessage says that an object the app needs exists and is not the app's.
-func ConflictMessage(kind, name string, obj metav1.Object) string {
-	if owner := controllerName(obj); owner != "" {
-		return fmt.Sprintf("%s %s already exists and is controlled by %s, not by this app", kind, name, owner)
+	w := ObservedWorkload(p.workload)
+	want := p.template.Labels[rollout.LabelRevisionHash]
+	if w.Hash != want || w.ObservedGeneration < w.Generation {
+		// The StatefulSet does not carry the template yet (it is applied in this reconcile), or its
+		// controller has not observed it: a pod deleted now would come back on the template the
+		// controller last saw, the failed one, and be deleted again. The pods are looked at once the
+		// controller has seen the template.
+		return
 	}
-	return fmt.Sprintf("%s %s already exists and is not owned by this app; the operator leaves it untouched", kind, name)
-}
-
-// Desired is an object to apply, encoded for server-side apply.
-type Desired struct {
-	Ref
-	// Object is the typed object (owner reference set), with the managed-fields entry the cache will
-	// show once it is applied (AppliedEntry).
-	Object client.Object
-	// Apply is what is sent, as unstructured.
-	Apply *unstructured.Unstructured
-	// Create is true when no object of the name exists yet.
-	Create bool
-}
-
-// prepare sets the owner, and tells whether the existing object already carries everything desired
-// says, so that nothing needs to be sent: FieldManager's applies set the same fields (none dropped,
-// none added) and each desired value is there.
-func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing client.Object) (Desired, bool, error) {
-	obj.SetOwnerReferences([]metav1.OwnerReference{ownerReference(app)})
-	ref := Ref{Kind: kindOf(obj), Name: obj.GetName()}
-	want, err := toUnstructured(obj)
-	if err != nil {
-		return Desired{}, false, fmt.Errorf("encode %s: %w", ref, err)
-	}
-	want.SetAPIVersion(apiVersionOf(ref.Kind))
-	want.SetKind(ref.Kind)
-	// Fields that cannot be typed match nothing: the object is applied, and the API server judges it.
-	digest, err := AppliedDigest(want)
-	if err != nil {
-		digest = ""
-	}
-	obj.SetManagedFields([]metav1.ManagedFieldsEntry{AppliedEntry(want.GetAPIVersion(), digest)})
-	d := Desired{Ref: ref, Object: obj, Apply: want, Create: existing == nil}
-	if existing == nil || digest == "" || AppliedDigestOf(existing) != digest {
-		return d, false, nil
-	}
-	have, err := toUnstructured(existing)
-	if err != nil {
-		return Desired{}, false, err
-	}
-	same := isSubset(comparable(want.Object["spec"]), have.Object["spec"]) &&
-		isSubset(want.Object["metadata"], have.Object["metadata"]) && sameSelector(want, have)
-	return d, same, nil
-}
-
-// sameSelector compares a Service's selector whole: it is one atomic field, so a key the operator no
-// longer sets stays until the selector is applied again, which isSubset would not see.
-func sameSelector(want, have *unstructured.Unstructured) bool {
-	if want.GetKind() != KindService {
-		return true
-	}
-	w, _, _ := unstructured.NestedStringMap(want.Object, "spec", "selector")
-	h, _, _ := unstructured.NestedStringMap(have.Object, "spec", "selector")
-	return maps.Equal(w, h)
-}
-
-// comparable is a spec without what a cached object may have lost: the claim templates of a
-// StatefulSet carry apiVersion and kind when sent, but a cached StatefulSet (decoded from protobuf)
-// has them empty. Without this, a Stateful app's StatefulSet would be applied again on every
-// reconcile.
-func comparable(spec any) any {
-	m, ok := spec.(map[string]any)
-	if !ok {
-		return spec
-	}
-	templates, ok := m["volumeClaimTemplates"].([]any)
-	if !ok {
-		return spec
-	}
-	out := make(map[string]any, len(m))
-	maps.Copy(out, m)
-	stripped := make([]any, len(templates))
-	for i, t := range templates {
-		tm, ok := t.(map[string]any)
-		if !ok {
-			stripped[i] = t
+	tol := tolerances(p.app)
+	for i := range p.pods {
+		pod := &p.pods[i]
+		hash := pod.Labels[rollout.LabelRevisionHash]
+		if hash == want || IsPodReady(pod) || pod.DeletionTimestamp != nil {
 			continue
 		}
-		c := make(map[string]any, len(tm))
-		for k, v := range tm {
-			if k != "apiVersion" && k != "kind" {
-				c[k] = v
-			}
+		failedPod := p.rollbackTo != nil && hash == p.updateHash
+		verdict := rollout.PodFailure(pod, p.in.Now, tol)
+		if !failedPod && !verdict.Failed {
+			continue
 		}
-		stripped[i] = c
+		why := "it is stuck on an older revision"
+		if failedPod {
+			why = "it runs the failed revision"
+		}
+		if verdict.Failed {
+			why += " (" + verdict.String() + ")"
+		}
+		p.plan.DeletePods = append(p.plan.DeletePods, PodDelete{Pod: pod, Event: Event{
+			Type: corev1.EventTypeNormal, Reason: ReasonPodReplaced, Action: "Delete",
+			Message: "deleted pod " + pod.Name + ": " + why + "; it comes back on the workload's template, its volumes are kept",
+		}})
 	}
-	out["volumeClaimTemplates"] = stripped
-	return out
 }
 
-func kindOf(obj client.Object) string {
-	switch obj.(type) {
+// changingWorkload makes the status see the workload as its controller will: a new generation it has
+// not observed yet, with the replica count just asked for. Without it, the status computed from the
+// workload read before the change would call the app settled on a spec its workload has not taken.
+//
+// Should the write turn out to change nothing (the API server's defaults already said the same), no
+// watch event would come to correct that: so the app is looked at again shortly.
+func (p *planner) changingWorkload(want client.Object) {
+	w := &p.plan.Workload
+	w.Generation++
+	p.requeue(WorkloadRecheck)
+	switch o := want.(type) {
 	case *appsv1.Deployment:
-		return KindDeployment
+		if o.Spec.Replicas != nil {
+			w.Desired = *o.Spec.Replicas
+		}
 	case *appsv1.StatefulSet:
-		return KindStatefulSet
-	case *corev1.Service:
-		return KindService
-	case *policyv1.PodDisruptionBudget:
-		return KindPDB
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return KindHPA
-	case *appsv1.DaemonSet:
-		return KindDaemonSet
-	case *batchv1.Job:
-		return KindJob
-	case *batchv1.CronJob:
-		return KindCronJob
-	}
-	return obj.GetObjectKind().GroupVersionKind().Kind
-}
-
-func apiVersionOf(kind string) string {
-	switch kind {
-	case KindDeployment, KindStatefulSet, KindDaemonSet:
-		return appsv1.SchemeGroupVersion.String()
-	case KindJob, KindCronJob:
-		return batchv1.SchemeGroupVersion.String()
-	case KindPDB:
-		return policyv1.SchemeGroupVersion.String()
-	case KindHPA:
-		return autoscalingv2.SchemeGroupVersion.String()
-	}
-	return corev1.SchemeGroupVersion.String()
-}
-
-// NewObject is an empty typed object of the kind, named, for reads and deletes.
-func NewObject(ref Ref, namespace string) client.Object {
-	var obj client.Object
-	switch ref.Kind {
-	case KindDeployment:
-		obj = &appsv1.Deployment{}
-	case KindStatefulSet:
-		obj = &appsv1.StatefulSet{}
-	case KindPDB:
-		obj = &policyv1.PodDisruptionBudget{}
-	case KindHPA:
-		obj = &autoscalingv2.HorizontalPodAutoscaler{}
-	case KindDaemonSet:
-		obj = &appsv1.DaemonSet{}
-	case KindJob:
-		obj = &batchv1.Job{}
-	case KindCronJob:
-		obj = &batchv1.CronJob{}
-	default:
-		obj = &corev1.Service{}
-	}
-	obj.SetName(ref.Name)
-	obj.SetNamespace(namespace)
-	return obj
-}
-
-func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
-	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
-	if err != nil {
-		return nil, err
-	}
-	u := &unstructured.Unstructured{Object: m}
-	unstructured.RemoveNestedField(u.Object, "status")
-	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
-	unstructured.RemoveNestedField(u.Object, "metadata", "managedFields")
-	return u, nil
-}
-
-// isSubset tells whether every field that want sets has the same value in have. Fields only have
-// sets (defaults the API server filled in, fields of other managers) do not matter; lists must match
-// element by element.
-func isSubset(want, have any) bool {
-	switch w := want.(type) {
-	case nil:
-		return true
-	case map[string]any:
-		h, ok := have.(map[string]any)
-		if !ok {
-			return len(w) == 0 && have == nil
+		if o.Spec.Replicas != nil {
+			w.Desired = *o.Spec.Replicas
 		}
-		for k, v := range w {
-			if !isSubset(v, h[k]) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		h, ok := have.([]any)
-		if !ok {
-			return len(w) == 0 && have == nil
-		}
-		if len(w) != len(h) {
-			return false
-		}
-		for i := range w {
-			if !isSubset(w[i], h[i]) {
-				return false
-			}
-		}
-		return true
-	default:
-		return reflect.DeepEqual(want, have)
 	}
 }
