@@ -118,7 +118,7 @@ type JobStatus struct {
 	LastSuccessfulRun string `json:"lastSuccessfulRun,omitempty"`
 }
 
-// Condition reasons of the Daemon and Job shapes.
+// Condition reasons of Daemon and Job apps.
 const (
 	// ReasonAllNodesCovered: every eligible node has a ready daemon pod.
 	ReasonAllNodesCovered = "AllNodesCovered"

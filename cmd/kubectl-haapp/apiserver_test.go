@@ -43,7 +43,7 @@ func TestAgainstTheAPIServer(t *testing.T) {
 	t.Run("get draws the tree without a workload yet", func(t *testing.T) { getDrawsTreeWithoutWorkload(t, h) })
 }
 
-// serverHarness is a kube-apiserver holding the seed's story after the rollback of nginx:1.91.
+// serverHarness is a kube-apiserver holding the nginx sample's story after the rollback of nginx:1.91.
 type serverHarness struct {
 	env        *testenv.Env
 	client     client.WithWatch

@@ -124,7 +124,7 @@ func jobNode(j *batchv1.Job, pods []corev1.Pod, now time.Time) *treeNode {
 // daemonSetNode is the DaemonSet's row: its eligible nodes and how many run the update.
 func daemonSetNode(ds *appsv1.DaemonSet, now time.Time) *treeNode {
 	st := ds.Status
-	state := string(phaseProgressing)
+	state := string(appsv1alpha1.PhaseProgressing)
 	if st.ObservedGeneration >= ds.Generation && st.UpdatedNumberScheduled == st.DesiredNumberScheduled &&
 		st.NumberAvailable == st.DesiredNumberScheduled {
 		state = rowAvailable
@@ -172,8 +172,8 @@ func runLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 	return msg
 }
 
-// shapeSummary is the summary line that takes the place of Replicas for a Daemon or a Job app.
-func shapeSummary(app *appsv1alpha1.HighlyAvailableApp) (label, value string, ok bool) {
+// typeSummary is the summary line that takes the place of Replicas for a Daemon or a Job app.
+func typeSummary(app *appsv1alpha1.HighlyAvailableApp) (label, value string, ok bool) {
 	st := app.Status
 	switch app.Spec.AppType() {
 	case appsv1alpha1.Daemon:

@@ -117,7 +117,7 @@ func TestGetTreeCronJob(t *testing.T) {
 }
 
 // The progress line counts a Daemon's eligible nodes, and tells a Job's run as its message says.
-func TestProgressLineShapes(t *testing.T) {
+func TestProgressLineDaemonAndJob(t *testing.T) {
 	daemon := webApp()
 	daemon.Spec.Type, daemon.Spec.Replicas = appsv1alpha1.Daemon, nil
 	daemon.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 5, UpdatedReplicas: 4, AvailableReplicas: 4,
@@ -130,9 +130,9 @@ func TestProgressLineShapes(t *testing.T) {
 		state appState
 		want  string
 	}{
-		{daemon, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRollingOut},
+		{daemon, appState{Phase: appsv1alpha1.PhaseProgressing, Reason: appsv1alpha1.ReasonRollingOut},
 			`Waiting for "web" rollout to finish: 4 of 6 updated replicas are available...`},
-		{job, appState{Phase: phaseProgressing, Reason: appsv1alpha1.ReasonRunning,
+		{job, appState{Phase: appsv1alpha1.PhaseProgressing, Reason: appsv1alpha1.ReasonRunning,
 			Message: "run 1 (Job web-1): 1 active, 0 succeeded, 0 failed"},
 			`Waiting for "web": Running: run 1 (Job web-1): 1 active, 0 succeeded, 0 failed`},
 	} {

@@ -16,9 +16,10 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
+	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// The names and images of the seed's story.
+// The names and images of the nginx sample's story.
 const (
 	testNamespace = "shop"
 	appName       = "web"
@@ -28,7 +29,7 @@ const (
 	imageOther    = "nginx:1.27"
 )
 
-// stuckPodFailure is the verdict on the failed revision's pod in the seed's story.
+// stuckPodFailure is the verdict on the failed revision's pod in the nginx sample's story.
 const stuckPodFailure = `pod web-5d7b9-x2lzq container web: ImagePullBackOff: Back-off pulling image "nginx:1.91"`
 
 // now is the fixed clock of every plugin test.
@@ -45,7 +46,7 @@ func userTemplate(image string) corev1.PodTemplateSpec {
 	}
 }
 
-// webApp is the seed's story after `nginx:1.91` was rolled back: revision 2 (nginx:1.9.1) serves,
+// webApp is the nginx sample's story after `nginx:1.91` was rolled back: revision 2 (nginx:1.9.1) serves,
 // the spec still asks for revision 3.
 func webApp() *appsv1alpha1.HighlyAvailableApp {
 	return &appsv1alpha1.HighlyAvailableApp{
@@ -107,12 +108,12 @@ func revision(t *testing.T, app *appsv1alpha1.HighlyAvailableApp, number int64, 
 		APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp", Name: app.Name, UID: app.UID,
 		Controller: new(true),
 	}}
-	switch outcome {
-	case rollout.OutcomeComplete:
-		cr, _ = rollout.MarkComplete(cr)
-	case rollout.OutcomeFailed:
-		cr, _ = rollout.MarkFailed(cr, failure)
+	rec := rollout.ReadRecord(cr)
+	rec.Outcome = outcome
+	if outcome == rollout.OutcomeFailed {
+		rec.Failure = failure
 	}
+	cr, _ = rec.WriteTo(cr)
 	return cr
 }
 
@@ -145,7 +146,7 @@ func zoneNode(name, zone string) *corev1.Node {
 	}}
 }
 
-// world is the cluster of the seed's story: revisions 1–3, the Deployment back on revision 2 with
+// world is the cluster of the nginx sample's story: revisions 1–3, the Deployment back on revision 2 with
 // three ready pods over three zones, and the failed revision's pod stuck pulling its image.
 func world(t *testing.T) []client.Object {
 	app := webApp()
@@ -185,6 +186,11 @@ func world(t *testing.T) []client.Object {
 func newSession(t *testing.T, funcs *interceptor.Funcs, objs ...client.Object) (
 	*session, *bytes.Buffer, client.Client) {
 	t.Helper()
+	for _, obj := range objs {
+		if app, ok := obj.(*appsv1alpha1.HighlyAvailableApp); ok {
+			withPhase(app)
+		}
+	}
 	b := fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).
 		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})
 	if funcs != nil {
@@ -196,4 +202,13 @@ func newSession(t *testing.T, funcs *interceptor.Funcs, objs ...client.Object) (
 		client: c, namespace: testNamespace, out: out, width: 100,
 		now: func() time.Time { return now }, interval: time.Millisecond,
 	}, out, c
+}
+
+// withPhase writes the phase of the app's conditions on its status, as the operator writes them
+// together.
+func withPhase(app *appsv1alpha1.HighlyAvailableApp) *appsv1alpha1.HighlyAvailableApp {
+	if len(app.Status.Conditions) > 0 {
+		app.Status.Phase = status.PhaseOf(app.Status.Conditions).Phase
+	}
+	return app
 }

@@ -268,7 +268,7 @@ func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 	if state.Message != "" {
 		line("Message", state.Message)
 	}
-	if label, value, ok := shapeSummary(app); ok {
+	if label, value, ok := typeSummary(app); ok {
 		line(label, value)
 	} else {
 		line("Replicas", fmt.Sprintf("%d desired | %d ready | %d updated | %d available",
@@ -411,20 +411,11 @@ func revisionNodes(snap *snapshot, now time.Time) ([]*treeNode, error) {
 func podsReady(pods []corev1.Pod) string {
 	ready := 0
 	for i := range pods {
-		if podReady(&pods[i]) {
+		if rollout.PodReady(&pods[i]) {
 			ready++
 		}
 	}
 	return fmt.Sprintf("%d/%d", ready, len(pods))
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 func podNodes(pods []corev1.Pod, zones map[string]string, now time.Time) []*treeNode {

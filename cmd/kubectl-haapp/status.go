@@ -11,17 +11,9 @@ import (
 	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// appState and the phases are the operator's own definitions (status.StateOf), so that the plugin and
-// the operator's metrics never disagree on where an app stands.
+// appState is the operator's own reading of where an app stands (status.StateOf: the phase written on
+// its status), so that the plugin and the operator's metrics never disagree.
 type appState = status.State
-
-const (
-	phaseReady       = status.PhaseReady
-	phaseStalled     = status.PhaseStalled
-	phasePaused      = status.PhasePaused
-	phaseProgressing = status.PhaseProgressing
-	phaseNotReady    = status.PhaseNotReady
-)
 
 func stateOf(app *appsv1alpha1.HighlyAvailableApp) appState { return status.StateOf(app) }
 
@@ -65,10 +57,10 @@ func (s *session) status(ctx context.Context, name string, watch bool, timeout t
 		}
 		state := stateOf(app)
 		switch state.Phase {
-		case phaseReady:
+		case appsv1alpha1.PhaseReady:
 			return s.printf("%s/%s successfully rolled out (revision %d)\n",
 				resourceName, app.Name, app.Status.CurrentRevision)
-		case phaseStalled:
+		case appsv1alpha1.PhaseStalled:
 			return &exitError{code: 1, msg: fmt.Sprintf("%s/%s failed: %s: %s",
 				resourceName, app.Name, state.Reason, state.Message)}
 		}
@@ -111,7 +103,7 @@ func progressLine(app *appsv1alpha1.HighlyAvailableApp, state appState) string {
 		return fmt.Sprintf("Waiting for %q rollout to finish: replacing the pods of zone %s, "+
 			"%d of %d updated replicas are available...",
 			app.Name, st.UpdatingZone, min(st.UpdatedReplicas, st.AvailableReplicas), desired)
-	case state.Phase == phasePaused:
+	case state.Phase == appsv1alpha1.PhasePaused:
 		return fmt.Sprintf("Rollout of %q is paused at %d of %d updated replicas (resume with: kubectl haapp resume %s)",
 			app.Name, st.UpdatedReplicas, desired, app.Name)
 	case st.UpdatedReplicas < desired:

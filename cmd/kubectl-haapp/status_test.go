@@ -109,7 +109,7 @@ func sequence(states ...*appsv1alpha1.HighlyAvailableApp) *interceptor.Funcs {
 			return c.Get(ctx, key, obj, opts...)
 		}
 		i := min(int(calls.Add(1))-1, len(states)-1)
-		states[i].DeepCopyInto(app)
+		withPhase(states[i].DeepCopy()).DeepCopyInto(app)
 		return nil
 	}}
 }

@@ -58,7 +58,7 @@ func zoneProgress(snap *snapshot) string {
 			byZone[zone] = c
 		}
 		c.pods++
-		if podReady(p) {
+		if rollout.PodReady(p) {
 			c.ready++
 		}
 		if target != "" && p.Labels[rollout.LabelRevisionHash] == target {

@@ -1,19 +1,19 @@
 -- Argo CD health check for apps.haoperator.dev/HighlyAvailableApp.
 --
 -- Argo CD runs this script with the live object in `obj` and reads the returned `hs`
--- (status: Healthy | Progressing | Degraded | Suspended, and a message). It follows the same rules
--- as kstatus, which Flux reads, so both tools agree on an app:
---   1. no status yet                              -> Progressing
---   2. status.observedGeneration < generation     -> Progressing (the status describes an older spec)
---   3. Stalled=True                               -> Degraded  (a failed update, rolled back or not)
---   4. spec.rollout.paused                        -> Suspended
---   5. Reconciling=True                           -> Progressing
---   6. Ready=True                                 -> Healthy
---   7. anything else                              -> Progressing, with the Ready condition's message
--- A stale status is checked before Stalled so that a fix pushed after a failure shows as
--- Progressing while the operator catches up, not as the old failure.
--- Argo CD opens only the base, table and package libraries for a health script set in argocd-cm
--- (no string library), so the script uses nothing else.
+-- (status: Healthy | Progressing | Degraded | Suspended, and a message). It reads the phase the
+-- operator writes on the app (status.phase), the same field kubectl get, the kubectl plugin and the
+-- operator's metrics read, so every tool agrees on an app:
+--   no status or no phase yet                 -> Progressing
+--   status.observedGeneration < generation    -> Progressing (the status describes an older spec)
+--   Ready                                     -> Healthy
+--   Stalled                                   -> Degraded  (a failed update, rolled back or not)
+--   Paused                                    -> Suspended (spec.rollout.paused holds an update)
+--   Progressing, NotReady                     -> Progressing
+-- The message is that of the condition that decided the phase. A stale status is checked first so
+-- that a fix pushed after a failure shows as Progressing while the operator catches up, not as the
+-- old failure. Argo CD opens only the base, table and package libraries for a health script set in
+-- argocd-cm (no string library), so the script uses nothing else.
 
 local hs = {}
 
@@ -40,7 +40,7 @@ local function describe(c, fallback)
 end
 
 local status = obj.status
-if status == nil then
+if status == nil or status.phase == nil or status.phase == "" then
   hs.status = "Progressing"
   hs.message = "waiting for the operator to report status"
   return hs
@@ -57,33 +57,21 @@ if observed < generation then
   return hs
 end
 
-local stalled = condition(status, "Stalled")
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = describe(stalled, "the app is stalled")
-  return hs
-end
-
-if obj.spec ~= nil and obj.spec.rollout ~= nil and obj.spec.rollout.paused == true then
-  hs.status = "Suspended"
-  hs.message = "the rollout is paused (spec.rollout.paused)"
-  return hs
-end
-
-local reconciling = condition(status, "Reconciling")
-if reconciling ~= nil and reconciling.status == "True" then
-  hs.status = "Progressing"
-  hs.message = describe(reconciling, "the operator is reconciling the app")
-  return hs
-end
-
-local ready = condition(status, "Ready")
-if ready ~= nil and ready.status == "True" then
+local phase = status.phase
+if phase == "Ready" then
   hs.status = "Healthy"
-  hs.message = describe(ready, "the app is ready")
-  return hs
+  hs.message = describe(condition(status, "Ready"), "the app is ready")
+elseif phase == "Stalled" then
+  hs.status = "Degraded"
+  hs.message = describe(condition(status, "Stalled"), "the app is stalled")
+elseif phase == "Paused" then
+  hs.status = "Suspended"
+  hs.message = describe(condition(status, "Reconciling"), "the rollout is paused (spec.rollout.paused)")
+elseif phase == "Progressing" then
+  hs.status = "Progressing"
+  hs.message = describe(condition(status, "Reconciling"), "the operator is reconciling the app")
+else
+  hs.status = "Progressing"
+  hs.message = describe(condition(status, "Ready"), "waiting for the app to become ready")
 end
-
-hs.status = "Progressing"
-hs.message = describe(ready, "waiting for the app to become ready")
 return hs

@@ -70,7 +70,7 @@ CLUSTER_ZONES=${CLUSTER_ZONES:-zone-a zone-b zone-c}
 CLUSTER_NODES_PER_ZONE=${CLUSTER_NODES_PER_ZONE:-2}
 CLUSTER_REAL_NODES=${CLUSTER_REAL_NODES:-0}
 MANAGER_BIN=${MANAGER_BIN:-$BIN_DIR/manager}
-# nginx:1.91 is the seed's typo of 1.9.1, a tag that does not exist; registries under the reserved
+# nginx:1.91 is a typo of 1.9.1, a tag that does not exist; registries under the reserved
 # .invalid domain cannot resolve; a tag containing "does-not-exist" says what it is.
 CLUSTER_MISSING_IMAGES=${CLUSTER_MISSING_IMAGES:-'^(nginx:1\.91|[^/]+\.invalid/.*|.*:.*does-not-exist.*)$'}
 

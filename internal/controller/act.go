@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -45,7 +46,7 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	ctx, warned := collectWarnings(ctx)
 	defer func() {
 		for _, text := range warned.all() {
-			events = append(events, decide.Event{Type: corev1.EventTypeWarning, Reason: ReasonAPIWarning, Action: "Apply", Message: text})
+			events = append(events, decide.Event{Type: corev1.EventTypeWarning, Reason: appsv1alpha1.ReasonAPIWarning, Action: "Apply", Message: text})
 		}
 	}()
 	note := func(reason, action, format string, args ...any) {
@@ -61,7 +62,7 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 		if err != nil {
 			return events, &applyError{fmt.Sprintf("write revision %d", w.Object.Revision), err}
 		}
-		r.issued.raise(app.UID, w.Object.Revision)
+		r.memory.raise(app, w.Object.Revision)
 	}
 	for _, g := range plan.GrowClaims {
 		patched := g.Claim.DeepCopy()
@@ -89,10 +90,10 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	var created, updated []string
 	noteApplied := func() {
 		if len(created) > 0 {
-			note(decide.ReasonCreated, "Create", "created %s", strings.Join(created, ", "))
+			note(appsv1alpha1.ReasonCreated, "Create", "created %s", strings.Join(created, ", "))
 		}
 		if len(updated) > 0 {
-			note(decide.ReasonUpdated, "Update", "updated %s", strings.Join(updated, ", "))
+			note(appsv1alpha1.ReasonUpdated, "Update", "updated %s", strings.Join(updated, ", "))
 		}
 	}
 	for _, d := range plan.Apply {
@@ -119,7 +120,7 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 		if err := r.Delete(ctx, d.Object, opts...); client.IgnoreNotFound(err) != nil {
 			return events, &applyError{"delete " + d.Ref.String(), err}
 		}
-		note(decide.ReasonDeleted, "Delete", "deleted %s: %s", d.Ref, d.Why)
+		note(appsv1alpha1.ReasonDeleted, "Delete", "deleted %s: %s", d.Ref, d.Why)
 	}
 	for _, d := range plan.DeletePods {
 		uid := d.Pod.UID
@@ -186,25 +187,84 @@ func classify(err error) (problem *status.Problem, requeue bool, retry error) {
 	return nil, false, err
 }
 
-// issuedRevisions remembers, per app, the highest revision number the operator has written, so that
-// a new number never repeats one the cache does not show yet. A restart forgets it, and then the
-// freshly synced cache knows them all.
-type issuedRevisions struct {
-	mu sync.Mutex
-	m  map[types.UID]int64
+// memory is what the reconciler keeps of each app between reconciles, keyed by the app's namespace
+// and name and valid for one UID: the highest revision number it has written, which the cache may not
+// show yet, so that a new number never repeats one; and since when an error that retrying may fix has
+// kept recurring. A restart forgets it (the freshly synced cache then knows every revision), and so
+// does the app's deletion (forget), so that it does not grow with the apps ever deleted.
+type memory struct {
+	mu   sync.Mutex
+	apps map[types.NamespacedName]appMemory
 }
 
-func (i *issuedRevisions) get(uid types.UID) int64 {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.m[uid]
+type appMemory struct {
+	uid types.UID
+	// issued is the highest revision number written.
+	issued int64
+	// failingSince is when the current run of transient errors began; zero while there is none.
+	failingSince time.Time
 }
 
-func (i *issuedRevisions) raise(uid types.UID, n int64) {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.m == nil {
-		i.m = map[types.UID]int64{}
+// of returns what is kept of the app (the zero memory for an app it has not seen, or for another app
+// that had the same name).
+func (m *memory) of(app *appsv1alpha1.HighlyAvailableApp) appMemory {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if got, ok := m.apps[client.ObjectKeyFromObject(app)]; ok && got.uid == app.UID {
+		return got
 	}
-	i.m[uid] = max(i.m[uid], n)
+	return appMemory{uid: app.UID}
+}
+
+func (m *memory) update(app *appsv1alpha1.HighlyAvailableApp, change func(*appMemory)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.apps == nil {
+		m.apps = map[types.NamespacedName]appMemory{}
+	}
+	key := client.ObjectKeyFromObject(app)
+	got, ok := m.apps[key]
+	if !ok || got.uid != app.UID {
+		got = appMemory{uid: app.UID}
+	}
+	change(&got)
+	m.apps[key] = got
+}
+
+// raise records a revision number written for the app.
+func (m *memory) raise(app *appsv1alpha1.HighlyAvailableApp, n int64) {
+	m.update(app, func(a *appMemory) { a.issued = max(a.issued, n) })
+}
+
+// failing records a transient error at now and returns since when such errors have kept recurring.
+func (m *memory) failing(app *appsv1alpha1.HighlyAvailableApp, now time.Time) time.Time {
+	var since time.Time
+	m.update(app, func(a *appMemory) {
+		if a.failingSince.IsZero() {
+			a.failingSince = now
+		}
+		since = a.failingSince
+	})
+	return since
+}
+
+// recovered ends the app's run of transient errors.
+func (m *memory) recovered(app *appsv1alpha1.HighlyAvailableApp) {
+	if !m.of(app).failingSince.IsZero() {
+		m.update(app, func(a *appMemory) { a.failingSince = time.Time{} })
+	}
+}
+
+// forget drops what is kept of a deleted app.
+func (m *memory) forget(key types.NamespacedName) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.apps, key)
+}
+
+// size is the number of apps remembered.
+func (m *memory) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.apps)
 }

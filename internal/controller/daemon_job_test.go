@@ -28,7 +28,7 @@ func agent(ns, name string) *appsv1alpha1.HighlyAvailableApp {
 	return app
 }
 
-// pi is the seed's pi Job.
+// pi is the pi sample.
 func pi(ns, name string) *appsv1alpha1.HighlyAvailableApp {
 	app := nginx(ns, name)
 	app.Spec.Type = appsv1alpha1.Job

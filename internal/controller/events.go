@@ -12,20 +12,6 @@ import (
 	"github.com/haoperator/ha-operator/internal/status"
 )
 
-// Event reasons of what the reconciler itself reports, beside those of the plan (decide.Reason…).
-const (
-	ReasonRolloutFailed   = decide.ReasonRolloutFailed
-	ReasonRolledBack      = decide.ReasonRolledBack
-	ReasonRetrying        = decide.ReasonRetrying
-	ReasonPodReplaced     = decide.ReasonPodReplaced
-	ReasonStorageChanged  = decide.ReasonStorageChanged
-	ReasonRolloutComplete = decide.ReasonRolloutComplete
-	// ReasonNotHighlyAvailable: the app's ready pods stopped surviving the loss of a node or zone.
-	ReasonNotHighlyAvailable = "NotHighlyAvailable"
-	// ReasonHighlyAvailable: the app's ready pods survive the loss of a node or zone again.
-	ReasonHighlyAvailable = "HighlyAvailable"
-)
-
 // emit records the plan's Events and metrics; it is called once the status is written.
 func (r *HighlyAvailableAppReconciler) emit(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) {
 	for _, e := range events {
@@ -81,15 +67,15 @@ func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha
 		// A replica count that can never be highly available is worth a warning as soon as it is asked
 		// for.
 		if before == nil || before.Reason != now.Reason {
-			r.event(app, corev1.EventTypeWarning, ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
+			r.event(app, corev1.EventTypeWarning, appsv1alpha1.ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
 		}
 	case before == nil || before.Status == now.Status:
 		// A new app has no ready pod yet: that is starting up, not a loss.
 	case now.Status == metav1.ConditionTrue:
-		r.event(app, corev1.EventTypeNormal, ReasonHighlyAvailable, "Observe", "%s", now.Message)
+		r.event(app, corev1.EventTypeNormal, appsv1alpha1.ReasonHighlyAvailable, "Observe", "%s", now.Message)
 	default:
 		// It was highly available and no longer is: a lost node or zone.
-		r.event(app, corev1.EventTypeWarning, ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
+		r.event(app, corev1.EventTypeWarning, appsv1alpha1.ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
 	}
 }
 

@@ -31,7 +31,7 @@ func newNamespace() string {
 	return ns.Name
 }
 
-// nginx is the seed's nginx example: 3 replicas of nginx:1.7.9 on port 80.
+// nginx is the nginx sample: 3 replicas of nginx:1.7.9 on port 80.
 func nginx(ns, name string) *appsv1alpha1.HighlyAvailableApp {
 	return &appsv1alpha1.HighlyAvailableApp{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
@@ -48,7 +48,7 @@ func nginx(ns, name string) *appsv1alpha1.HighlyAvailableApp {
 	}
 }
 
-// cassandra is the seed's Cassandra example as a Stateful app.
+// cassandra is the Cassandra sample as a Stateful app.
 func cassandra(ns, name string) *appsv1alpha1.HighlyAvailableApp {
 	app := nginx(ns, name)
 	app.Spec.Type = appsv1alpha1.Stateful

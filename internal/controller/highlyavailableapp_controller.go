@@ -23,15 +23,9 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	storagev1 "k8s.io/api/storage/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -44,8 +38,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/go-logr/logr"
+
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
@@ -60,14 +56,13 @@ type HighlyAvailableAppReconciler struct {
 	// APIReader reads past the cache, which only holds the operator's own objects, to find objects of
 	// the same name that it must not touch (confirmAbsent).
 	APIReader client.Reader
-	Scheme    *runtime.Scheme
 	Recorder  recorder.EventRecorder
 	// Options are the cluster facts the builders need.
 	Options workload.Options
 	// Now is the clock; tests may set it.
 	Now func() time.Time
-	// issued remembers the revision numbers written, ahead of the cache.
-	issued issuedRevisions
+	// memory is what the reconciler keeps of each app between reconciles (memory).
+	memory memory
 	// ObservingSince is when the operator started watching: update progress deadlines count from it
 	// at the earliest (decide.Input.ObservingSince).
 	ObservingSince time.Time
@@ -100,6 +95,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	app := &appsv1alpha1.HighlyAvailableApp{}
 	if err := r.Get(ctx, req.NamespacedName, app); err != nil {
 		if client.IgnoreNotFound(err) == nil {
+			r.memory.forget(req.NamespacedName)
 			forgetApp(req.Namespace, req.Name)
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -112,21 +108,20 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 
 	in, err := r.observe(ctx, app)
 	if err != nil {
-		return ctrl.Result{}, err
+		return r.retry(ctx, app, nil, nil, err)
 	}
 	plan := decide.Decide(in)
 	if found, err := r.confirmAbsent(ctx, app, &in, &plan); err != nil {
-		return ctrl.Result{}, err
+		return r.retry(ctx, app, nil, nil, err)
 	} else if found {
 		plan = decide.Decide(in)
 	}
 	done, actErr := r.act(ctx, app, &plan)
 	problem, requeue, retry := classify(actErr)
 	if retry != nil {
-		// A transient error: nothing is reported, the whole reconcile runs again with backoff.
-		r.emit(app, done, nil)
-		return ctrl.Result{}, retry
+		return r.retry(ctx, app, &plan, done, retry)
 	}
+	r.memory.recovered(app)
 	if problem != nil && plan.Problem == nil {
 		plan.Problem = problem
 		// The refusal is reported, not retried in a loop; but what the API server refuses can change
@@ -134,7 +129,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		// that is relaxed), so it is tried again now and then.
 		plan.Requeue = applyFailedRecheck
 	}
-	next := report(app, &plan, metav1.NewTime(in.Now))
+	next := plan.Report.Status(plan.Problem, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
 	if err := r.patchStatus(ctx, app, next); err != nil {
 		return ctrl.Result{}, err
@@ -152,36 +147,47 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	return ctrl.Result{RequeueAfter: plan.Requeue}, nil
 }
 
+// RetryingAfter is how long an error that retrying may fix (a webhook that times out, a server error)
+// may keep recurring before the app says so: a blip is retried quietly.
+const RetryingAfter = 10 * time.Second
+
+// retry returns an error that retrying may fix, for the whole reconcile to run again with backoff.
+// Once such errors have kept recurring for RetryingAfter, the app's status says so (Reconciling, reason
+// RetryingAfterError, with the error). What act already wrote before the error (done) is reported
+// too: the status is written first, then its Events. Otherwise nothing is written: no status while
+// the error is a blip, and no Event without a status.
+func (r *HighlyAvailableAppReconciler) retry(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp,
+	plan *decide.Plan, done []decide.Event, err error) (ctrl.Result, error) {
+	now := r.now()
+	persists := now.Sub(r.memory.failing(app, now)) >= RetryingAfter
+	if !persists && len(done) == 0 {
+		return ctrl.Result{}, err
+	}
+	next := *app.Status.DeepCopy()
+	if plan != nil {
+		next = plan.Report.Status(nil, metav1.NewTime(now))
+	}
+	if persists {
+		next = status.Retrying(next, app.Generation, err.Error(), metav1.NewTime(now))
+	}
+	before := app.DeepCopy()
+	if perr := r.patchStatus(ctx, app, next); perr != nil {
+		r.log(ctx).Info("could not report the error on the app", "error", err.Error(), "status error", perr.Error())
+		return ctrl.Result{}, err
+	}
+	r.emit(before, done, nil)
+	if persists && !status.IsRetrying(before.Status) {
+		r.event(before, corev1.EventTypeWarning, appsv1alpha1.ReasonRetryingAfterError, "Reconcile", "%s", err.Error())
+	}
+	recordAppState(app)
+	return ctrl.Result{}, err
+}
+
 // applyFailedRecheck is how soon an app whose object the API server refused is tried again.
 const applyFailedRecheck = 15 * time.Second
 
 // conflictRetry is how soon a reconcile whose write met a conflict (409, AlreadyExists) runs again.
 const conflictRetry = 200 * time.Millisecond
-
-// report computes the app's status from the plan, as its type reads it.
-func report(app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
-	switch {
-	case plan.Job != nil:
-		in := *plan.Job
-		in.Problem, in.Now = plan.Problem, now
-		return status.ComputeJob(in)
-	case plan.CronJob != nil:
-		in := *plan.CronJob
-		in.Problem, in.Now = plan.Problem, now
-		return status.ComputeCronJob(in)
-	}
-	in := status.Input{App: app, Workload: plan.Workload, ReadyPods: plan.ReadyPods, ClusterZones: plan.ClusterZones,
-		Service: plan.Service, Rollout: plan.Rollout, Problem: plan.Problem, Now: now}
-	if app.Spec.AppType() == appsv1alpha1.Daemon {
-		return status.ComputeDaemon(in, plan.Misscheduled)
-	}
-	if app.Spec.AppType() == appsv1alpha1.Job {
-		// A Job app refused before its runs were looked at (a policy, a revision that cannot be
-		// recorded).
-		return status.ComputeJob(status.JobInput{App: app, Problem: plan.Problem, Now: now})
-	}
-	return status.Compute(in)
-}
 
 func (r *HighlyAvailableAppReconciler) log(ctx context.Context) logr.Logger {
 	return logf.FromContext(ctx)
@@ -222,12 +228,72 @@ var onlyCreates = predicate.Funcs{
 	GenericFunc: func(event.GenericEvent) bool { return false },
 }
 
-// SetupWithManager watches the apps and everything they own; the waker decides how soon each event
-// wakes its app. Pods are owned by ReplicaSets or StatefulSets, not by the app, so they are mapped to
-// their app through its instance label; a StorageClass is mapped to the apps that name it, so that an
-// app waiting for its class goes on by itself once the class exists.
+// SetupWithManager watches the apps and, for every kind of the registry (kinds.All), the objects that
+// concern them; the waker decides how soon each event wakes its app (watches).
 func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	classToApps := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+	if err := indexByApp(context.Background(), mgr.GetCache()); err != nil {
+		return err
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
+	for _, w := range r.watches() {
+		if w.kind.MetadataOnly {
+			b = b.WatchesMetadata(w.kind.New(), w.handler, builder.WithPredicates(w.predicates...))
+		} else {
+			b = b.Watches(w.kind.New(), w.handler, builder.WithPredicates(w.predicates...))
+		}
+	}
+	return b.Named("highlyavailableapp").Complete(r)
+}
+
+// watch is how the events of one kind's objects reach the apps.
+type watch struct {
+	kind       kinds.Kind
+	handler    handler.EventHandler
+	predicates []predicate.Predicate
+}
+
+// watches are the controller's watches, one per kind of the registry, as its Wake says: an object the
+// app controls wakes it through its owner reference; a pod, a ReplicaSet or a claim (owned by the
+// workload, not the app) through its instance label; a node the apps with pods on it; a StorageClass
+// the apps that name it, so that an app waiting for its class goes on by itself once it exists.
+func (r *HighlyAvailableAppReconciler) watches() []watch {
+	w := waker{window: r.WakeWindow}
+	out := make([]watch, 0, len(kinds.All()))
+	for _, k := range kinds.All() {
+		watch := watch{kind: k}
+		switch k.Wake {
+		case kinds.WakeWorkload:
+			watch.handler = w.handler(ownerApp, workloadUpdate)
+		case kinds.WakeChange:
+			watch.handler = w.handler(ownerApp, changedNow)
+		case kinds.WakeRevision:
+			watch.handler = w.handler(ownerApp, revisionUpdate)
+		case kinds.WakeEvery:
+			watch.handler = w.handler(ownerApp, everyChange)
+		case kinds.WakePod:
+			watch.handler = w.handler(instanceApp, podUpdate)
+		case kinds.WakeArrival:
+			// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may
+			// come after the pod's. Only its arrival matters.
+			watch.handler = w.handler(instanceApp, onlyCreated)
+		case kinds.WakeClaim:
+			watch.handler = w.handler(instanceApp, claimUpdate)
+		case kinds.WakeNode:
+			// A cordon, a drain taint, a zone going down or coming back.
+			watch.handler, watch.predicates = r.nodeToApps(), []predicate.Predicate{nodeStateChanged}
+		case kinds.WakeStorageClass:
+			watch.handler, watch.predicates = r.classToApps(), []predicate.Predicate{onlyCreates}
+		}
+		out = append(out, watch)
+	}
+	return out
+}
+
+// classToApps maps a StorageClass to the apps whose storage names it, or the default class.
+func (r *HighlyAvailableAppReconciler) classToApps() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		apps := &appsv1alpha1.HighlyAvailableAppList{}
 		if err := r.List(ctx, apps); err != nil {
 			return nil
@@ -243,37 +309,4 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 		}
 		return out
 	})
-	if err := indexByApp(context.Background(), mgr.GetCache()); err != nil {
-		return err
-	}
-	w := waker{window: r.WakeWindow}
-	b := ctrl.NewControllerManagedBy(mgr).
-		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(
-			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))
-	for _, owned := range []struct {
-		obj    client.Object
-		update func(before, after client.Object) urgency
-	}{
-		{&appsv1.Deployment{}, workloadUpdate},
-		{&appsv1.StatefulSet{}, workloadUpdate},
-		{&appsv1.DaemonSet{}, workloadUpdate},
-		{&corev1.Service{}, changedNow},
-		{&policyv1.PodDisruptionBudget{}, changedNow},
-		{&autoscalingv2.HorizontalPodAutoscaler{}, changedNow},
-		{&appsv1.ControllerRevision{}, revisionUpdate},
-		{&batchv1.Job{}, everyChange},
-		{&batchv1.CronJob{}, everyChange},
-	} {
-		b = b.Watches(owned.obj, w.handler(ownerApp, owned.update))
-	}
-	return b.
-		Watches(&corev1.Pod{}, w.handler(instanceApp, podUpdate)).
-		// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may come
-		// after the pod's. Only its arrival matters, and only its metadata is read.
-		WatchesMetadata(&appsv1.ReplicaSet{}, w.handler(instanceApp, onlyCreated)).
-		Watches(&storagev1.StorageClass{}, classToApps, builder.WithPredicates(onlyCreates)).
-		// A cordon, a drain taint, a zone going down or coming back.
-		Watches(&corev1.Node{}, r.nodeToApps(), builder.WithPredicates(nodeStateChanged)).
-		Named("highlyavailableapp").
-		Complete(r)
 }

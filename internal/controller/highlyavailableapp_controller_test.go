@@ -35,7 +35,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
-	"github.com/haoperator/ha-operator/internal/decide"
 )
 
 func resourceMust(s string) resource.Quantity { return resource.MustParse(s) }
@@ -124,8 +123,8 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		}, timeout, poll).Should(Succeed())
 
 		By("announcing high availability once reached, without a warning while the pods were starting")
-		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(ReasonHighlyAvailable))
-		Expect(eventReasons(ns)).NotTo(ContainElement(ReasonNotHighlyAvailable))
+		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(appsv1alpha1.ReasonHighlyAvailable))
+		Expect(eventReasons(ns)).NotTo(ContainElement(appsv1alpha1.ReasonNotHighlyAvailable))
 
 		By("writing nothing once settled")
 		before := writesSettle()
@@ -194,7 +193,7 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Eventually(func(g Gomega) {
 			a := getApp(key)
 			g.Expect(condition(a, appsv1alpha1.ConditionHighlyAvailable).Reason).To(Equal(appsv1alpha1.ReasonSingleReplica))
-			g.Expect(eventReasons(ns)).To(ContainElement(ReasonNotHighlyAvailable))
+			g.Expect(eventReasons(ns)).To(ContainElement(appsv1alpha1.ReasonNotHighlyAvailable))
 		}, timeout, poll).Should(Succeed())
 	})
 
@@ -202,7 +201,7 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 		// Events of one reason and action on one app form a series that keeps the first message: one
 		// Event per reconcile names them all.
-		Eventually(func() []string { return eventMessages(ns, app.Name, decide.ReasonCreated) }, timeout, poll).
+		Eventually(func() []string { return eventMessages(ns, app.Name, appsv1alpha1.ReasonCreated) }, timeout, poll).
 			Should(ConsistOf("created Deployment web, PodDisruptionBudget web, Service web"))
 	})
 
@@ -212,7 +211,7 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		nsObj.Labels["pod-security.kubernetes.io/warn"] = "restricted"
 		Expect(k8sClient.Update(ctx, nsObj)).To(Succeed())
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
-		Eventually(func() []string { return eventMessages(ns, app.Name, ReasonAPIWarning) }, timeout, poll).
+		Eventually(func() []string { return eventMessages(ns, app.Name, appsv1alpha1.ReasonAPIWarning) }, timeout, poll).
 			Should(ContainElement(ContainSubstring("PodSecurity")))
 	})
 

@@ -99,7 +99,7 @@ func TestObserveListsTheAppsObjectsAlone(t *testing.T) {
 		objs = append(objs, &corev1.Pod{ObjectMeta: m}, &appsv1.ReplicaSet{ObjectMeta: m},
 			&appsv1.ControllerRevision{ObjectMeta: m})
 	}
-	r := &HighlyAvailableAppReconciler{Client: cached(scheme, objs...), Scheme: scheme}
+	r := &HighlyAvailableAppReconciler{Client: cached(scheme, objs...)}
 	in, err := r.observe(context.Background(), app)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
 )
 
 // lookup says where an object the cache does not hold is looked for.
@@ -56,7 +57,7 @@ func (r *HighlyAvailableAppReconciler) confirmAbsent(ctx context.Context, app cl
 			continue
 		}
 		// The plan creates only what observe did not find in the cache: ask the API server alone.
-		obj := decide.NewObject(d.Ref, app.GetNamespace())
+		obj := kinds.NewObject(d.Ref.Kind, d.Ref.Name, app.GetNamespace())
 		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		if apierrors.IsNotFound(err) {
 			continue

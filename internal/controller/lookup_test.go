@@ -13,6 +13,7 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
 )
 
 // countingReader counts the reads that reach it.
@@ -47,7 +48,7 @@ func TestReadLooksPastTheCacheOnlyWhenAsked(t *testing.T) {
 			api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(theirs.DeepCopy(), ours.DeepCopy()).Build()}
 			r := &HighlyAvailableAppReconciler{
 				Client:    fake.NewClientBuilder().WithScheme(scheme).WithObjects(ours.DeepCopy()).Build(),
-				APIReader: api, Scheme: scheme,
+				APIReader: api,
 			}
 			obj := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: tc.object, Namespace: "ns"}}
 			got, err := r.read(context.Background(), obj, tc.where)
@@ -78,7 +79,7 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 	api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(squatter).Build()}
 	r := &HighlyAvailableAppReconciler{
 		Client:    cached(scheme, app),
-		APIReader: api, Scheme: scheme,
+		APIReader: api,
 	}
 	ctx := context.Background()
 	in, err := r.observe(ctx, app)
@@ -112,7 +113,7 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 		t.Errorf("problem %+v, want the Service's conflict", plan.Problem)
 	}
 	for _, d := range plan.Apply {
-		if d.Kind == decide.KindService && d.Name == "web" {
+		if d.Kind == kinds.Service && d.Name == "web" {
 			t.Errorf("the plan applies the Service someone else created")
 		}
 	}

@@ -15,6 +15,7 @@ import (
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
@@ -25,9 +26,9 @@ import (
 // (confirmAbsent), and a claim the StatefulSet would create when the cache does not hold it.
 func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
 	in := decide.Input{App: app, Options: r.Options, Now: r.now(), Objects: map[decide.Ref]client.Object{},
-		IssuedRevision: r.issued.get(app.UID), ObservingSince: r.ObservingSince}
+		IssuedRevision: r.memory.of(app).issued, ObservingSince: r.ObservingSince}
 	for _, ref := range decide.Candidates(app) {
-		obj, err := r.read(ctx, decide.NewObject(ref, app.Namespace), inCache)
+		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), inCache)
 		if err != nil {
 			return in, fmt.Errorf("get %s: %w", ref, err)
 		}
@@ -41,7 +42,8 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 		return in, fmt.Errorf("list pods: %w", err)
 	}
 	in.Pods = pods.Items
-	if app.Spec.AppType() != appsv1alpha1.Stateful {
+	reads := decide.ObservesOf(app)
+	if reads.ReplicaSets {
 		// Their metadata is all the decision reads (which Deployment controls each): the cache holds
 		// nothing more of them.
 		sets := &metav1.PartialObjectMetadataList{}
@@ -54,7 +56,7 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 			in.ReplicaSets[i] = appsv1.ReplicaSet{ObjectMeta: sets.Items[i].ObjectMeta}
 		}
 	}
-	if app.Spec.AppType() == appsv1alpha1.Job {
+	if reads.Runs {
 		jobs := &batchv1.JobList{}
 		if err := r.List(ctx, jobs, client.InNamespace(app.Namespace), selector, byApp(app)); err != nil {
 			return in, fmt.Errorf("list jobs: %w", err)
@@ -69,11 +71,15 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	if err := r.observeHistory(ctx, app, &in); err != nil {
 		return in, err
 	}
-	if err := r.observeStartedRuns(ctx, app, &in); err != nil {
-		return in, err
+	if reads.Runs {
+		if err := r.observeStartedRuns(ctx, app, &in); err != nil {
+			return in, err
+		}
 	}
-	if err := r.observeStorage(ctx, app, &in); err != nil {
-		return in, err
+	if reads.Storage {
+		if err := r.observeStorage(ctx, app, &in); err != nil {
+			return in, err
+		}
 	}
 	if err := r.observeFailedCreate(ctx, app, &in); err != nil {
 		return in, err
@@ -130,7 +136,7 @@ func controlledRevisions(revs *appsv1.ControllerRevisionList, app *appsv1alpha1.
 // StorageClasses. A claim the cache does not hold (not the operator's) is looked for among the others
 // only when the StatefulSet would create it.
 func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
-	if app.Spec.AppType() != appsv1alpha1.Stateful || len(app.Spec.Storage) == 0 {
+	if len(app.Spec.Storage) == 0 {
 		return nil
 	}
 	classes := &storagev1.StorageClassList{}
@@ -140,7 +146,7 @@ func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *
 	in.StorageClasses = classes.Items
 	replicas := app.Spec.DesiredReplicas()
 	var existing int32
-	if sts, ok := in.Objects[decide.Ref{Kind: decide.KindStatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet); ok && sts.Spec.Replicas != nil {
+	if sts, ok := in.Objects[decide.Ref{Kind: kinds.StatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet); ok && sts.Spec.Replicas != nil {
 		existing = *sts.Spec.Replicas
 		replicas = max(replicas, existing)
 	}
@@ -169,7 +175,7 @@ func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *
 // StatefulSet controller says so only in FailedCreate Events (a Deployment says it in a condition). The
 // Events are read only while pods are missing, so a settled app costs no request.
 func (r *HighlyAvailableAppReconciler) observeFailedCreate(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
-	sts, ok := in.Objects[decide.Ref{Kind: decide.KindStatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet)
+	sts, ok := in.Objects[decide.Ref{Kind: kinds.StatefulSet, Name: workload.WorkloadName(app)}].(*appsv1.StatefulSet)
 	if !ok || !decide.IsControlledBy(sts, app) || sts.Spec.Replicas == nil || sts.Status.Replicas >= *sts.Spec.Replicas || r.APIReader == nil {
 		return nil
 	}
@@ -186,9 +192,6 @@ func (r *HighlyAvailableAppReconciler) observeFailedCreate(ctx context.Context, 
 // observeStartedRuns reads past the cache the Job of a run that was started but that the cache does
 // not show yet, so that a run just created is not taken for one deleted.
 func (r *HighlyAvailableAppReconciler) observeStartedRuns(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
-	if app.Spec.AppType() != appsv1alpha1.Job {
-		return nil
-	}
 	for i := range in.Revisions {
 		rec := rollout.ReadRecord(&in.Revisions[i])
 		if rec.RunStarted == 0 || rec.RunStarted != rec.Number {

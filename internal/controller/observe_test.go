@@ -2,17 +2,21 @@ package controller
 
 import (
 	"context"
+	"fmt"
 	"maps"
+	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
@@ -67,7 +71,7 @@ func TestObserveHistoryReadsPastAStaleCache(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			api := &countingLister{Reader: fake.NewClientBuilder().WithScheme(scheme).
 				WithObjects(revision(1, "h1", rollout.OutcomeComplete), revision(2, "h2", rollout.OutcomeFailed)).Build()}
-			r := &HighlyAvailableAppReconciler{APIReader: api, Scheme: scheme}
+			r := &HighlyAvailableAppReconciler{APIReader: api}
 			in := decide.Input{App: app, Objects: map[decide.Ref]client.Object{decide.WorkloadRef(app): statefulSet(tc.running)},
 				Revisions: []appsv1.ControllerRevision{*revision(1, "h1", rollout.OutcomeComplete), *revision(2, "h2", tc.cached)}}
 			if err := r.observeHistory(context.Background(), app, &in); err != nil {
@@ -84,6 +88,80 @@ func TestObserveHistoryReadsPastAStaleCache(t *testing.T) {
 			}
 			if len(in.Revisions) != 2 || newest.Outcome != tc.wantOut {
 				t.Errorf("revision 2 reads %q among %d revisions, want %q among 2", newest.Outcome, len(in.Revisions), tc.wantOut)
+			}
+		})
+	}
+}
+
+// apiReads counts the reads that go past the cache, by what they read.
+type apiReads struct {
+	client.Reader
+	reads []string
+}
+
+func (a *apiReads) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	a.reads = append(a.reads, "get "+kinds.Of(obj)+" "+key.Name)
+	return a.Reader.Get(ctx, key, obj, opts...)
+}
+
+func (a *apiReads) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	a.reads = append(a.reads, fmt.Sprintf("list %T", list))
+	return a.Reader.List(ctx, list, opts...)
+}
+
+// Observe reads from the cache; it asks the API server only for a claim the StatefulSet is about to
+// create (the cache holds only the operator's own objects, and a claim of that name may be someone
+// else's), and for nothing else while the app is settled.
+func TestObserveReadsPastTheCacheOnlyForClaimsToCreate(t *testing.T) {
+	scheme := testScheme(t)
+	db := cassandra("ns", "db")
+	db.UID = "db-uid"
+	db.Spec.Storage = []appsv1alpha1.StorageSpec{{Name: "data", MountPath: "/data", Size: resource.MustParse("1Gi")}}
+	sts := &appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "db", Namespace: "ns", OwnerReferences: []metav1.OwnerReference{{
+		APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp", Name: "db", UID: db.UID, Controller: new(true)}}}}
+	sts.Spec.Replicas = new(int32(2))
+	sts.Status.Replicas = 2
+	claim := func(ord int) *corev1.PersistentVolumeClaim {
+		return &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("data-db-%d", ord), Namespace: "ns",
+			Labels: workload.Labels(db)}}
+	}
+	web := nginx("ns", "web")
+	web.UID = "web-uid"
+	for _, tc := range []struct {
+		name     string
+		app      *appsv1alpha1.HighlyAvailableApp
+		cache    []client.Object
+		wantAPI  []string
+		wantRead func(decide.Input) string
+	}{
+		{"a Stateless app: ReplicaSets from the cache, nothing past it", web, nil, nil,
+			func(in decide.Input) string {
+				if in.Claims != nil || in.StorageClasses != nil {
+					return "read storage"
+				}
+				return ""
+			}},
+		{"a Stateful app scaling from 2 to 3: the third claim past the cache", db,
+			[]client.Object{sts, claim(0), claim(1)}, []string{"get PersistentVolumeClaim data-db-2"},
+			func(in decide.Input) string {
+				if len(in.Claims) != 2 || in.ReplicaSets != nil {
+					return fmt.Sprintf("claims %d, replica sets %v", len(in.Claims), in.ReplicaSets)
+				}
+				return ""
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &apiReads{Reader: fake.NewClientBuilder().WithScheme(scheme).Build()}
+			r := &HighlyAvailableAppReconciler{Client: cached(scheme, tc.cache...), APIReader: api}
+			in, err := r.observe(context.Background(), tc.app)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(api.reads, tc.wantAPI) {
+				t.Errorf("reads past the cache %v, want %v", api.reads, tc.wantAPI)
+			}
+			if msg := tc.wantRead(in); msg != "" {
+				t.Error(msg)
 			}
 		})
 	}

@@ -45,7 +45,7 @@ func eventMessages(ns, name, reason string) []string {
 	return messages
 }
 
-// runRevision1 creates the seed's nginx app and settles it on revision 1 with three ready pods.
+// runRevision1 creates the nginx sample app and settles it on revision 1 with three ready pods.
 func runRevision1(ns string) (*appsv1alpha1.HighlyAvailableApp, client.ObjectKey, string) {
 	app := nginx(ns, "web")
 	key := client.ObjectKeyFromObject(app)
@@ -105,7 +105,7 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 			g.Expect(a.Status.LastFailedRevision).To(Equal(int64(2)))
 			g.Expect(a.Status.UpdateRevision).To(Equal(int64(2)))
 			g.Expect(a.Status.CurrentRevision).To(Equal(int64(1)))
-			g.Expect(eventReasons(ns)).To(ContainElements(ReasonRolloutFailed, ReasonRolledBack))
+			g.Expect(eventReasons(ns)).To(ContainElements(appsv1alpha1.ReasonRolloutFailed, appsv1alpha1.ReasonRolledBack))
 		}, timeout, poll).Should(Succeed())
 
 		By("not retrying the same spec")
@@ -146,7 +146,7 @@ var _ = Describe("Rollouts of a Stateless app", func() {
 		Eventually(func(g Gomega) {
 			a := getApp(key)
 			g.Expect(condition(a, appsv1alpha1.ConditionStalled).Status).To(Equal(metav1.ConditionFalse))
-			g.Expect(eventReasons(ns)).To(ContainElement(ReasonRetrying))
+			g.Expect(eventReasons(ns)).To(ContainElement(appsv1alpha1.ReasonRetrying))
 		}, timeout, poll).Should(Succeed())
 	})
 
@@ -310,7 +310,7 @@ var _ = Describe("Rollouts of a Stateful app", func() {
 			a := getApp(key)
 			g.Expect(condition(a, appsv1alpha1.ConditionStalled).Reason).To(Equal(appsv1alpha1.ReasonRolledBack))
 			g.Expect(a.Spec.Template.Spec.Containers[0].Image).To(Equal("cassandra:does-not-exist"))
-			g.Expect(eventReasons(ns)).To(ContainElement(ReasonPodReplaced))
+			g.Expect(eventReasons(ns)).To(ContainElement(appsv1alpha1.ReasonPodReplaced))
 		}, timeout, poll).Should(Succeed())
 	})
 })

@@ -5,12 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -18,29 +12,34 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
-// CacheOptions limit the manager's cache to the objects the operator generates (labelled
-// app.kubernetes.io/managed-by=ha-operator), so that its memory does not grow with the unrelated
-// Deployments, Services and pods of the cluster. Nodes are cached trimmed to their name, zone label,
-// unschedulable flag and taints (trimNode), pods and ReplicaSets to what the operator reads
-// (trimPod, trimMetadata).
+// CacheOptions limit the manager's cache to what the registry of kinds says (kinds.All): the objects
+// the operator generates or its workloads create are cached only with the label
+// app.kubernetes.io/managed-by=ha-operator, so that its memory does not grow with the unrelated
+// Deployments, Services and pods of the cluster; some kinds are trimmed to what the operator reads
+// (trims).
 func CacheOptions() cache.Options {
-	owned := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})}
+	owned := labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})
 	byObject := map[client.Object]cache.ByObject{}
-	for _, obj := range []client.Object{
-		&appsv1.Deployment{}, &appsv1.StatefulSet{}, &appsv1.ControllerRevision{}, &corev1.Service{},
-		&corev1.PersistentVolumeClaim{}, &policyv1.PodDisruptionBudget{},
-		&autoscalingv2.HorizontalPodAutoscaler{}, &appsv1.DaemonSet{}, &batchv1.Job{}, &batchv1.CronJob{},
-	} {
-		byObject[obj] = owned
+	for _, k := range kinds.All() {
+		opts := cache.ByObject{Transform: trims[k.Name]}
+		if k.Cache == kinds.CacheOwned {
+			opts.Label = owned
+		}
+		byObject[k.New()] = opts
 	}
-	byObject[&corev1.Pod{}] = cache.ByObject{Label: owned.Label, Transform: trimPod}
-	// ReplicaSets are watched as metadata only (observe).
-	byObject[&appsv1.ReplicaSet{}] = cache.ByObject{Label: owned.Label, Transform: trimMetadata}
-	byObject[&corev1.Node{}] = cache.ByObject{Transform: trimNode}
 	return cache.Options{ByObject: byObject, DefaultTransform: stripForCache}
+}
+
+// trims are the transforms that keep of a kind's objects only what the operator reads: a pod's
+// signature and place, a ReplicaSet's metadata, a node's zone and drain state.
+var trims = map[string]toolscache.TransformFunc{
+	kinds.Pod:        trimPod,
+	kinds.ReplicaSet: trimMetadata,
+	kinds.Node:       trimNode,
 }
 
 // NewReconciler wires a reconciler to the manager's client, cache, API reader and event recorder.
@@ -48,7 +47,6 @@ func NewReconciler(mgr ctrl.Manager, clusterDomain string) *HighlyAvailableAppRe
 	return &HighlyAvailableAppReconciler{
 		Client:     mgr.GetClient(),
 		APIReader:  mgr.GetAPIReader(),
-		Scheme:     mgr.GetScheme(),
 		Recorder:   mgr.GetEventRecorder("ha-operator"),
 		Options:    workload.Options{ClusterDomain: clusterDomain},
 		WakeWindow: DefaultWakeWindow,
@@ -100,11 +98,16 @@ func indexByApp(ctx context.Context, informers cache.Informers) error {
 	return nil
 }
 
-// appIndexed are the kinds observe lists through appIndex; ReplicaSets are cached as metadata.
+// appIndexed are the kinds observe lists through appIndex (kinds.Kind.ByApp), as their informers hold
+// them.
 func appIndexed() []client.Object {
-	sets := &metav1.PartialObjectMetadata{}
-	sets.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))
-	return []client.Object{&corev1.Pod{}, sets, &appsv1.ControllerRevision{}, &batchv1.Job{}}
+	var out []client.Object
+	for _, k := range kinds.All() {
+		if k.ByApp {
+			out = append(out, k.Watched())
+		}
+	}
+	return out
 }
 
 // appOf is an object's value in appIndex: its instance label.

@@ -259,6 +259,6 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 			Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pvc), pvc)).To(Succeed())
 			Expect(pvc.DeletionTimestamp.IsZero()).To(BeTrue())
 		}
-		Expect(eventReasons(ns)).To(ContainElement(ReasonStorageChanged))
+		Expect(eventReasons(ns)).To(ContainElement(appsv1alpha1.ReasonStorageChanged))
 	})
 })

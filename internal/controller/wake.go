@@ -269,3 +269,20 @@ func startingReason(reason string) bool {
 
 // onlyCreated wakes nothing on updates: for ReplicaSets, whose arrival alone matters.
 func onlyCreated(client.Object, client.Object) urgency { return wakeIgnore }
+
+// claimUpdate wakes the app at once when someone changed a claim or its conditions changed (a resize
+// that failed, or waits for the file system to follow), and ignores the rest of its status.
+func claimUpdate(before, after client.Object) urgency {
+	if metadataChanged(before, after) {
+		return wakeNow
+	}
+	b, okB := before.(*corev1.PersistentVolumeClaim)
+	a, okA := after.(*corev1.PersistentVolumeClaim)
+	if !okB || !okA {
+		return wakeNow
+	}
+	if b.Status.Phase != a.Status.Phase || !equality.Semantic.DeepEqual(b.Status.Conditions, a.Status.Conditions) {
+		return wakeNow
+	}
+	return wakeIgnore
+}

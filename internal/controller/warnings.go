@@ -8,10 +8,6 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
-// ReasonAPIWarning is the Event reason of a warning the API server gave about one of the app's
-// objects (Pod Security, a deprecated field).
-const ReasonAPIWarning = "APIWarning"
-
 type warningsKey struct{}
 
 // warnings collects the API server's warnings about the writes of one reconcile.

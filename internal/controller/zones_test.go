@@ -61,7 +61,7 @@ var _ = Describe("Zones", func() {
 		setCordon("zones-node-a", true)
 		DeferCleanup(setCordon, "zones-node-a", false)
 		Eventually(func() int32 { return ptr.Deref(deployment(key).Spec.Replicas, 0) }, timeout, poll).Should(Equal(int32(4)))
-		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(decide.ReasonDrainSurge))
+		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(appsv1alpha1.ReasonDrainSurge))
 
 		By("returning to 3 replicas once the node takes pods again")
 		setCordon("zones-node-a", false)

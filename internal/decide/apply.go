@@ -5,30 +5,13 @@ import (
 	"maps"
 	"reflect"
 
-	appsv1 "k8s.io/api/apps/v1"
-	autoscalingv2 "k8s.io/api/autoscaling/v2"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
-	"github.com/haoperator/ha-operator/internal/workload"
-)
-
-// Kinds of the objects the operator generates.
-const (
-	KindDeployment  = "Deployment"
-	KindStatefulSet = "StatefulSet"
-	KindService     = "Service"
-	KindPDB         = "PodDisruptionBudget"
-	KindHPA         = "HorizontalPodAutoscaler"
-	KindDaemonSet   = "DaemonSet"
-	KindJob         = "Job"
-	KindCronJob     = "CronJob"
+	"github.com/haoperator/ha-operator/internal/kinds"
 )
 
 // Ref names one object the app may generate.
@@ -38,34 +21,6 @@ type Ref struct {
 }
 
 func (r Ref) String() string { return r.Kind + " " + r.Name }
-
-// Candidates lists every object the app may generate, wanted or not, so that observe reads them all
-// and decide can create, keep or delete each. A Job app's run Jobs are listed apart (Input.Jobs).
-func Candidates(app *appsv1alpha1.HighlyAvailableApp) []Ref {
-	// The app's name is the Stateless and Daemon client Service and the Stateful headless Service;
-	// <app>-client is the Stateful client Service.
-	return []Ref{
-		{KindDeployment, workload.WorkloadName(app)},
-		{KindStatefulSet, workload.WorkloadName(app)},
-		{KindDaemonSet, workload.WorkloadName(app)},
-		{KindCronJob, workload.CronJobName(app)},
-		{KindPDB, app.Name},
-		{KindHPA, app.Name},
-		{KindService, app.Name},
-		{KindService, app.Name + "-client"},
-	}
-}
-
-// ClientService is the Service clients use, as the app's type builds it; nil when it has none.
-func ClientService(app *appsv1alpha1.HighlyAvailableApp) *corev1.Service {
-	switch app.Spec.AppType() {
-	case appsv1alpha1.Daemon:
-		return workload.DaemonService(app)
-	case appsv1alpha1.Job:
-		return nil
-	}
-	return workload.Service(app)
-}
 
 // ownerReference makes the app the controller of what it generates.
 func ownerReference(app *appsv1alpha1.HighlyAvailableApp) metav1.OwnerReference {
@@ -113,13 +68,17 @@ type Desired struct {
 // none added) and each desired value is there.
 func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing client.Object) (Desired, bool, error) {
 	obj.SetOwnerReferences([]metav1.OwnerReference{ownerReference(app)})
-	ref := Ref{Kind: kindOf(obj), Name: obj.GetName()}
+	kind, ok := kinds.ByName(kinds.Of(obj))
+	if !ok || !kind.Generated {
+		return Desired{}, false, fmt.Errorf("encode %s %s: not a kind the operator generates", kinds.Of(obj), obj.GetName())
+	}
+	ref := Ref{Kind: kind.Name, Name: obj.GetName()}
 	want, err := toUnstructured(obj)
 	if err != nil {
 		return Desired{}, false, fmt.Errorf("encode %s: %w", ref, err)
 	}
-	want.SetAPIVersion(apiVersionOf(ref.Kind))
-	want.SetKind(ref.Kind)
+	want.SetAPIVersion(kind.APIVersion())
+	want.SetKind(kind.Name)
 	// Fields that cannot be typed match nothing: the object is applied, and the API server judges it.
 	digest, err := AppliedDigest(want)
 	if err != nil {
@@ -142,7 +101,7 @@ func prepare(app *appsv1alpha1.HighlyAvailableApp, obj client.Object, existing c
 // sameSelector compares a Service's selector whole: it is one atomic field, so a key the operator no
 // longer sets stays until the selector is applied again, which isSubset would not see.
 func sameSelector(want, have *unstructured.Unstructured) bool {
-	if want.GetKind() != KindService {
+	if want.GetKind() != kinds.Service {
 		return true
 	}
 	w, _, _ := unstructured.NestedStringMap(want.Object, "spec", "selector")
@@ -182,68 +141,6 @@ func comparable(spec any) any {
 	}
 	out["volumeClaimTemplates"] = stripped
 	return out
-}
-
-func kindOf(obj client.Object) string {
-	switch obj.(type) {
-	case *appsv1.Deployment:
-		return KindDeployment
-	case *appsv1.StatefulSet:
-		return KindStatefulSet
-	case *corev1.Service:
-		return KindService
-	case *policyv1.PodDisruptionBudget:
-		return KindPDB
-	case *autoscalingv2.HorizontalPodAutoscaler:
-		return KindHPA
-	case *appsv1.DaemonSet:
-		return KindDaemonSet
-	case *batchv1.Job:
-		return KindJob
-	case *batchv1.CronJob:
-		return KindCronJob
-	}
-	return obj.GetObjectKind().GroupVersionKind().Kind
-}
-
-func apiVersionOf(kind string) string {
-	switch kind {
-	case KindDeployment, KindStatefulSet, KindDaemonSet:
-		return appsv1.SchemeGroupVersion.String()
-	case KindJob, KindCronJob:
-		return batchv1.SchemeGroupVersion.String()
-	case KindPDB:
-		return policyv1.SchemeGroupVersion.String()
-	case KindHPA:
-		return autoscalingv2.SchemeGroupVersion.String()
-	}
-	return corev1.SchemeGroupVersion.String()
-}
-
-// NewObject is an empty typed object of the kind, named, for reads and deletes.
-func NewObject(ref Ref, namespace string) client.Object {
-	var obj client.Object
-	switch ref.Kind {
-	case KindDeployment:
-		obj = &appsv1.Deployment{}
-	case KindStatefulSet:
-		obj = &appsv1.StatefulSet{}
-	case KindPDB:
-		obj = &policyv1.PodDisruptionBudget{}
-	case KindHPA:
-		obj = &autoscalingv2.HorizontalPodAutoscaler{}
-	case KindDaemonSet:
-		obj = &appsv1.DaemonSet{}
-	case KindJob:
-		obj = &batchv1.Job{}
-	case KindCronJob:
-		obj = &batchv1.CronJob{}
-	default:
-		obj = &corev1.Service{}
-	}
-	obj.SetName(ref.Name)
-	obj.SetNamespace(namespace)
-	return obj
 }
 
 func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
@@ -24,7 +25,7 @@ func daemonApp() *appsv1alpha1.HighlyAvailableApp {
 }
 
 func (w *world) daemonSet() *appsv1.DaemonSet {
-	d, _ := w.objs[Ref{KindDaemonSet, "web"}].(*appsv1.DaemonSet)
+	d, _ := w.objs[Ref{kinds.DaemonSet, "web"}].(*appsv1.DaemonSet)
 	return d
 }
 
@@ -42,7 +43,7 @@ func (w *world) settleDaemonSet(state podState) {
 			for _, old := range w.pods {
 				if old.Spec.NodeName == node {
 					pods = append(pods, old)
-					if IsPodReady(&old) {
+					if rollout.PodReady(&old) {
 						ready++
 					}
 				}
@@ -61,14 +62,14 @@ func (w *world) settleDaemonSet(state podState) {
 func TestDaemonAppIsADaemonSetWithALocalService(t *testing.T) {
 	w := newWorld(daemonApp())
 	p := step(t, w)
-	kinds := make([]string, 0, len(p.Apply))
+	applied := make([]string, 0, len(p.Apply))
 	for _, d := range p.Apply {
-		kinds = append(kinds, d.Kind)
+		applied = append(applied, d.Kind)
 	}
-	if got := strings.Join(kinds, ","); got != "DaemonSet,Service" {
+	if got := strings.Join(applied, ","); got != "DaemonSet,Service" {
 		t.Fatalf("applied %s, want a DaemonSet and a Service (no PodDisruptionBudget)", got)
 	}
-	svc := w.objs[Ref{KindService, "web"}].(*corev1.Service)
+	svc := w.objs[Ref{kinds.Service, "web"}].(*corev1.Service)
 	if svc.Spec.InternalTrafficPolicy == nil || *svc.Spec.InternalTrafficPolicy != corev1.ServiceInternalTrafficPolicyLocal {
 		t.Errorf("Service traffic policy %v", svc.Spec.InternalTrafficPolicy)
 	}
@@ -126,7 +127,7 @@ func (w *world) finishRun(name string, complete bool) {
 func (w *world) jobInput() Input {
 	in := w.input()
 	for ref, obj := range w.objs {
-		if job, ok := obj.(*batchv1.Job); ok && ref.Kind == KindJob {
+		if job, ok := obj.(*batchv1.Job); ok && ref.Kind == kinds.Job {
 			in.Jobs = append(in.Jobs, *job)
 		}
 	}
@@ -143,18 +144,18 @@ func jobStep(t *testing.T, w *world) Plan {
 func TestJobRuns(t *testing.T) {
 	w := newWorld(jobApp())
 	p := jobStep(t, w)
-	if len(p.Apply) != 1 || p.Apply[0].Ref != (Ref{KindJob, "web-1"}) {
+	if len(p.Apply) != 1 || p.Apply[0].Ref != (Ref{kinds.Job, "web-1"}) {
 		t.Fatalf("applied %+v, want run 1's Job", p.Apply)
 	}
-	if p.Job == nil || p.Job.Run != 1 {
-		t.Fatalf("job status input %+v", p.Job)
+	if jobOf(p) == nil || jobOf(p).Run != 1 {
+		t.Fatalf("job status input %+v", jobOf(p))
 	}
 	// The reconcile that creates the run's Job does not see it yet: the status shows the run
 	// starting, not a Job deleted before it finished.
-	if p.Job.Job == nil || p.Job.Job.Name != "web-1" || p.Job.Recorded != nil {
-		t.Errorf("the run being created is reported as %+v", p.Job)
+	if jobOf(p).Job == nil || jobOf(p).Job.Name != "web-1" || jobOf(p).Recorded != nil {
+		t.Errorf("the run being created is reported as %+v", jobOf(p))
 	}
-	got := status.ComputeJob(*p.Job)
+	got := status.ComputeJob(*jobOf(p))
 	if meta.IsStatusConditionTrue(got.Conditions, appsv1alpha1.ConditionStalled) {
 		t.Errorf("the run being created is reported stalled: %+v", got.Conditions)
 	}
@@ -174,30 +175,30 @@ func TestJobRuns(t *testing.T) {
 	By("a template change while run 1 is active: run 2 waits")
 	w.app.Spec.Template.Spec.Containers[0].Image = "perl:6"
 	p = jobStep(t, w)
-	if len(p.Apply) != 0 || p.Job.WaitingFor != "web-1" {
-		t.Fatalf("run 2 did not wait for run 1: apply %+v, waiting %q", p.Apply, p.Job.WaitingFor)
+	if len(p.Apply) != 0 || jobOf(p).WaitingFor != "web-1" {
+		t.Fatalf("run 2 did not wait for run 1: apply %+v, waiting %q", p.Apply, jobOf(p).WaitingFor)
 	}
 	w.finishRun("web-1", true)
 	p = jobStep(t, w)
-	if len(p.Apply) != 1 || p.Apply[0].Ref != (Ref{KindJob, "web-2"}) {
+	if len(p.Apply) != 1 || p.Apply[0].Ref != (Ref{kinds.Job, "web-2"}) {
 		t.Fatalf("run 2 did not start once run 1 finished: %+v", p.Apply)
 	}
 
 	By("run 2 fails: the outcome is recorded with the Job's reason")
 	w.finishRun("web-2", false)
 	p = jobStep(t, w)
-	if !contains(eventReasons(p), "BackoffLimitExceeded") || p.Job.LastFailed != 2 {
-		t.Errorf("failure not recorded: %v %+v", eventReasons(p), p.Job)
+	if !contains(eventReasons(p), "BackoffLimitExceeded") || jobOf(p).LastFailed != 2 {
+		t.Errorf("failure not recorded: %v %+v", eventReasons(p), jobOf(p))
 	}
 	if jobStep(t, w).Events != nil {
 		t.Error("the outcome was recorded twice")
 	}
 
 	By("a Job deleted after it finished is never started again, and its recorded outcome stands")
-	delete(w.objs, Ref{KindJob, "web-2"})
+	delete(w.objs, Ref{kinds.Job, "web-2"})
 	p = jobStep(t, w)
-	if len(p.Apply) != 0 || p.Job.Recorded == nil || p.Job.Recorded.Reason != "BackoffLimitExceeded" {
-		t.Errorf("apply %+v, recorded %+v", p.Apply, p.Job.Recorded)
+	if len(p.Apply) != 0 || jobOf(p).Recorded == nil || jobOf(p).Recorded.Reason != "BackoffLimitExceeded" {
+		t.Errorf("apply %+v, recorded %+v", p.Apply, jobOf(p).Recorded)
 	}
 }
 
@@ -220,11 +221,11 @@ func TestJobRunsBeyondTheHistoryAreDeleted(t *testing.T) {
 		deleted = append(deleted, d.Ref.Name)
 	}
 	for _, name := range []string{"web-1", "web-2"} {
-		if _, kept := w.objs[Ref{KindJob, name}]; kept {
+		if _, kept := w.objs[Ref{kinds.Job, name}]; kept {
 			t.Errorf("%s kept beyond the history limit of 1", name)
 		}
 	}
-	if _, kept := w.objs[Ref{KindJob, "web-3"}]; !kept || !contains(deleted, "web-2") {
+	if _, kept := w.objs[Ref{kinds.Job, "web-3"}]; !kept || !contains(deleted, "web-2") {
 		t.Errorf("deleted %v: want web-2 gone when run 4 starts, web-3 kept", deleted)
 	}
 }
@@ -234,7 +235,7 @@ func TestScheduledJobIsACronJob(t *testing.T) {
 	app.Spec.Job = &appsv1alpha1.JobSpec{Schedule: "*/5 * * * *"}
 	w := newWorld(app)
 	p := jobStep(t, w)
-	if len(p.Apply) != 1 || p.Apply[0].Kind != KindCronJob {
+	if len(p.Apply) != 1 || p.Apply[0].Kind != kinds.CronJob {
 		t.Fatalf("applied %+v, want the CronJob alone", p.Apply)
 	}
 	cj := w.objs[p.Apply[0].Ref].(*batchv1.CronJob)
@@ -242,8 +243,8 @@ func TestScheduledJobIsACronJob(t *testing.T) {
 		t.Errorf("concurrency policy %s", cj.Spec.ConcurrencyPolicy)
 	}
 	p = jobStep(t, w)
-	if p.CronJob == nil || p.CronJob.CronJob == nil {
-		t.Fatalf("cron status input %+v", p.CronJob)
+	if cronJobOf(p) == nil || cronJobOf(p).CronJob == nil {
+		t.Fatalf("cron status input %+v", cronJobOf(p))
 	}
 	if rec := rollout.ReadRecord(&w.revs[0]); rec.Outcome != rollout.OutcomeComplete {
 		t.Errorf("the revision in place is not complete: %+v", rec)
@@ -252,7 +253,7 @@ func TestScheduledJobIsACronJob(t *testing.T) {
 	// The schedule removed: the CronJob goes and a run starts.
 	w.app.Spec.Job.Schedule = ""
 	p = jobStep(t, w)
-	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Kind != KindJob {
+	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != kinds.CronJob || len(p.Apply) != 1 || p.Apply[0].Kind != kinds.Job {
 		t.Errorf("delete %+v apply %+v", p.Delete, p.Apply)
 	}
 }
@@ -269,23 +270,39 @@ func TestRemovingTheScheduleKeepsAnActiveScheduledRun(t *testing.T) {
 	// waits for the scheduled run.
 	w.app.Spec.Job.Schedule = ""
 	p = jobStep(t, w)
-	if len(p.Delete) != 0 || len(p.Apply) != 1 || p.Apply[0].Kind != KindCronJob {
+	if len(p.Delete) != 0 || len(p.Apply) != 1 || p.Apply[0].Kind != kinds.CronJob {
 		t.Fatalf("delete %+v apply %+v: want the CronJob kept and applied (suspended), no run", p.Delete, p.Apply)
 	}
 	if kept := w.objs[p.Apply[0].Ref].(*batchv1.CronJob); kept.Spec.Suspend == nil || !*kept.Spec.Suspend ||
 		kept.Spec.Schedule != "*/5 * * * *" {
 		t.Errorf("CronJob spec %+v: want it suspended on its old schedule", kept.Spec)
 	}
-	if p.Job == nil || p.Job.WaitingFor != "web-29000000" {
-		t.Errorf("job status input %+v: want run 1 waiting for web-29000000", p.Job)
+	if jobOf(p) == nil || jobOf(p).WaitingFor != "web-29000000" {
+		t.Errorf("job status input %+v: want run 1 waiting for web-29000000", jobOf(p))
 	}
 
 	// The scheduled run finished: the CronJob goes and run 1 starts.
-	w.objs[Ref{KindCronJob, cj.Name}].(*batchv1.CronJob).Status.Active = nil
+	w.objs[Ref{kinds.CronJob, cj.Name}].(*batchv1.CronJob).Status.Active = nil
 	p = jobStep(t, w)
-	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != KindCronJob || len(p.Apply) != 1 || p.Apply[0].Kind != KindJob {
+	if len(p.Delete) != 1 || p.Delete[0].Ref.Kind != kinds.CronJob || len(p.Apply) != 1 || p.Apply[0].Kind != kinds.Job {
 		t.Errorf("delete %+v apply %+v: want the CronJob deleted and run 1 started", p.Delete, p.Apply)
 	}
 }
 
 var _ = metav1.Now
+
+// jobOf is the status input of a one-off Job app's run in the plan; nil for any other report.
+func jobOf(p Plan) *status.JobInput {
+	if in, ok := p.Report.(status.JobInput); ok {
+		return &in
+	}
+	return nil
+}
+
+// cronJobOf is the status input of a scheduled Job app in the plan; nil for any other report.
+func cronJobOf(p Plan) *status.CronJobInput {
+	if in, ok := p.Report.(status.CronJobInput); ok {
+		return &in
+	}
+	return nil
+}

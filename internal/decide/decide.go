@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/check"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
@@ -149,18 +150,16 @@ type Plan struct {
 
 	// Problem blocks the app; nil when none.
 	Problem *status.Problem
-	// Status inputs.
+	// Report is the app's status computation, as its type computes it (its driver's report): once
+	// the plan is carried out, with the problem act may have met.
+	Report status.Report
+	// The status inputs of an app run by a workload, which Report reads.
 	Rollout   status.Rollout
 	Workload  status.Workload
 	ReadyPods []status.PodPlace
 	// ClusterZones are Input.ClusterZones, for the zone-loss headroom.
 	ClusterZones []string
 	Service      string
-	// Misscheduled is a DaemonSet's numberMisscheduled.
-	Misscheduled int32
-	// Job and CronJob are the status inputs of a Job app (one of them), instead of the workload's.
-	Job     *status.JobInput
-	CronJob *status.CronJobInput
 	// Requeue is when to look again with no watch event; 0 for never.
 	Requeue time.Duration
 	// Events and Metrics go out after the status is written.
@@ -180,53 +179,47 @@ const (
 	RecreatePoll = 2 * time.Second
 )
 
-// Decide returns the plan for one app.
+// Decide returns the plan for one app: what every type shares (the workload and pods observed, the
+// policy), then the steps of the app's type (driver).
 func Decide(in Input) Plan {
 	app := in.App
-	p := &planner{in: in, app: app, stateful: app.Spec.AppType() == appsv1alpha1.Stateful}
-	p.observeWorkload()
+	d := driverFor(app)
+	p := &planner{in: in, app: app, driver: d}
+	ref := d.workload(app)
+	p.observeWorkload(ref)
 	p.ownedPods()
 	p.plan.Workload = ObservedWorkload(p.workload)
+	if !p.plan.Workload.Found {
+		p.plan.Workload.Kind, p.plan.Workload.Name = ref.Kind, ref.Name
+	}
 	if p.plan.Workload.ReplicaFailure == "" {
 		p.plan.Workload.ReplicaFailure = in.FailedCreate
 	}
 	p.plan.ReadyPods = p.readyPods()
 	p.plan.ClusterZones = in.ClusterZones
-	if svc := ClientService(app); svc != nil {
+	if svc := d.clientService(app); svc != nil {
 		p.plan.Service = svc.Name
-	}
-	if ds, ok := p.workload.(*appsv1.DaemonSet); ok {
-		p.plan.Misscheduled = ds.Status.NumberMisscheduled
 	}
 	if reason, msg, refused := p.policy(); refused {
 		p.plan.Problem = &status.Problem{Reason: reason, Message: msg}
-		return p.plan
+	} else {
+		d.plan(p)
 	}
-	if app.Spec.AppType() == appsv1alpha1.Job {
-		p.jobs()
-		return p.plan
-	}
-	p.revisions()
-	p.objects()
-	p.stuckPods()
-	p.zoneByZone()
-	p.rebalance()
-	if p.plan.Problem != nil && p.plan.Problem.Reason == appsv1alpha1.ReasonConflict {
-		p.requeue(ConflictRecheck + jitter(string(app.UID), ConflictRecheck/2))
-	}
+	p.plan.Report = d.report(p)
 	return p.plan
 }
 
 type planner struct {
-	in       Input
-	app      *appsv1alpha1.HighlyAvailableApp
-	stateful bool
-	plan     Plan
+	in     Input
+	app    *appsv1alpha1.HighlyAvailableApp
+	driver driver
+	plan   Plan
 
-	// workload is the app's Deployment or StatefulSet; nil when none exists that the app controls.
+	// workload is the app's Deployment, StatefulSet or DaemonSet; nil when none exists that the app
+	// controls.
 	workload client.Object
 	// pods are the pods the workload controls; orphans are pods of a StatefulSet deleted for
-	// re-creation, by ordinal.
+	// re-creation, by ordinal (stateful.go).
 	pods    []corev1.Pod
 	orphans map[int32]*corev1.Pod
 
@@ -236,6 +229,18 @@ type planner struct {
 	updateHash string
 	rollbackTo *rollout.Record
 	failed     bool
+
+	// job and cronJob are the status inputs of a Job app's run or CronJob (job.go).
+	jobIn     *status.JobInput
+	cronJobIn *status.CronJobInput
+}
+
+// conflictRecheck looks at a Conflict again now and then: the other object may be removed without any
+// event that reaches the app.
+func (p *planner) conflictRecheck() {
+	if p.plan.Problem != nil && p.plan.Problem.Reason == appsv1alpha1.ReasonConflict {
+		p.requeue(ConflictRecheck + jitter(string(p.app.UID), ConflictRecheck/2))
+	}
 }
 
 func (p *planner) requeue(d time.Duration) {
@@ -254,36 +259,19 @@ func (p *planner) problem(reason, format string, args ...any) {
 	}
 }
 
-// policy refuses specs the operator will not run.
+// policy refuses specs the operator will not run: a Service type the cluster does not allow (when the
+// type has a client Service), and what the CRD cannot refuse within the API server's CEL cost budget
+// (workload.SpecChecks).
 func (p *planner) policy() (reason, message string, refused bool) {
-	if _, msg, ok := workload.ServiceTypeAllowed(p.app, p.in.Options); !ok && ClientService(p.app) != nil {
-		return appsv1alpha1.ReasonInvalidSpec, msg, true
+	chain := check.Chain[*appsv1alpha1.HighlyAvailableApp]{}
+	if p.driver.clientService(p.app) != nil {
+		chain = append(chain, workload.ServiceTypeCheck(p.in.Options))
 	}
-	// What the CRD cannot refuse within the API server's CEL cost budget.
-	if _, msg, ok := workload.CheckSpec(p.app); !ok {
-		return appsv1alpha1.ReasonInvalidSpec, msg, true
-	}
-	return "", "", false
+	return append(chain, workload.SpecChecks...).First(p.app)
 }
 
-func (p *planner) workloadRef() Ref { return WorkloadRef(p.app) }
-
-// WorkloadRef names the app's workload: its Deployment, StatefulSet, DaemonSet or, for a scheduled Job
-// app, its CronJob.
-func WorkloadRef(app *appsv1alpha1.HighlyAvailableApp) Ref {
-	switch app.Spec.AppType() {
-	case appsv1alpha1.Stateful:
-		return Ref{KindStatefulSet, workload.WorkloadName(app)}
-	case appsv1alpha1.Daemon:
-		return Ref{KindDaemonSet, workload.WorkloadName(app)}
-	case appsv1alpha1.Job:
-		return Ref{KindCronJob, workload.CronJobName(app)}
-	}
-	return Ref{KindDeployment, workload.WorkloadName(app)}
-}
-
-func (p *planner) observeWorkload() {
-	obj := p.in.Objects[p.workloadRef()]
+func (p *planner) observeWorkload(ref Ref) {
+	obj := p.in.Objects[ref]
 	if obj != nil && IsControlledBy(obj, p.app) {
 		p.workload = obj
 	}
@@ -292,7 +280,6 @@ func (p *planner) observeWorkload() {
 // ownedPods keeps the pods that the app's workload controls: a look-alike pod with the app's labels is
 // never counted, judged or deleted.
 func (p *planner) ownedPods() {
-	p.orphans = map[int32]*corev1.Pod{}
 	owners := map[string]bool{}
 	switch w := p.workload.(type) {
 	case *appsv1.StatefulSet:
@@ -309,13 +296,8 @@ func (p *planner) ownedPods() {
 	for i := range p.in.Pods {
 		pod := &p.in.Pods[i]
 		ref := metav1.GetControllerOfNoCopy(pod)
-		switch {
-		case ref != nil && owners[string(ref.UID)]:
+		if ref != nil && owners[string(ref.UID)] {
 			p.pods = append(p.pods, *pod)
-		case ref == nil && p.stateful:
-			if ord, ok := Ordinal(p.app, pod.Name); ok {
-				p.orphans[ord] = pod
-			}
 		}
 	}
 }
@@ -339,22 +321,12 @@ func (p *planner) readyPods() []status.PodPlace {
 	var out []status.PodPlace
 	for i := range p.pods {
 		pod := &p.pods[i]
-		if !IsPodReady(pod) || pod.Spec.NodeName == "" || pod.DeletionTimestamp != nil {
+		if !rollout.PodReady(pod) || pod.Spec.NodeName == "" || pod.DeletionTimestamp != nil {
 			continue
 		}
 		out = append(out, status.PodPlace{Node: pod.Spec.NodeName, Zone: p.in.NodeZones[pod.Spec.NodeName]})
 	}
 	return out
-}
-
-// IsPodReady tells whether the pod's Ready condition is True.
-func IsPodReady(pod *corev1.Pod) bool {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // Ordinal is the StatefulSet ordinal in a pod's name, if it is one of the app's.
@@ -385,16 +357,6 @@ func jitter(key string, maxJitter time.Duration) time.Duration {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(key))
 	return time.Duration(h.Sum64() % uint64(maxJitter))
-}
-
-// tolerances are the app's rollout tolerances.
-func tolerances(app *appsv1alpha1.HighlyAvailableApp) rollout.Tolerances {
-	s := &app.Spec
-	return rollout.Tolerances{
-		FailureGrace:       time.Duration(s.FailureGraceSeconds()) * time.Second,
-		CrashLoopRestarts:  s.CrashLoopRestarts(),
-		UnschedulableGrace: time.Duration(s.UnschedulableGraceSeconds()) * time.Second,
-	}
 }
 
 // sortedRevisions returns a copy of the revisions, oldest first.

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
@@ -119,7 +120,7 @@ func (w *world) act(p Plan) {
 		}
 	}
 	if p.RecreateStatefulSet != nil {
-		delete(w.objs, Ref{KindStatefulSet, p.RecreateStatefulSet.Name})
+		delete(w.objs, Ref{kinds.StatefulSet, p.RecreateStatefulSet.Name})
 		for i := range w.pods {
 			w.pods[i].OwnerReferences = nil
 		}
@@ -184,12 +185,12 @@ func (w *world) act(p Plan) {
 }
 
 func (w *world) deployment() *appsv1.Deployment {
-	d, _ := w.objs[Ref{KindDeployment, "web"}].(*appsv1.Deployment)
+	d, _ := w.objs[Ref{kinds.Deployment, "web"}].(*appsv1.Deployment)
 	return d
 }
 
 func (w *world) statefulSet() *appsv1.StatefulSet {
-	s, _ := w.objs[Ref{KindStatefulSet, "web"}].(*appsv1.StatefulSet)
+	s, _ := w.objs[Ref{kinds.StatefulSet, "web"}].(*appsv1.StatefulSet)
 	return s
 }
 
@@ -296,7 +297,7 @@ func (w *world) settleDeployment(state podState) {
 	ready := int32(0)
 	updated := int32(0)
 	for _, p := range w.pods {
-		if IsPodReady(&p) {
+		if rollout.PodReady(&p) {
 			ready++
 		}
 		if p.Labels[rollout.LabelRevisionHash] == hash {
@@ -359,7 +360,7 @@ func TestSeedStory(t *testing.T) {
 	step(t, w)
 	w.settleDeployment(podReady)
 	p := step(t, w)
-	if p.Rollout.CurrentRevision != 1 || !contains(eventReasons(p), ReasonRolloutComplete) {
+	if p.Rollout.CurrentRevision != 1 || !contains(eventReasons(p), appsv1alpha1.ReasonRolloutComplete) {
 		t.Fatalf("revision 1 not complete: %+v %v", p.Rollout, eventReasons(p))
 	}
 	// 1.7.9 → 1.9.1 completes.
@@ -378,7 +379,7 @@ func TestSeedStory(t *testing.T) {
 	w.settleDeployment(podPullNotFound)
 	w.now = w.now.Add(2 * time.Second)
 	p = step(t, w)
-	if !contains(eventReasons(p), ReasonRolledBack) || p.Rollout.Failure == "" {
+	if !contains(eventReasons(p), appsv1alpha1.ReasonRolledBack) || p.Rollout.Failure == "" {
 		t.Fatalf("1.91 not rolled back: %+v %v", p.Rollout, eventReasons(p))
 	}
 	if got := w.deployment().Spec.Template.Spec.Containers[0].Image; got != "nginx:1.9.1" {
@@ -479,14 +480,14 @@ func TestAutoscalingHandsOverTheLiveCount(t *testing.T) {
 		t.Fatalf("hand-over %+v, want the live 5", p.HandOverBefore)
 	}
 	for _, d := range p.Apply {
-		if d.Kind == KindDeployment {
+		if d.Kind == kinds.Deployment {
 			if _, set := d.Apply.Object["spec"].(map[string]any)["replicas"]; set {
 				t.Error("the operator still applies replicas under an autoscaler")
 			}
 		}
 	}
 	w.act(p)
-	w.objs[Ref{KindHPA, "web"}].(*autoscalingv2.HorizontalPodAutoscaler).OwnerReferences = []metav1.OwnerReference{ownerReference(w.app)}
+	w.objs[Ref{kinds.HPA, "web"}].(*autoscalingv2.HorizontalPodAutoscaler).OwnerReferences = []metav1.OwnerReference{ownerReference(w.app)}
 	if p := Decide(w.input()); p.HandOverBefore != nil {
 		t.Error("hand-over repeated once the autoscaler exists")
 	}
@@ -612,7 +613,7 @@ func TestMissingStorageClassIsCheckedOnlyForNewClaims(t *testing.T) {
 
 func TestConflictIsRequeuedWithJitter(t *testing.T) {
 	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
-	w.objs[Ref{KindService, "web"}] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns}}
+	w.objs[Ref{kinds.Service, "web"}] = &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: ns}}
 	p := Decide(w.input())
 	if p.Problem == nil || p.Problem.Reason != appsv1alpha1.ReasonConflict {
 		t.Fatalf("problem %+v", p.Problem)
@@ -621,7 +622,7 @@ func TestConflictIsRequeuedWithJitter(t *testing.T) {
 		t.Errorf("requeue %v", p.Requeue)
 	}
 	for _, d := range p.Apply {
-		if d.Ref == (Ref{KindService, "web"}) {
+		if d.Ref == (Ref{kinds.Service, "web"}) {
 			t.Error("applied over an object the app does not own")
 		}
 	}
@@ -726,13 +727,17 @@ func TestResizeFailuresReachTheStatus(t *testing.T) {
 		name string
 		cond corev1.PersistentVolumeClaimCondition
 		want bool
+		// recheck is the requeue the plan asks for at most: a resize in progress is looked at again
+		// once it has waited FileSystemResizeTimeout, with no event needed.
+		recheck time.Duration
 	}{
 		{"controller resize error", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimControllerResizeError,
-			Status: corev1.ConditionTrue, Message: "quota"}, true},
+			Status: corev1.ConditionTrue, Message: "quota"}, true, 0},
 		{"file system pending a moment", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
-			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Minute))}, false},
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Minute))}, false,
+			FileSystemResizeTimeout - time.Minute + time.Second},
 		{"file system pending too long", corev1.PersistentVolumeClaimCondition{Type: corev1.PersistentVolumeClaimFileSystemResizePending,
-			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Hour))}, true},
+			Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-time.Hour))}, true, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			w := newWorld(app.DeepCopy())
@@ -746,6 +751,9 @@ func TestResizeFailuresReachTheStatus(t *testing.T) {
 				strings.Contains(p.Problem.Message, "data-web-1")
 			if got != tt.want {
 				t.Errorf("reported %v (%+v), want %v", got, p.Problem, tt.want)
+			}
+			if tt.recheck > 0 && (p.Requeue == 0 || p.Requeue > tt.recheck) {
+				t.Errorf("requeue %s, want at most %s: the timeout needs a look with no event", p.Requeue, tt.recheck)
 			}
 		})
 	}
@@ -791,7 +799,7 @@ func TestCachedStatefulSetWithoutClaimTypeMetaIsNotAppliedAgain(t *testing.T) {
 		sts.Spec.VolumeClaimTemplates[i].TypeMeta = metav1.TypeMeta{}
 	}
 	for _, d := range Decide(w.input()).Apply {
-		if d.Kind == KindStatefulSet {
+		if d.Kind == kinds.StatefulSet {
 			t.Fatal("the StatefulSet is applied again although nothing changed")
 		}
 	}
@@ -810,7 +818,7 @@ func TestFailedFirstRevisionThatBecomesReadyIsRecovered(t *testing.T) {
 	w.rs, w.pods = nil, nil
 	w.settleDeployment(podReady)
 	p = step(t, w)
-	if p.Rollout.Failure != "" || !contains(eventReasons(p), ReasonRecovered) || p.Rollout.CurrentRevision != 1 {
+	if p.Rollout.Failure != "" || !contains(eventReasons(p), appsv1alpha1.ReasonRecovered) || p.Rollout.CurrentRevision != 1 {
 		t.Errorf("not recovered: %+v %v", p.Rollout, eventReasons(p))
 	}
 }
@@ -863,7 +871,7 @@ func TestStatefulRollForwardReplacesStuckPodsOfAnOlderRevision(t *testing.T) {
 		t.Fatalf("deletes %+v, want the stuck web-2", p.DeletePods)
 	}
 	for _, d := range p.DeletePods {
-		if IsPodReady(d.Pod) {
+		if rollout.PodReady(d.Pod) {
 			t.Errorf("ready pod %s deleted", d.Pod.Name)
 		}
 	}
@@ -902,7 +910,7 @@ func TestSettledStatefulSetIsNotReapplied(t *testing.T) {
 			}
 			tc.read(sts)
 			for _, d := range Decide(w.input()).Apply {
-				if d.Kind == KindStatefulSet {
+				if d.Kind == kinds.StatefulSet {
 					t.Errorf("the unchanged StatefulSet is applied again")
 				}
 			}

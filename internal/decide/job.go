@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
@@ -41,14 +42,43 @@ func JobTemplate(app *appsv1alpha1.HighlyAvailableApp, opts workload.Options) (c
 	return desired, nil
 }
 
-// jobs decides for a Job app. Its runs are one Job per run (a ControllerRevision per run: the run
+// jobDriver runs a Job app. Its runs are one Job per run (a ControllerRevision per run: the run
 // number is the revision number, and `kubectl haapp history` lists the runs) or, with
-// spec.job.schedule, a CronJob. The rules for one-off runs (decideRun):
+// spec.job.schedule, a CronJob. It has no Service, disruption budget or autoscaler, and a run's
+// template is immutable: a change starts a new run rather than a rollout. The rules for one-off runs
+// (decideRun):
 //   - a template (or spec.job) change starts a new run, a new Job named <app>-<run>;
 //   - a run that is still active is never deleted by a spec change: the new run starts once every
 //     earlier run has finished;
 //   - a run that finished is not started again, even when its Job is deleted (ttlSecondsAfterFinished);
 //   - finished earlier runs are deleted beyond rollout.revisionHistoryLimit, newest kept.
+type jobDriver struct{}
+
+func (jobDriver) workload(app *appsv1alpha1.HighlyAvailableApp) Ref {
+	return Ref{kinds.CronJob, workload.CronJobName(app)}
+}
+
+func (d jobDriver) candidates(app *appsv1alpha1.HighlyAvailableApp) []Ref {
+	return []Ref{d.workload(app)}
+}
+
+func (jobDriver) observes() Observes { return Observes{Runs: true} }
+
+func (jobDriver) clientService(*appsv1alpha1.HighlyAvailableApp) *corev1.Service { return nil }
+
+func (jobDriver) plan(p *planner) { p.jobs() }
+
+// report is the run's status, the CronJob's for a scheduled app; a refused app's has neither.
+func (jobDriver) report(p *planner) status.Report {
+	switch {
+	case p.jobIn != nil:
+		return *p.jobIn
+	case p.cronJobIn != nil:
+		return *p.cronJobIn
+	}
+	return status.JobInput{App: p.app}
+}
+
 func (p *planner) jobs() {
 	app := p.app
 	desired, err := JobTemplate(app, p.in.Options)
@@ -73,7 +103,7 @@ func (p *planner) jobs() {
 // it started: while the CronJob has active runs it is suspended (so that it starts no more) and kept,
 // and the name of an active run is returned for the app's next run to wait for.
 func (p *planner) retireCronJob() string {
-	ref := Ref{KindCronJob, workload.CronJobName(p.app)}
+	ref := p.driver.workload(p.app)
 	cj, ok := p.in.Objects[ref].(*batchv1.CronJob)
 	if !ok || !IsControlledBy(cj, p.app) || cj.DeletionTimestamp != nil {
 		return ""
@@ -88,7 +118,7 @@ func (p *planner) retireCronJob() string {
 		want.Spec.Suspend = new(true)
 		if d, _, err := prepare(p.app, want, cj); err == nil {
 			p.plan.Apply = append(p.plan.Apply, d)
-			p.event(corev1.EventTypeNormal, ReasonUpdated, "Update",
+			p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonUpdated, "Update",
 				"suspended CronJob %s: the schedule was removed; it is deleted once its active runs finish", cj.Name)
 		}
 	}
@@ -99,9 +129,9 @@ func (p *planner) retireCronJob() string {
 func (p *planner) cronJob(h *history, name string, desired corev1.PodTemplateSpec) {
 	app := p.app
 	cj := workload.CronJob(app, desired)
-	p.reconcileObjects(map[Ref]client.Object{{KindCronJob, cj.Name}: cj})
+	p.reconcileObjects(map[Ref]client.Object{{kinds.CronJob, cj.Name}: cj})
 	in := &status.CronJobInput{App: app}
-	if obj, ok := p.in.Objects[Ref{KindCronJob, cj.Name}].(*batchv1.CronJob); ok && IsControlledBy(obj, app) {
+	if obj, ok := p.in.Objects[Ref{kinds.CronJob, cj.Name}].(*batchv1.CronJob); ok && IsControlledBy(obj, app) {
 		in.CronJob = obj
 		rec, robj := h.record(name)
 		if obj.Spec.JobTemplate.Spec.Template.Labels[rollout.LabelRevisionHash] == p.updateHash && rec.Outcome != rollout.OutcomeComplete {
@@ -115,7 +145,7 @@ func (p *planner) cronJob(h *history, name string, desired corev1.PodTemplateSpe
 			}
 		}
 	}
-	p.plan.CronJob = in
+	p.cronJobIn = in
 }
 
 // run keeps one run of a one-off Job app going: the Job of the spec's revision, created once every
@@ -144,13 +174,13 @@ func (p *planner) run(h *history, name string, desired corev1.PodTemplateSpec, c
 		if p.plan.Problem == nil {
 			rec.RunStarted = rec.Number
 			p.write(h, robj, rec)
-			p.event(corev1.EventTypeNormal, ReasonCreated, "Create", "started run %d: Job %s", rec.Number, runName)
+			p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonCreated, "Create", "started run %d: Job %s", rec.Number, runName)
 			started, creating = true, job
 		}
 	}
 	for _, old := range decision.prune {
 		if i := slices.IndexFunc(runs, func(j batchv1.Job) bool { return j.Name == old }); i >= 0 {
-			p.plan.Delete = append(p.plan.Delete, Removal{Ref: Ref{KindJob, old}, Object: &runs[i], Background: true,
+			p.plan.Delete = append(p.plan.Delete, Removal{Ref: Ref{kinds.Job, old}, Object: &runs[i], Background: true,
 				Why: "a finished run beyond the history limit"})
 		}
 	}
@@ -178,12 +208,12 @@ func (p *planner) run(h *history, name string, desired corev1.PodTemplateSpec, c
 			in.LastFailed = r.Number
 		}
 	}
-	p.plan.Job = in
+	p.jobIn = in
 }
 
 // reconcileJob creates a run's Job, or reports the Conflict when a Job of its name is not the app's.
 func (p *planner) reconcileJob(job *batchv1.Job) {
-	ref := Ref{KindJob, job.Name}
+	ref := Ref{kinds.Job, job.Name}
 	for i := range p.in.Jobs {
 		if p.in.Jobs[i].Name == job.Name && !IsControlledBy(&p.in.Jobs[i], p.app) {
 			p.problem(appsv1alpha1.ReasonConflict, "%s", ConflictMessage(ref.Kind, ref.Name, &p.in.Jobs[i]))

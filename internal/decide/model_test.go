@@ -45,7 +45,7 @@ func (w *world) settleStatefulSet(state podState) {
 			p = w.newPod(name, hash, sts, "StatefulSet", state)
 		}
 		p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "StatefulSet", Name: sts.Name, UID: sts.UID, Controller: new(true)}}
-		if IsPodReady(&p) {
+		if rollout.PodReady(&p) {
 			ready++
 		}
 		if p.Labels[rollout.LabelRevisionHash] == hash {
@@ -150,7 +150,7 @@ func TestModel(t *testing.T) {
 			w.act(p)
 		}
 	}
-	for _, reason := range []string{ReasonDrainSurge, ReasonScaleInPlan, ReasonZoneUpdate, ReasonRebalanced} {
+	for _, reason := range []string{appsv1alpha1.ReasonDrainSurge, appsv1alpha1.ReasonScaleInPlan, appsv1alpha1.ReasonZoneUpdate, appsv1alpha1.ReasonRebalanced} {
 		if seen[reason] == 0 {
 			t.Errorf("no random run reached %s (reached: %v)", reason, seen)
 		}
@@ -211,7 +211,7 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 	// Never a serving pod deleted: only pods that are not ready, and that the workload controls; a
 	// zone-by-zone update and a rebalance delete ready pods, within the budget (checkZoneInvariants).
 	for _, d := range p.DeletePods {
-		if IsPodReady(d.Pod) && d.Event.Reason != ReasonZoneUpdate && d.Event.Reason != ReasonRebalanced {
+		if rollout.PodReady(d.Pod) && d.Event.Reason != appsv1alpha1.ReasonZoneUpdate && d.Event.Reason != appsv1alpha1.ReasonRebalanced {
 			t.Fatalf("%s: deletes ready pod %s", where(), d.Pod.Name)
 		}
 		if ref := metav1.GetControllerOf(d.Pod); ref == nil {
@@ -221,12 +221,12 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 	// Never a healthy update failed: with no pod showing a failure signal, the only failure is the
 	// deadline, and only after that long without progress.
 	for _, e := range p.Events {
-		if e.Reason != ReasonRolloutFailed {
+		if e.Reason != appsv1alpha1.ReasonRolloutFailed {
 			continue
 		}
 		var signal bool
 		for i := range in.Pods {
-			if v := rollout.PodFailure(&in.Pods[i], in.Now, tolerances(app)); v.Failed {
+			if v := rollout.PodFailure(&in.Pods[i], in.Now, rollout.TolerancesOf(&app.Spec)); v.Failed {
 				signal = true
 			}
 		}
@@ -292,7 +292,7 @@ func checkZoneInvariants(t *testing.T, w *world, in Input, p Plan, where func() 
 		deleted[string(d.Pod.UID)] = true
 	}
 	for i := range in.Pods {
-		if IsPodReady(&in.Pods[i]) && in.Pods[i].DeletionTimestamp == nil {
+		if rollout.PodReady(&in.Pods[i]) && in.Pods[i].DeletionTimestamp == nil {
 			ready++
 			if deleted[string(in.Pods[i].UID)] {
 				readyDeleted++

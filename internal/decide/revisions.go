@@ -71,8 +71,6 @@ func hashTemplate(tpl corev1.PodTemplateSpec) corev1.PodTemplateSpec {
 	return out
 }
 
-// revisions records the spec's revision, judges the update in progress and decides which template the
-// workload runs: the spec's revision's, or, once it has failed, the last good revision's.
 // recordRevision records the revision of the desired pod template: created when new, renumbered
 // as the newest when the spec returns to it, restarted when a retry is asked for. It sets the
 // template's revision hash label and p.updateHash, and returns the working history and the
@@ -104,7 +102,7 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, stri
 		h.objects = append(h.objects, *created)
 		h.writes[created.Name] = len(p.plan.Revisions)
 		p.plan.Revisions = append(p.plan.Revisions, RevisionWrite{Object: created})
-		p.event(corev1.EventTypeNormal, ReasonRolloutStarted, "Rollout", "revision %d (%s): %s", rec.Number, hash, imagesOf(desired))
+		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutStarted, "Rollout", "revision %d (%s): %s", rec.Number, hash, imagesOf(desired))
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
 	case rec.Number < highest:
 		// The spec came back to an older template (an undo): it becomes the newest revision again and
@@ -113,18 +111,21 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, stri
 		rec = rec.Restart(now)
 		rec.Number = highest + 1
 		p.write(h, obj, rec)
-		p.event(corev1.EventTypeNormal, ReasonRolloutStarted, "Rollout", "spec returned to the template of revision %d: it is now revision %d", old, rec.Number)
+		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutStarted, "Rollout", "spec returned to the template of revision %d: it is now revision %d", old, rec.Number)
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
 	case rec.Outcome == rollout.OutcomeFailed && app.Annotations[appsv1alpha1.AnnotationRetry] != rec.RetryToken:
 		rec = rec.Restart(now)
 		p.write(h, obj, rec)
-		p.event(corev1.EventTypeNormal, ReasonRetrying, "Rollout", "retrying revision %d as asked by the %s annotation", rec.Number, appsv1alpha1.AnnotationRetry)
+		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRetrying, "Rollout", "retrying revision %d as asked by the %s annotation", rec.Number, appsv1alpha1.AnnotationRetry)
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
 	}
 	return h, name, true
 }
 
-func (p *planner) revisions() {
+// revisions records the spec's revision, judges the update in progress and decides which template the
+// workload runs: the spec's revision's, or, once it has failed, the last good revision's. serves, when
+// set, is what the type's pods must also agree on for the revision to complete (a DaemonSet's).
+func (p *planner) revisions(serves func(hash string) bool) {
 	app := p.app
 	desired := workload.PodTemplate(app, p.in.Options)
 	h, name, ok := p.recordRevision(desired)
@@ -145,7 +146,7 @@ func (p *planner) revisions() {
 
 	w := ObservedWorkload(p.workload)
 	onUpdate := w.Found && w.Hash == hash
-	p.judge(h, obj, w, onUpdate)
+	p.judge(h, obj, w, onUpdate, serves)
 	rec, obj := h.record(name)
 
 	ro := &p.plan.Rollout
@@ -199,10 +200,10 @@ func (p *planner) revisions() {
 }
 
 // judge decides the outcome of the update revision: complete, failed, recovered, or still going.
-func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Workload, onUpdate bool) {
+func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Workload, onUpdate bool, serves func(string) bool) {
 	app, now := p.app, p.in.Now
 	rec := rollout.ReadRecord(obj)
-	complete := onUpdate && status.Complete(w) && p.updatePodsReady(rec.Hash)
+	complete := onUpdate && status.Complete(w) && (serves == nil || serves(rec.Hash))
 	switch {
 	case rec.Outcome == rollout.OutcomeFailed:
 		if complete {
@@ -210,7 +211,7 @@ func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Wor
 			// for): it recovered.
 			rec.Outcome, rec.Completed, rec.Failure, rec.FailureReason = rollout.OutcomeComplete, true, "", ""
 			p.write(h, obj, rec)
-			p.event(corev1.EventTypeNormal, ReasonRecovered, "Rollout", "revision %d failed earlier and now serves on every replica", rec.Number)
+			p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRecovered, "Rollout", "revision %d failed earlier and now serves on every replica", rec.Number)
 			p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutCompleted})
 		}
 		return
@@ -219,7 +220,7 @@ func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Wor
 	case complete:
 		rec.Outcome, rec.Completed, rec.Paused = rollout.OutcomeComplete, true, false
 		p.write(h, obj, rec)
-		p.event(corev1.EventTypeNormal, ReasonRolloutComplete, "Rollout", "revision %d serves on every replica", rec.Number)
+		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutComplete, "Rollout", "revision %d serves on every replica", rec.Number)
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutCompleted})
 		return
 	case app.Spec.Paused():
@@ -245,7 +246,7 @@ func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Wor
 		progressAt = p.in.ObservingSince
 	}
 	in := rollout.Input{Pods: p.pods, UpdateHash: rec.Hash, Now: now, ProgressAt: progressAt,
-		ProgressDeadlineSeconds: app.Spec.ProgressDeadlineSeconds(), Tolerances: tolerances(app)}
+		ProgressDeadlineSeconds: app.Spec.ProgressDeadlineSeconds(), Tolerances: rollout.TolerancesOf(&app.Spec)}
 	verdict := rollout.DetectFailure(in)
 	if !verdict.Failed {
 		p.requeue(rollout.RequeueAfter(in))
@@ -254,10 +255,10 @@ func (p *planner) judge(h *history, obj *appsv1.ControllerRevision, w status.Wor
 	rec.Outcome, rec.Failure, rec.FailureReason = rollout.OutcomeFailed, verdict.String(), verdict.Reason
 	rec.FailedAt, rec.RetryToken = now, app.Annotations[appsv1alpha1.AnnotationRetry]
 	p.write(h, obj, rec)
-	p.event(corev1.EventTypeWarning, ReasonRolloutFailed, "Rollout", "revision %d failed: %s", rec.Number, verdict.String())
+	p.event(corev1.EventTypeWarning, appsv1alpha1.ReasonRolloutFailed, "Rollout", "revision %d failed: %s", rec.Number, verdict.String())
 	p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricFailureDetection, Seconds: now.Sub(rec.StartedAt).Seconds()})
 	if target, _ := rollbackTarget(h, rec.Hash); app.Spec.AutoRollback() && target != nil {
-		p.event(corev1.EventTypeWarning, ReasonRolledBack, "Rollback", "rolled back from revision %d to revision %d: %s",
+		p.event(corev1.EventTypeWarning, appsv1alpha1.ReasonRolledBack, "Rollback", "rolled back from revision %d to revision %d: %s",
 			rec.Number, target.Number, verdict.String())
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolledBack, Reason: string(verdict.Reason)})
 	}
@@ -290,39 +291,4 @@ func imagesOf(tpl corev1.PodTemplateSpec) string {
 		}
 	}
 	return strings.Join(out, ", ")
-}
-
-// Event reasons, one per thing a person watching `kubectl describe` may need to know.
-const (
-	ReasonCreated         = "Created"
-	ReasonUpdated         = "Updated"
-	ReasonDeleted         = "Deleted"
-	ReasonRolloutStarted  = "RolloutStarted"
-	ReasonRolloutComplete = "RolloutComplete"
-	ReasonRolloutFailed   = "RolloutFailed"
-	ReasonRolledBack      = "RolledBack"
-	ReasonRecovered       = "Recovered"
-	ReasonRetrying        = "Retrying"
-	ReasonPodReplaced     = "PodReplaced"
-	ReasonStorageChanged  = "StorageChanged"
-)
-
-// updatePodsReady tells whether the pods agree that the revision serves everywhere. A DaemonSet counts
-// a node as ready and updated while a surge pod of the new revision fails next to the old one, so its
-// figures alone cannot say that the new revision serves: no pod of the revision may be unready, and no
-// pod of another revision may remain.
-func (p *planner) updatePodsReady(hash string) bool {
-	if p.app.Spec.AppType() != appsv1alpha1.Daemon {
-		return true
-	}
-	for i := range p.pods {
-		pod := &p.pods[i]
-		if pod.DeletionTimestamp != nil {
-			continue
-		}
-		if pod.Labels[rollout.LabelRevisionHash] != hash || !IsPodReady(pod) {
-			return false
-		}
-	}
-	return true
 }

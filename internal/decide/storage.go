@@ -10,6 +10,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/check"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
@@ -39,12 +40,9 @@ type storageInput struct {
 	replicas int32
 }
 
-// storageCheck is one reason to refuse what the spec asks of storage: a pure check, in the order
-// they run. The first that refuses decides.
-type storageCheck func(storageInput) (reason, message string, refused bool)
-
-// storageChecks run in order; every refusal names the storage entry and what to do.
-var storageChecks = []storageCheck{
+// storageChecks are the reasons to refuse what the spec asks of storage, run in order; the first
+// that refuses decides, and every refusal names the storage entry and what to do.
+var storageChecks = check.Chain[storageInput]{
 	checkSizes,
 	checkClaimOwners,
 	checkClassesExist,
@@ -71,11 +69,9 @@ func (p *planner) storage() storageStep {
 			in.def = sc.Name
 		}
 	}
-	for _, check := range storageChecks {
-		if reason, msg, refused := check(in); refused {
-			p.problem(reason, "%s", msg)
-			return storageRefused
-		}
+	if reason, msg, refused := storageChecks.First(in); refused {
+		p.problem(reason, "%s", msg)
+		return storageRefused
 	}
 	p.resizeFailures(in)
 	if in.sts == nil {
@@ -99,7 +95,7 @@ func (p *planner) storage() storageStep {
 				if pvc := in.claims[name]; pvc != nil {
 					if cur := workload.StorageSize(pvc); cur.Cmp(st.Size) < 0 {
 						p.plan.GrowClaims = append(p.plan.GrowClaims, ClaimGrowth{Claim: pvc, Size: st.Size.String()})
-						p.event(corev1.EventTypeNormal, ReasonStorageChanged, "Expand", "claim %s grows from %s to %s", name, cur.String(), st.Size.String())
+						p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonStorageChanged, "Expand", "claim %s grows from %s to %s", name, cur.String(), st.Size.String())
 					}
 				}
 			}
@@ -109,7 +105,7 @@ func (p *planner) storage() storageStep {
 		return storageApply
 	}
 	p.plan.RecreateStatefulSet = in.sts
-	p.event(corev1.EventTypeNormal, ReasonStorageChanged, "Recreate",
+	p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonStorageChanged, "Recreate",
 		"re-creating StatefulSet %s with its new storage; pods and claims are kept and adopted", in.sts.Name)
 	return storageWait
 }
@@ -299,9 +295,15 @@ func (p *planner) resizeFailures(in storageInput) {
 				switch {
 				case c.Type == corev1.PersistentVolumeClaimControllerResizeError || c.Type == corev1.PersistentVolumeClaimNodeResizeError:
 					p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: %s: %s", pvc.Name, c.Type, c.Message)
-				case c.Type == corev1.PersistentVolumeClaimFileSystemResizePending && p.in.Now.Sub(c.LastTransitionTime.Time) > FileSystemResizeTimeout:
-					p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: the file system has waited for more than %s to be grown: %s",
-						pvc.Name, FileSystemResizeTimeout, c.Message)
+				case c.Type == corev1.PersistentVolumeClaimFileSystemResizePending:
+					waited := p.in.Now.Sub(c.LastTransitionTime.Time)
+					if waited > FileSystemResizeTimeout {
+						p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: the file system has waited for more than %s to be grown: %s",
+							pvc.Name, FileSystemResizeTimeout, c.Message)
+						continue
+					}
+					// Nothing may change about the claim when its wait runs out: look again just after.
+					p.requeue(FileSystemResizeTimeout - waited + time.Second)
 				}
 			}
 		}

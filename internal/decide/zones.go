@@ -42,14 +42,6 @@ const actionDelete = "Delete"
 // ScaleInHold is how soon a scale-in held for its deletion costs is looked at again.
 const ScaleInHold = time.Second
 
-// Event reasons of the zone behaviours.
-const (
-	ReasonDrainSurge  = "DrainSurge"
-	ReasonZoneUpdate  = "ZoneUpdate"
-	ReasonRebalanced  = "Rebalanced"
-	ReasonScaleInPlan = "ScaleInByZone"
-)
-
 // Draining tells whether a node is being drained: cordoned, or tainted by a cluster autoscaler or
 // Karpenter that is about to remove it.
 func Draining(node *corev1.Node) bool {
@@ -149,7 +141,7 @@ func (p *planner) statelessReplicas() int32 {
 		}
 		slices.Sort(nodes)
 		if d, ok := p.workload.(*appsv1.Deployment); !ok || d.Spec.Replicas == nil || *d.Spec.Replicas != want+surge {
-			p.event(corev1.EventTypeNormal, ReasonDrainSurge, "Scale",
+			p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonDrainSurge, "Scale",
 				"%d replicas while pods of the app run on draining nodes (%s): %d replacements are started before they are evicted",
 				want+surge, strings.Join(nodes, ", "), surge)
 		}
@@ -205,7 +197,7 @@ func (p *planner) planScaleIn(target int32) bool {
 		}
 	}
 	slices.Sort(names)
-	p.event(corev1.EventTypeNormal, ReasonScaleInPlan, "Scale", "scaling in to %d replicas from the most crowded zones: %s",
+	p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonScaleInPlan, "Scale", "scaling in to %d replicas from the most crowded zones: %s",
 		target, strings.Join(names, ", "))
 	return true
 }
@@ -238,8 +230,8 @@ func (p *planner) crowdedFirst(pods []*corev1.Pod, n int) map[types.UID]bool {
 			if na, nb := byNode[a.Spec.NodeName], byNode[b.Spec.NodeName]; na != nb {
 				return nb - na
 			}
-			if IsPodReady(a) != IsPodReady(b) {
-				return boolFirst(!IsPodReady(a))
+			if rollout.PodReady(a) != rollout.PodReady(b) {
+				return boolFirst(!rollout.PodReady(a))
 			}
 			if c := b.CreationTimestamp.Compare(a.CreationTimestamp.Time); c != 0 {
 				return c
@@ -292,7 +284,7 @@ func (p *planner) zoneByZoneStrategy(sts *appsv1.StatefulSet) {
 // the template is not ready, nothing else is deleted: a failure stops the update in that zone, and
 // the rollback brings it back (stuckPods deletes the failed pods).
 func (p *planner) zoneByZone() {
-	if !p.stateful || p.app.Spec.RolloutStrategy() != appsv1alpha1.ZoneByZone || p.workload == nil ||
+	if p.app.Spec.RolloutStrategy() != appsv1alpha1.ZoneByZone || p.workload == nil ||
 		p.plan.Problem != nil || p.app.Spec.Paused() {
 		return
 	}
@@ -318,7 +310,7 @@ func (p *planner) zoneByZone() {
 			outdated = append(outdated, pod)
 		}
 		switch {
-		case deleting[string(pod.UID)] || !IsPodReady(pod):
+		case deleting[string(pod.UID)] || !rollout.PodReady(pod):
 			if waitingOn == nil {
 				waitingOn = pod
 			}
@@ -366,7 +358,7 @@ func (p *planner) zoneByZone() {
 		}
 		budget--
 		p.plan.DeletePods = append(p.plan.DeletePods, PodDelete{Pod: pod, Event: Event{
-			Type: corev1.EventTypeNormal, Reason: ReasonZoneUpdate, Action: actionDelete,
+			Type: corev1.EventTypeNormal, Reason: appsv1alpha1.ReasonZoneUpdate, Action: actionDelete,
 			Message: fmt.Sprintf("deleted pod %s in %s: the ZoneByZone update replaces this zone's pods now; it comes back on revision %s, its volumes are kept",
 				pod.Name, orUnknown(zone), target),
 		}})
@@ -390,11 +382,11 @@ func (p *planner) rebalance() {
 	youngest := time.Time{}
 	for _, pod := range active {
 		zone := p.podZone(pod)
-		if !IsPodReady(pod) || zone == "" {
+		if !rollout.PodReady(pod) || zone == "" {
 			return
 		}
 		counts[zone]++
-		if t := readySince(pod); t.After(youngest) {
+		if t := readySinceOrCreated(pod); t.After(youngest) {
 			youngest = t
 		}
 	}
@@ -424,7 +416,7 @@ func (p *planner) rebalance() {
 	i := slices.IndexFunc(inZone, func(pod *corev1.Pod) bool { return picked[pod.UID] })
 	victim := inZone[i]
 	p.plan.DeletePods = append(p.plan.DeletePods, PodDelete{Pod: victim, Event: Event{
-		Type: corev1.EventTypeNormal, Reason: ReasonRebalanced, Action: actionDelete,
+		Type: corev1.EventTypeNormal, Reason: appsv1alpha1.ReasonRebalanced, Action: actionDelete,
 		Message: fmt.Sprintf("deleted pod %s in %s to rebalance the zones (%s): its replacement goes to the least crowded zone, %s",
 			victim.Name, crowded, zoneCounts(counts), least),
 	}})
@@ -449,16 +441,6 @@ func (p *planner) rebalancing() ([]*corev1.Pod, bool) {
 	return active, int32(len(active)) == w.Desired && len(active) == len(p.pods)
 }
 
-// readySince is when the pod became ready (its creation when unknown).
-func readySince(pod *corev1.Pod) time.Time {
-	for _, c := range pod.Status.Conditions {
-		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue && !c.LastTransitionTime.IsZero() {
-			return c.LastTransitionTime.Time
-		}
-	}
-	return pod.CreationTimestamp.Time
-}
-
 func sortedKeys(m map[string]int) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -474,4 +456,12 @@ func zoneCounts(counts map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%s: %d", z, counts[z]))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// readySinceOrCreated is when the pod became ready, its creation when that is unknown.
+func readySinceOrCreated(pod *corev1.Pod) time.Time {
+	if t := rollout.ReadySince(pod); !t.IsZero() {
+		return t
+	}
+	return pod.CreationTimestamp.Time
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
@@ -32,7 +33,7 @@ func settledStateless(t *testing.T, n int32, change func(*appsv1alpha1.HighlyAva
 }
 
 func (w *world) pdb() *policyv1.PodDisruptionBudget {
-	p, _ := w.objs[Ref{KindPDB, "web"}].(*policyv1.PodDisruptionBudget)
+	p, _ := w.objs[Ref{kinds.PDB, "web"}].(*policyv1.PodDisruptionBudget)
 	return p
 }
 
@@ -55,8 +56,8 @@ func TestDrainSurgesBeforeEvictions(t *testing.T) {
 	if got := *w.deployment().Spec.Replicas; got != 4 {
 		t.Fatalf("replicas %d while a pod is on a cordoned node, want 4", got)
 	}
-	if !contains(eventReasons(p), ReasonDrainSurge) {
-		t.Errorf("no %s event: %v", ReasonDrainSurge, eventReasons(p))
+	if !contains(eventReasons(p), appsv1alpha1.ReasonDrainSurge) {
+		t.Errorf("no %s event: %v", appsv1alpha1.ReasonDrainSurge, eventReasons(p))
 	}
 	// The budget still counts against 3: with the surge pod ready, one eviction is allowed.
 	if pdb := w.pdb(); pdb.Spec.MinAvailable.IntValue() != 3 {
@@ -178,7 +179,7 @@ func (w *world) replaceDeleted(p Plan, state podState) {
 	}
 	var ready, updated int32
 	for i := range w.pods {
-		if IsPodReady(&w.pods[i]) {
+		if rollout.PodReady(&w.pods[i]) {
 			ready++
 		}
 		if w.pods[i].Labels[rollout.LabelRevisionHash] == hashOfTemplate(sts) {
@@ -349,7 +350,7 @@ func TestRebalanceMovesOnePodOfTheCrowdedZone(t *testing.T) {
 	}
 	w.now = w.now.Add(RebalanceInterval)
 	p = step(t, w)
-	if len(p.DeletePods) != 1 || p.DeletePods[0].Pod.Spec.NodeName != "node-a" || p.DeletePods[0].Event.Reason != ReasonRebalanced {
+	if len(p.DeletePods) != 1 || p.DeletePods[0].Pod.Spec.NodeName != "node-a" || p.DeletePods[0].Event.Reason != appsv1alpha1.ReasonRebalanced {
 		t.Fatalf("deletes %+v, want one pod of zone-a with a Rebalanced event", p.DeletePods)
 	}
 	if !strings.Contains(p.DeletePods[0].Event.Message, "zone-c") {
@@ -386,7 +387,7 @@ func TestRebalanceHoldsBack(t *testing.T) {
 			w.now = w.now.Add(time.Minute)
 			tc.change(w)
 			for _, d := range Decide(w.input()).DeletePods {
-				if d.Event.Reason == ReasonRebalanced {
+				if d.Event.Reason == appsv1alpha1.ReasonRebalanced {
 					t.Errorf("moved %s", d.Pod.Name)
 				}
 			}

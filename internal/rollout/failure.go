@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
 // Reason is why an update is judged failed.
@@ -50,13 +52,6 @@ var permanentPullErrors = []string{
 	"repository name must", "unauthorized", "denied",
 }
 
-// Default tolerances, the API's defaults (spec.rollout).
-const (
-	DefaultFailureGrace       = 30 * time.Second
-	DefaultCrashLoopRestarts  = int32(3)
-	DefaultUnschedulableGrace = 120 * time.Second
-)
-
 // Tolerances say how long, or how often, a transient signal may show before it fails an update.
 // Zero values mean the defaults.
 type Tolerances struct {
@@ -68,15 +63,27 @@ type Tolerances struct {
 	UnschedulableGrace time.Duration
 }
 
+// TolerancesOf are the app's tolerances, spec.rollout's or the API's defaults.
+func TolerancesOf(spec *appsv1alpha1.HighlyAvailableAppSpec) Tolerances {
+	return Tolerances{
+		FailureGrace:       seconds(spec.FailureGraceSeconds()),
+		CrashLoopRestarts:  spec.CrashLoopRestarts(),
+		UnschedulableGrace: seconds(spec.UnschedulableGraceSeconds()),
+	}
+}
+
+func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
+
+// withDefaults fills the zero values with the API's defaults.
 func (t Tolerances) withDefaults() Tolerances {
 	if t.FailureGrace <= 0 {
-		t.FailureGrace = DefaultFailureGrace
+		t.FailureGrace = seconds(appsv1alpha1.DefaultFailureGraceSeconds)
 	}
 	if t.CrashLoopRestarts <= 0 {
-		t.CrashLoopRestarts = DefaultCrashLoopRestarts
+		t.CrashLoopRestarts = appsv1alpha1.DefaultCrashLoopRestarts
 	}
 	if t.UnschedulableGrace <= 0 {
-		t.UnschedulableGrace = DefaultUnschedulableGrace
+		t.UnschedulableGrace = seconds(appsv1alpha1.DefaultUnschedulableGraceSeconds)
 	}
 	return t
 }
@@ -168,8 +175,8 @@ func LastProgress(in Input) time.Time {
 		if t := pod.CreationTimestamp.Time; t.After(last) {
 			last = t
 		}
-		if c := podCondition(pod, corev1.PodReady); c != nil && c.Status == corev1.ConditionTrue && c.LastTransitionTime.After(last) {
-			last = c.LastTransitionTime.Time
+		if t := ReadySince(pod); t.After(last) {
+			last = t
 		}
 	}
 	return last
@@ -418,13 +425,4 @@ func unschedulableSince(pod *corev1.Pod) (time.Time, bool) {
 		return c.LastTransitionTime.Time, true
 	}
 	return pod.CreationTimestamp.Time, true
-}
-
-func podCondition(pod *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {
-	for i := range pod.Status.Conditions {
-		if pod.Status.Conditions[i].Type == t {
-			return &pod.Status.Conditions[i]
-		}
-	}
-	return nil
 }

@@ -34,30 +34,6 @@ func ByNumber(revs []appsv1.ControllerRevision) []*appsv1.ControllerRevision {
 	return out
 }
 
-// NextNumber is the number the next new revision gets: one more than the highest, 1 for the first.
-func NextNumber(revs []appsv1.ControllerRevision) int64 {
-	var highest int64
-	for i := range revs {
-		highest = max(highest, revs[i].Revision)
-	}
-	return highest + 1
-}
-
-// FindByHash is the revision with the hash, or nil. Should two carry it (which the operator never
-// creates), the higher-numbered one wins.
-func FindByHash(revs []appsv1.ControllerRevision, hash string) *appsv1.ControllerRevision {
-	if hash == "" {
-		return nil
-	}
-	var found *appsv1.ControllerRevision
-	for i := range revs {
-		if RevisionHash(&revs[i]) == hash && (found == nil || revs[i].Revision > found.Revision) {
-			found = &revs[i]
-		}
-	}
-	return found
-}
-
 // FindByNumber is the revision with the number, or nil.
 func FindByNumber(revs []appsv1.ControllerRevision, number int64) *appsv1.ControllerRevision {
 	for i := range revs {

@@ -28,26 +28,22 @@ func numbers(revs []*appsv1.ControllerRevision) []int64 {
 	return out
 }
 
-func TestByNumberAndNextNumber(t *testing.T) {
+func TestByNumber(t *testing.T) {
 	tests := []struct {
 		name      string
 		revs      []appsv1.ControllerRevision
 		wantOrder []int64
-		wantNext  int64
 	}{
-		{"none", nil, []int64{}, 1},
-		{"one", []appsv1.ControllerRevision{rev(1, "a", OutcomeComplete)}, []int64{1}, 2},
+		{"none", nil, []int64{}},
+		{"one", []appsv1.ControllerRevision{rev(1, "a", OutcomeComplete)}, []int64{1}},
 		{"unordered with a gap", []appsv1.ControllerRevision{
 			rev(7, "g", OutcomeNone), rev(2, "b", OutcomeComplete), rev(5, "e", OutcomeFailed),
-		}, []int64{2, 5, 7}, 8},
+		}, []int64{2, 5, 7}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := numbers(ByNumber(tt.revs)); !slices.Equal(got, tt.wantOrder) {
 				t.Errorf("order %v, want %v", got, tt.wantOrder)
-			}
-			if got := NextNumber(tt.revs); got != tt.wantNext {
-				t.Errorf("next %d, want %d", got, tt.wantNext)
 			}
 		})
 	}
@@ -55,15 +51,6 @@ func TestByNumberAndNextNumber(t *testing.T) {
 
 func TestFind(t *testing.T) {
 	revs := []appsv1.ControllerRevision{rev(1, "a", OutcomeComplete), rev(2, "b", OutcomeComplete)}
-	if got := FindByHash(revs, "b"); got == nil || got.Revision != 2 {
-		t.Errorf("FindByHash(b) = %v", got)
-	}
-	if got := FindByHash(revs, "z"); got != nil {
-		t.Errorf("FindByHash(z) = %v, want nil", got)
-	}
-	if got := FindByHash(revs, ""); got != nil {
-		t.Errorf("FindByHash(\"\") = %v, want nil", got)
-	}
 	if got := FindByNumber(revs, 1); got == nil || RevisionHash(got) != "a" {
 		t.Errorf("FindByNumber(1) = %v", got)
 	}
@@ -71,8 +58,8 @@ func TestFind(t *testing.T) {
 		t.Errorf("FindByNumber(3) = %v, want nil", got)
 	}
 	// The pointer is into the caller's slice, so a caller can hand it to a patch.
-	if FindByHash(revs, "a") != &revs[0] {
-		t.Error("FindByHash did not return a pointer into the slice")
+	if FindByNumber(revs, 1) != &revs[0] {
+		t.Error("FindByNumber did not return a pointer into the slice")
 	}
 }
 

@@ -157,3 +157,23 @@ func parseTime(s string, fallback time.Time) time.Time {
 	}
 	return fallback
 }
+
+// setAnnotation sets key to value, or removes it when value is "", and says whether it changed.
+func setAnnotation(cr *appsv1.ControllerRevision, key, value string) bool {
+	old, had := cr.Annotations[key]
+	if value == "" {
+		if !had {
+			return false
+		}
+		delete(cr.Annotations, key)
+		return true
+	}
+	if had && old == value {
+		return false
+	}
+	if cr.Annotations == nil {
+		cr.Annotations = map[string]string{}
+	}
+	cr.Annotations[key] = value
+	return true
+}

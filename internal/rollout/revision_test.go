@@ -134,54 +134,49 @@ func mustJSON(t *testing.T, v any) []byte {
 	return raw
 }
 
-func TestOutcomeMarks(t *testing.T) {
+func TestRecordOutcome(t *testing.T) {
 	inProgress := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName}}
 	failed := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName, Annotations: map[string]string{
 		AnnotationOutcome: "Failed", AnnotationFailure: "pod web-a-1: Unschedulable: no nodes",
 	}}}
 	complete := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName, Annotations: map[string]string{
-		AnnotationOutcome: "Complete", "keep": "me",
+		AnnotationOutcome: "Complete", AnnotationCompleted: "true", "keep": "me",
 	}}}
 	tests := []struct {
 		name        string
 		cr          *appsv1.ControllerRevision
-		mark        func(*appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool)
-		wantOutcome Outcome
-		wantMessage string
+		outcome     Outcome
+		message     string
 		wantChanged bool
 	}{
-		{"in progress to complete", inProgress, MarkComplete, OutcomeComplete, "", true},
-		{"complete again", complete, MarkComplete, OutcomeComplete, "", false},
-		{"failed to complete drops message", failed, MarkComplete, OutcomeComplete, "", true},
-		{"in progress to failed", inProgress, func(c *appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool) {
-			return MarkFailed(c, "pod web-a-1 container web: ImagePullBackOff: back-off")
-		}, OutcomeFailed, "pod web-a-1 container web: ImagePullBackOff: back-off", true},
-		{"failed again, same message", failed, func(c *appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool) {
-			return MarkFailed(c, "pod web-a-1: Unschedulable: no nodes")
-		}, OutcomeFailed, "pod web-a-1: Unschedulable: no nodes", false},
-		{"failed, new message", failed, func(c *appsv1.ControllerRevision) (*appsv1.ControllerRevision, bool) {
-			return MarkFailed(c, "other")
-		}, OutcomeFailed, "other", true},
-		{"retry clears failure", failed, ClearOutcome, OutcomeNone, "", true},
-		{"clear in progress", inProgress, ClearOutcome, OutcomeNone, "", false},
+		{"in progress to complete", inProgress, OutcomeComplete, "", true},
+		{"complete again", complete, OutcomeComplete, "", false},
+		{"failed to complete drops message", failed, OutcomeComplete, "", true},
+		{"in progress to failed", inProgress, OutcomeFailed, "pod web-a-1 container web: ImagePullBackOff: back-off", true},
+		{"failed again, same message", failed, OutcomeFailed, "pod web-a-1: Unschedulable: no nodes", false},
+		{"failed, new message", failed, OutcomeFailed, "other", true},
+		{"retry clears failure", failed, OutcomeNone, "", true},
+		{"clear in progress", inProgress, OutcomeNone, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := tt.cr.DeepCopy()
-			got, changed := tt.mark(tt.cr)
+			rec := ReadRecord(tt.cr)
+			rec.Outcome, rec.Failure = tt.outcome, tt.message
+			got, changed := rec.WriteTo(tt.cr)
 			if !equality.Semantic.DeepEqual(before, tt.cr) {
 				t.Error("the argument was modified")
 			}
 			if changed != tt.wantChanged {
 				t.Errorf("changed %v, want %v", changed, tt.wantChanged)
 			}
-			if o := OutcomeOf(got); o != tt.wantOutcome {
-				t.Errorf("outcome %q, want %q", o, tt.wantOutcome)
+			if o := OutcomeOf(got); o != tt.outcome {
+				t.Errorf("outcome %q, want %q", o, tt.outcome)
 			}
-			if m := FailureMessage(got); m != tt.wantMessage {
-				t.Errorf("message %q, want %q", m, tt.wantMessage)
+			if m := FailureMessage(got); m != tt.message {
+				t.Errorf("message %q, want %q", m, tt.message)
 			}
-			if _, has := got.Annotations[AnnotationFailure]; has && tt.wantOutcome != OutcomeFailed {
+			if _, has := got.Annotations[AnnotationFailure]; has && tt.outcome != OutcomeFailed {
 				t.Error("failure annotation left on a revision that is not Failed")
 			}
 			if tt.cr == complete && got.Annotations["keep"] != "me" {

@@ -32,7 +32,8 @@ func FromDaemonSet(d *appsv1.DaemonSet) Workload {
 //   - resilience is Unavailable while no node is covered, and otherwise where the ready daemon pods
 //     run, as for any app (ZoneRedundant, NodeRedundant, or SinglePointOfFailure for one node).
 //
-// misscheduled is the DaemonSet's numberMisscheduled.
+// misscheduled is the DaemonSet's numberMisscheduled. A DaemonSet's pods go with their nodes, so a
+// zone lost takes its share of the need with it: status.zoneLoss does not apply.
 func ComputeDaemon(in Input, misscheduled int32) appsv1alpha1.HighlyAvailableAppStatus {
 	if in.Workload.Kind == "" {
 		in.Workload.Kind = "DaemonSet"
@@ -42,7 +43,7 @@ func ComputeDaemon(in Input, misscheduled int32) appsv1alpha1.HighlyAvailableApp
 		// Until the DaemonSet reports, the number of eligible nodes is unknown.
 		in.Workload.Desired = 0
 	}
-	out := Compute(in)
+	out := workloadStatus(in, false)
 	ready := in.Workload.ReadyReplicas
 	out.ReadySummary = fmt.Sprintf("%d/%d", ready, desired)
 	out.Daemon = &appsv1alpha1.DaemonStatus{DesiredNumberScheduled: desired, NumberMisscheduled: misscheduled}
@@ -82,7 +83,20 @@ func ComputeDaemon(in Input, misscheduled int32) appsv1alpha1.HighlyAvailableApp
 		}
 		set(appsv1alpha1.ConditionHighlyAvailable, metav1.ConditionFalse, appsv1alpha1.ReasonNodesUncovered, covered)
 	}
-	return out
+	return withPhase(out)
+}
+
+// DaemonInput is what ComputeDaemon needs: the workload app's input and the DaemonSet's
+// numberMisscheduled.
+type DaemonInput struct {
+	Input
+	Misscheduled int32
+}
+
+// Status is the Daemon app's status, given the reconcile's problem and time (Report).
+func (in DaemonInput) Status(problem *Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	in.Problem, in.Now = problem, now
+	return ComputeDaemon(in.Input, in.Misscheduled)
 }
 
 // coveredPercent is the share of eligible nodes covered, rounded down so that 100 means every one.

@@ -98,7 +98,7 @@ func TestComputeDaemon(t *testing.T) {
 		},
 		{
 			name: "not created yet: no node count, no coverage",
-			in:   Input{App: app(daemon)},
+			in:   Input{App: app(daemon), Workload: Workload{Kind: "DaemonSet", Name: "agent"}},
 			want: map[string]cond{
 				appsv1alpha1.ConditionReconciling:     T(appsv1alpha1.ReasonCreating, "creating DaemonSet agent"),
 				appsv1alpha1.ConditionHighlyAvailable: F(appsv1alpha1.ReasonNodesUncovered, "waiting for the DaemonSet"),

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
@@ -151,6 +152,16 @@ type JobInput struct {
 // again by itself: a template change starts the next run. Available and HighlyAvailable do not apply
 // to a run and are not set.
 func ComputeJob(in JobInput) appsv1alpha1.HighlyAvailableAppStatus {
+	return withPhase(jobStatus(in))
+}
+
+// Status is the status of the Job app's run, given the reconcile's problem and time (Report).
+func (in JobInput) Status(problem *Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	in.Problem, in.Now = problem, now
+	return ComputeJob(in)
+}
+
+func jobStatus(in JobInput) appsv1alpha1.HighlyAvailableAppStatus {
 	app := in.App
 	completions := int32(1)
 	if app.Spec.Job != nil && app.Spec.Job.Completions != nil {
@@ -243,6 +254,16 @@ type CronJobInput struct {
 // may well succeed); the Ready message names the last run and how it ended. status.job holds the last
 // schedule time and the last successful run.
 func ComputeCronJob(in CronJobInput) appsv1alpha1.HighlyAvailableAppStatus {
+	return withPhase(cronJobStatus(in))
+}
+
+// Status is the status of the scheduled Job app, given the reconcile's problem and time (Report).
+func (in CronJobInput) Status(problem *Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	in.Problem, in.Now = problem, now
+	return ComputeCronJob(in)
+}
+
+func cronJobStatus(in CronJobInput) appsv1alpha1.HighlyAvailableAppStatus {
 	app := in.App
 	out := appsv1alpha1.HighlyAvailableAppStatus{
 		ObservedGeneration: app.Generation,
@@ -323,10 +344,8 @@ func jobConditions(in []metav1.Condition) []metav1.Condition {
 func readyPods(pods []corev1.Pod) int32 {
 	var n int32
 	for i := range pods {
-		for _, c := range pods[i].Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				n++
-			}
+		if rollout.PodReady(&pods[i]) {
+			n++
 		}
 	}
 	return n

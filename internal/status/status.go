@@ -127,6 +127,12 @@ type Problem struct {
 	Message string
 }
 
+// Report is an app type's status computation, as one reconcile's decision prepared it: it is
+// computed once the reconcile's outcome is known, the problem act may have met included.
+type Report interface {
+	Status(problem *Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus
+}
+
 // Input is everything Compute needs.
 type Input struct {
 	App      *appsv1alpha1.HighlyAvailableApp
@@ -143,9 +149,21 @@ type Input struct {
 	Now metav1.Time
 }
 
-// Compute returns the app's new status. Conditions keep their last transition time when their
-// status does not change, so an unchanged world computes an unchanged status.
+// Compute returns a Stateless or Stateful app's new status. Conditions keep their last transition
+// time when their status does not change, so an unchanged world computes an unchanged status.
 func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
+	return withPhase(workloadStatus(in, true))
+}
+
+// Status is the app's status, given the reconcile's problem and time (Report).
+func (in Input) Status(problem *Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	in.Problem, in.Now = problem, now
+	return Compute(in)
+}
+
+// workloadStatus computes the status of an app run by a workload; zoneLoss says whether the loss of a
+// zone applies to it.
+func workloadStatus(in Input, zoneLoss bool) appsv1alpha1.HighlyAvailableAppStatus {
 	app := in.App
 	w := in.Workload
 	desired := w.Desired
@@ -181,8 +199,7 @@ func Compute(in Input) appsv1alpha1.HighlyAvailableAppStatus {
 		// Unknown: the zones the ready pods run in are known to have nodes.
 		clusterZones = podZones(in.ReadyPods)
 	}
-	if app.Spec.AppType() != appsv1alpha1.Daemon {
-		// A DaemonSet's pods go with their nodes: a zone lost takes its share of the need with it.
+	if zoneLoss {
 		out.ZoneLoss = ZoneLoss(in.ReadyPods, clusterZones, minimum)
 	}
 	out.Resilience = resilience(len(in.ReadyPods), zones, nodes, out.ZoneLoss)
@@ -248,7 +265,7 @@ func progress(in Input, desired int32) (ready, reconciling, stalled condition) {
 		return conditionFalse(reason, msg), conditionFalse(reason, ""), conditionTrue(reason, msg)
 	}
 	if !w.Found {
-		msg := fmt.Sprintf("creating %s %s", kindOr(w.Kind, in.App), in.App.Name)
+		msg := fmt.Sprintf("creating %s %s", w.Kind, w.Name)
 		return conditionFalse(appsv1alpha1.ReasonCreating, msg), conditionTrue(appsv1alpha1.ReasonCreating, msg), notStalled
 	}
 	if w.ObservedGeneration < w.Generation {
@@ -294,16 +311,6 @@ func inMotion(w Workload, desired int32) (bool, string) {
 	}
 	return true, fmt.Sprintf("%d of %d replicas updated, %d ready, %d available, %d in total",
 		w.UpdatedReplicas, desired, w.ReadyReplicas, w.AvailableReplicas, w.Replicas)
-}
-
-func kindOr(kind string, app *appsv1alpha1.HighlyAvailableApp) string {
-	if kind != "" {
-		return kind
-	}
-	if app.Spec.AppType() == appsv1alpha1.Stateful {
-		return "StatefulSet"
-	}
-	return "Deployment"
 }
 
 // podZones are the zones of the pods, each once.

@@ -161,15 +161,18 @@ func TestCompute(t *testing.T) {
 		in      Input
 		figures figuresWant
 		conds   conds
+		phase   appsv1alpha1.Phase
 	}{
 		{
 			name:    "three zones, settled",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(), Workload: settled(3), Service: appWeb, ReadyPods: threeZones, Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds:   conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2), ha3zones},
 		},
 		{
 			name:    "one zone, three nodes, zone spread asked for",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(), Workload: settled(3), Service: appWeb, ReadyPods: oneZone, Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.NodeRedundant, 1, 3},
 			conds: conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2),
@@ -177,6 +180,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "one zone, three nodes, node spread asked for",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(spread(appsv1alpha1.SpreadNode)), Workload: settled(3), ReadyPods: oneZone, Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.NodeRedundant, 1, 3},
 			conds: conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2),
@@ -184,6 +188,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "nodes without zone labels count as no zone",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(spread(appsv1alpha1.SpreadNone)), Workload: settled(2), ReadyPods: places("n1", "n2"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 2, "2/2", appsv1alpha1.NodeRedundant, 0, 2},
 			conds: conds{rolloutComplete(4, 2, 2), complete, complete, available(2, 2, 1),
@@ -191,6 +196,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "every pod on one node",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(), Workload: settled(3), ReadyPods: places("a/n1", "a/n1", "a/n1"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.SinglePointOfFailure, 1, 1},
 			conds: conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2),
@@ -198,6 +204,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "no pod ready yet",
+			phase:   appsv1alpha1.PhaseProgressing,
 			in:      Input{App: app(), Workload: figures(settled(3), 3, 0, 3, 0), ReadyPods: nil, Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{
@@ -208,6 +215,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "one of three ready: below the budget's minimum",
+			phase:   appsv1alpha1.PhaseProgressing,
 			in:      Input{App: app(), Workload: figures(settled(3), 3, 1, 3, 1), ReadyPods: places("a/n1"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, "1/3", appsv1alpha1.SinglePointOfFailure, 1, 1},
 			conds: conds{
@@ -218,6 +226,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "minAvailable 100%: two of three ready is not enough",
+			phase:   appsv1alpha1.PhaseProgressing,
 			in:      Input{App: app(minAvailable("100%")), Workload: figures(settled(3), 3, 2, 3, 2), ReadyPods: places("a/n1", "b/n2"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, "2/3", appsv1alpha1.NodeRedundant, 2, 2},
 			conds: conds{
@@ -228,6 +237,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "scaled to 1",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(replicas(1)), Workload: settled(1), ReadyPods: places("a/n1"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 1, "1/1", appsv1alpha1.SinglePointOfFailure, 1, 1},
 			conds: conds{rolloutComplete(4, 1, 1), complete, complete, available(1, 1, 0),
@@ -235,13 +245,15 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "scaled to 0",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(replicas(0)), Workload: settled(0), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 0, "0/0", appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{rolloutComplete(4, 0, 0), complete, complete, available(0, 0, 0),
 				F(appsv1alpha1.ReasonSingleReplica, "0 replicas asked for: any disruption takes the app down; ask for at least 2")},
 		},
 		{
-			name: "settled on an older revision: the spec's has not reached the workload yet",
+			name:  "settled on an older revision: the spec's has not reached the workload yet",
+			phase: appsv1alpha1.PhaseProgressing,
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5}},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
@@ -250,6 +262,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "scaling down from 5 to 3",
+			phase:   appsv1alpha1.PhaseProgressing,
 			in:      Input{App: app(), Workload: figures(settled(3), 5, 5, 5, 5), ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 5, "5/3", appsv1alpha1.ZoneRedundant, 3, 5},
 			conds: conds{
@@ -260,6 +273,7 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "scaling up from 3 to 5 on the same revision",
+			phase:   appsv1alpha1.PhaseProgressing,
 			in:      Input{App: app(), Workload: figures(settled(5), 4, 3, 4, 3), ReadyPods: places("a/n1", "b/n2", "c/n3"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 4, "3/5", appsv1alpha1.NodeRedundant, 3, 3},
 			conds: conds{
@@ -269,7 +283,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "an autoscaler set 6 replicas: desired comes from the workload",
+			name:  "an autoscaler set 6 replicas: desired comes from the workload",
+			phase: appsv1alpha1.PhaseReady,
 			in: Input{App: app(autoscaling(2)), Workload: settled(6), Service: appWeb,
 				ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4", "b/n5", "c/n6"), Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 6, "6/6", appsv1alpha1.NodeRedundant, 3, 6},
@@ -278,27 +293,31 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "the workload is not created yet",
-			in:      Input{App: app(), Service: appWeb, Rollout: Rollout{UpdateRevision: 1}},
+			phase:   appsv1alpha1.PhaseProgressing,
+			in:      Input{App: app(), Workload: Workload{Kind: kindDeployment, Name: appWeb}, Service: appWeb, Rollout: Rollout{UpdateRevision: 1}},
 			figures: figuresWant{nil, 0, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{F(appsv1alpha1.ReasonCreating, "creating Deployment web"), T(appsv1alpha1.ReasonCreating, "creating Deployment web"),
 				complete, below(0, 3, 2), F(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")},
 		},
 		{
 			name:    "the StatefulSet is not created yet",
-			in:      Input{App: app(stateful), Service: dbClient, Rollout: Rollout{UpdateRevision: 1}},
+			phase:   appsv1alpha1.PhaseProgressing,
+			in:      Input{App: app(stateful), Workload: Workload{Kind: kindStatefulSet, Name: "db"}, Service: dbClient, Rollout: Rollout{UpdateRevision: 1}},
 			figures: figuresWant{nil, 0, summary0of3, appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{F(appsv1alpha1.ReasonCreating, "creating StatefulSet db"), T(appsv1alpha1.ReasonCreating, "creating StatefulSet db"),
 				complete, below(0, 3, 2), F(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")},
 		},
 		{
 			name:    "not created yet with an autoscaler: its minimum is desired",
-			in:      Input{App: app(autoscaling(2)), Rollout: Rollout{UpdateRevision: 1}},
+			phase:   appsv1alpha1.PhaseProgressing,
+			in:      Input{App: app(autoscaling(2)), Workload: Workload{Kind: kindDeployment, Name: appWeb}, Rollout: Rollout{UpdateRevision: 1}},
 			figures: figuresWant{nil, 0, "0/2", appsv1alpha1.Unavailable, 0, 0},
 			conds: conds{F(appsv1alpha1.ReasonCreating, "creating Deployment web"), T(appsv1alpha1.ReasonCreating, "creating Deployment web"),
 				complete, below(0, 2, 1), F(appsv1alpha1.ReasonNoReadyPods, "no pod is ready")},
 		},
 		{
-			name: "the Deployment controller has not observed the latest generation",
+			name:  "the Deployment controller has not observed the latest generation",
+			phase: appsv1alpha1.PhaseProgressing,
 			in: Input{App: app(), Workload: func() Workload { w := settled(3); w.Generation = 3; return w }(),
 				ReadyPods: threeZones, Rollout: onRevision(4)},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
@@ -309,7 +328,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "paused in the middle of an update",
+			name:  "paused in the middle of an update",
+			phase: appsv1alpha1.PhasePaused,
 			in: Input{App: app(), Workload: figures(settled(3), 4, 4, 1, 4), ReadyPods: places("a/n1", "b/n2", "c/n3", "a/n4"),
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, OnUpdateRevision: true, Paused: true}},
 			figures: figuresWant{deployment, 4, "4/3", appsv1alpha1.ZoneRedundant, 3, 4},
@@ -320,7 +340,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "paused before the update reached the workload",
+			name:  "paused before the update reached the workload",
+			phase: appsv1alpha1.PhasePaused,
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, Paused: true}},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
@@ -332,12 +353,14 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name:    "paused with nothing to update is Ready",
+			phase:   appsv1alpha1.PhaseReady,
 			in:      Input{App: app(), Workload: settled(3), ReadyPods: threeZones, Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 4, OnUpdateRevision: true, Paused: true}},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
 			conds:   conds{rolloutComplete(4, 3, 3), complete, complete, available(3, 3, 2), ha3zones},
 		},
 		{
-			name: "a partition holds ordinals 0 and 1 on the previous revision",
+			name:  "a partition holds ordinals 0 and 1 on the previous revision",
+			phase: appsv1alpha1.PhaseProgressing,
 			in: Input{App: app(stateful), Workload: func() Workload {
 				w := stsWorkload(figures(settled(3), 3, 3, 1, 3))
 				w.Partition = 2
@@ -351,7 +374,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "a partition with every pod already on the spec's revision is Ready",
+			name:  "a partition with every pod already on the spec's revision is Ready",
+			phase: appsv1alpha1.PhaseReady,
 			in: Input{App: app(stateful), Workload: func() Workload {
 				w := stsWorkload(settled(3))
 				w.Partition = 1
@@ -361,7 +385,8 @@ func TestCompute(t *testing.T) {
 			conds:   conds{rolloutComplete(1, 3, 3), complete, complete, available(3, 3, 2), ha3zones},
 		},
 		{
-			name: "a partition still replacing the ordinals above it",
+			name:  "a partition still replacing the ordinals above it",
+			phase: appsv1alpha1.PhaseProgressing,
 			in: Input{App: app(stateful), Workload: func() Workload {
 				w := stsWorkload(figures(settled(3), 3, 2, 1, 2))
 				w.Partition = 1
@@ -375,7 +400,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "rolled back, the old pods still coming back",
+			name:  "rolled back, the old pods still coming back",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Workload: figures(settled(3), 4, 3, 3, 3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5,
 					Failure: imagePull, FailureReason: appsv1alpha1.ReasonRolledBack}},
@@ -388,7 +414,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "rolled back and settled on the previous revision",
+			name:  "rolled back and settled on the previous revision",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5,
 					Failure: imagePull, FailureReason: appsv1alpha1.ReasonRolledBack}},
@@ -401,7 +428,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "the first revision failed: nothing to roll back to",
+			name:  "the first revision failed: nothing to roll back to",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Workload: figures(settled(3), 3, 0, 3, 0),
 				Rollout: Rollout{UpdateRevision: 1, LastFailedRevision: 1, OnUpdateRevision: true,
 					Failure: imagePull, FailureReason: appsv1alpha1.ReasonRolloutFailed}},
@@ -414,7 +442,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "a failure without a reason counts as RolloutFailed",
+			name:  "a failure without a reason counts as RolloutFailed",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Workload: figures(settled(3), 4, 3, 1, 3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5, OnUpdateRevision: true, Failure: imagePull}},
 			figures: figuresWant{deployment, 4, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
@@ -426,7 +455,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "the progress deadline passed",
+			name:  "the progress deadline passed",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Workload: figures(settled(3), 4, 3, 1, 3), ReadyPods: threeZones,
 				Rollout: Rollout{CurrentRevision: 4, UpdateRevision: 5, LastFailedRevision: 5, OnUpdateRevision: true,
 					Failure: "no progress in 600s", FailureReason: appsv1alpha1.ReasonProgressDeadlineExceeded}},
@@ -439,7 +469,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "a Service of the same name that the app does not own",
+			name:  "a Service of the same name that the app does not own",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Workload: settled(3), ReadyPods: threeZones, Rollout: onRevision(4),
 				Problem: &Problem{Reason: appsv1alpha1.ReasonConflict, Message: conflict}},
 			figures: figuresWant{deployment, 3, summary3of3, appsv1alpha1.ZoneRedundant, 3, 3},
@@ -449,7 +480,8 @@ func TestCompute(t *testing.T) {
 			},
 		},
 		{
-			name: "a problem outranks a failed rollout and a missing workload",
+			name:  "a problem outranks a failed rollout and a missing workload",
+			phase: appsv1alpha1.PhaseStalled,
 			in: Input{App: app(), Rollout: Rollout{UpdateRevision: 1, Failure: imagePull},
 				Problem: &Problem{Reason: appsv1alpha1.ReasonConflict, Message: conflict}},
 			figures: figuresWant{nil, 0, summary0of3, appsv1alpha1.Unavailable, 0, 0},
@@ -466,6 +498,7 @@ func TestCompute(t *testing.T) {
 			w := tc.in.Workload
 			want := appsv1alpha1.HighlyAvailableAppStatus{
 				ObservedGeneration: 4,
+				Phase:              tc.phase,
 				Workload:           tc.figures.workload,
 				Service:            tc.in.Service,
 				Replicas:           tc.figures.replicas,

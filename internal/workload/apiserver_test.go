@@ -77,7 +77,7 @@ func builtObjects(app *appsv1alpha1.HighlyAvailableApp, opts Options) []client.O
 	if pdb := PodDisruptionBudget(app); pdb != nil {
 		objs = append(objs, pdb)
 	}
-	if hpa := HorizontalPodAutoscaler(app); hpa != nil {
+	if hpa := HorizontalPodAutoscaler(app, workloadKind(app)); hpa != nil {
 		objs = append(objs, hpa)
 	}
 	return objs

@@ -381,8 +381,8 @@ func FuzzPodTemplate(f *testing.F) {
 	addSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		app := fuzzApp(data)
-		if field, message, ok := CheckSpec(app); !ok {
-			t.Fatalf("the generated app has a problem in %s: %s", field, message)
+		if _, message, failed := SpecChecks.First(app); failed {
+			t.Fatalf("the generated app has a problem: %s", message)
 		}
 		before := app.DeepCopy()
 		tpl := PodTemplate(app, fuzzOptions(data))
@@ -499,7 +499,7 @@ func FuzzAutoscaler(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		app := fuzzApp(data)
 		before := app.DeepCopy()
-		hpa := HorizontalPodAutoscaler(app)
+		hpa := HorizontalPodAutoscaler(app, workloadKind(app))
 		if (hpa == nil) != (app.Spec.Autoscaling == nil) {
 			t.Fatalf("autoscaler %v for autoscaling %v", hpa, app.Spec.Autoscaling)
 		}

@@ -61,7 +61,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// The seed's nginx example becomes a Deployment, a Service on port 80 and a PodDisruptionBudget, and
+// The nginx sample becomes a Deployment, a Service on port 80 and a PodDisruptionBudget, and
 // nothing else.
 func TestGoldenNginx(t *testing.T) {
 	app := loadApp(t, "nginx.app.yaml")
@@ -72,13 +72,13 @@ func TestGoldenNginx(t *testing.T) {
 	if svc == nil || pdb == nil {
 		t.Fatalf("Service = %v, PodDisruptionBudget = %v: want both", svc, pdb)
 	}
-	if hpa := HorizontalPodAutoscaler(app); hpa != nil {
+	if hpa := HorizontalPodAutoscaler(app, workloadKind(app)); hpa != nil {
 		t.Errorf("HorizontalPodAutoscaler = %v, want none without spec.autoscaling", hpa)
 	}
 	golden(t, "nginx.golden.yaml", documents(t, deploy, svc, pdb))
 }
 
-// The seed's Cassandra example becomes a StatefulSet with its claim, the headless Service that gives
+// The Cassandra sample becomes a StatefulSet with its claim, the headless Service that gives
 // the pods their stable names, a client Service and a PodDisruptionBudget.
 func TestGoldenCassandra(t *testing.T) {
 	app := loadApp(t, "cassandra.app.yaml")
@@ -90,13 +90,13 @@ func TestGoldenCassandra(t *testing.T) {
 	if client == nil || pdb == nil {
 		t.Fatalf("client Service = %v, PodDisruptionBudget = %v: want both", client, pdb)
 	}
-	if hpa := HorizontalPodAutoscaler(app); hpa != nil {
+	if hpa := HorizontalPodAutoscaler(app, workloadKind(app)); hpa != nil {
 		t.Errorf("HorizontalPodAutoscaler = %v, want none without spec.autoscaling", hpa)
 	}
 	golden(t, "cassandra.golden.yaml", documents(t, sts, headless, client, pdb))
 }
 
-// The seed's weave-net example becomes a DaemonSet that updates one node at a time (a host-network
+// The weave-net sample becomes a DaemonSet that updates one node at a time (a host-network
 // agent cannot run twice on a node), and nothing else: its containers declare no ports (so no
 // Service) and a Daemon gets no PodDisruptionBudget.
 func TestGoldenWeaveNet(t *testing.T) {
@@ -111,7 +111,7 @@ func TestGoldenWeaveNet(t *testing.T) {
 	golden(t, "weave-net.golden.yaml", documents(t, ds))
 }
 
-// The seed's pi example becomes run 1, a Job named pi-1 with the deadline and restartPolicy Never it
+// The pi sample becomes run 1, a Job named pi-1 with the deadline and restartPolicy Never it
 // asks for, and no Service.
 func TestGoldenPi(t *testing.T) {
 	app := loadApp(t, "pi.app.yaml")

@@ -95,3 +95,12 @@ const (
 	labelTier        = "tier"
 	appsV1           = "apps/v1"
 )
+
+// workloadKind is the kind of the workload an autoscaler of the app targets, as its type's driver
+// names it.
+func workloadKind(app *appsv1alpha1.HighlyAvailableApp) string {
+	if app.Spec.AppType() == appsv1alpha1.Stateful {
+		return "StatefulSet"
+	}
+	return "Deployment"
+}

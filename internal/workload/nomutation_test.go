@@ -49,7 +49,7 @@ func TestBuildersDoNotMutateTheApp(t *testing.T) {
 			deploy := Deployment(app, tpl)
 			sts := StatefulSet(app, tpl, 1)
 			svc, headless := Service(app), HeadlessService(app)
-			pdb, hpa := PodDisruptionBudget(app), HorizontalPodAutoscaler(app)
+			pdb, hpa := PodDisruptionBudget(app), HorizontalPodAutoscaler(app, workloadKind(app))
 			ports := ServicePorts(app)
 			MinAvailablePods(app, 3)
 			PeerNames(app, Options{})

@@ -304,8 +304,9 @@ func MinAvailablePods(app *appsv1alpha1.HighlyAvailableApp, desired int32) int32
 	return max(desired-int32(v), 0)
 }
 
-// HorizontalPodAutoscaler scales the workload on CPU utilization; nil unless the app asks for it.
-func HorizontalPodAutoscaler(app *appsv1alpha1.HighlyAvailableApp) *autoscalingv2.HorizontalPodAutoscaler {
+// HorizontalPodAutoscaler scales the app's workload, of the given kind (Deployment or StatefulSet),
+// on CPU utilization; nil unless the app asks for it.
+func HorizontalPodAutoscaler(app *appsv1alpha1.HighlyAvailableApp, kind string) *autoscalingv2.HorizontalPodAutoscaler {
 	as := app.Spec.Autoscaling
 	if as == nil {
 		return nil
@@ -313,10 +314,6 @@ func HorizontalPodAutoscaler(app *appsv1alpha1.HighlyAvailableApp) *autoscalingv
 	target := DefaultTargetCPUUtilization
 	if as.TargetCPUUtilizationPercentage != nil {
 		target = *as.TargetCPUUtilizationPercentage
-	}
-	kind := "Deployment"
-	if app.Spec.AppType() == appsv1alpha1.Stateful {
-		kind = "StatefulSet"
 	}
 	return &autoscalingv2.HorizontalPodAutoscaler{
 		TypeMeta:   metav1.TypeMeta{APIVersion: autoscalingv2.SchemeGroupVersion.String(), Kind: "HorizontalPodAutoscaler"},

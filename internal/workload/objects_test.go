@@ -506,7 +506,7 @@ func TestHorizontalPodAutoscaler(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			hpa := HorizontalPodAutoscaler(tc.app)
+			hpa := HorizontalPodAutoscaler(tc.app, workloadKind(tc.app))
 			if tc.none {
 				if hpa != nil {
 					t.Fatalf("HorizontalPodAutoscaler = %+v, want none", hpa.Spec)

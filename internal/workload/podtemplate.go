@@ -21,7 +21,7 @@ type Options struct {
 	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
 	ClusterDomain string
 	// AllowedServiceTypes are the Service types apps may ask for in spec.service.type; empty allows
-	// every type. See ServiceTypeAllowed.
+	// every type. See ServiceTypeCheck.
 	AllowedServiceTypes []corev1.ServiceType
 }
 
@@ -80,10 +80,28 @@ func PeerNames(app *appsv1alpha1.HighlyAvailableApp, opts Options) []string {
 }
 
 // PodTemplate is the app's template with the operator's additions: its labels; topology spread over
-// zones and nodes; a preStop delay and a termination grace period where the template sets none; and,
-// for a Stateful app, the storage mounts and the peer-discovery environment. What the user set is
-// kept: the operator only fills gaps.
+// zones and nodes; a preStop delay and a termination grace period where the template sets none; and
+// what the app's type adds: for a Stateful app, the storage mounts and the peer-discovery environment;
+// for a Job app, a restart policy. What the user set is kept: the operator only fills gaps.
 func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodTemplateSpec {
+	switch app.Spec.AppType() {
+	case appsv1alpha1.Stateful:
+		return statefulTemplate(app, opts)
+	case appsv1alpha1.Daemon:
+		// A DaemonSet places one pod per node by itself; a spread constraint would only keep a node's
+		// surge pod from starting beside the pod it replaces.
+		return baseTemplate(app, "")
+	case appsv1alpha1.Job:
+		return jobTemplate(app)
+	}
+	// The Deployment's ReplicaSets label their pods with the template's hash.
+	return baseTemplate(app, "pod-template-hash")
+}
+
+// baseTemplate is the app's template with the additions every type gets: the labels, graceful
+// shutdown and, when revisionKey names the label that tells one revision's pods from another's, the
+// topology spread.
+func baseTemplate(app *appsv1alpha1.HighlyAvailableApp, revisionKey string) corev1.PodTemplateSpec {
 	tpl := *app.Spec.Template.DeepCopy()
 	labels := make(map[string]string, len(tpl.Labels)+3)
 	maps.Copy(labels, tpl.Labels)
@@ -91,23 +109,41 @@ func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodT
 	tpl.Labels = labels
 
 	spec := &tpl.Spec
-	if len(spec.TopologySpreadConstraints) == 0 {
-		spec.TopologySpreadConstraints = spreadConstraints(app)
+	if len(spec.TopologySpreadConstraints) == 0 && revisionKey != "" {
+		spec.TopologySpreadConstraints = spreadConstraints(app, revisionKey)
 	}
 	addGracefulShutdown(app, spec)
-	if app.Spec.AppType() == appsv1alpha1.Job && spec.RestartPolicy == "" {
-		// A Job refuses Always; OnFailure retries a failed container in place, as a Job usually wants.
-		spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	return tpl
+}
+
+// statefulTemplate adds the storage mounts and the peer-discovery environment; the StatefulSet labels
+// its pods with their revision as controller-revision-hash.
+func statefulTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodTemplateSpec {
+	tpl := baseTemplate(app, "controller-revision-hash")
+	spec := &tpl.Spec
+	addStorageMounts(app, spec)
+	peers := strings.Join(PeerNames(app, opts), ",")
+	for i := range spec.InitContainers {
+		addPeerEnv(&spec.InitContainers[i], peers)
 	}
-	if app.Spec.AppType() == appsv1alpha1.Stateful {
-		addStorageMounts(app, spec)
-		peers := strings.Join(PeerNames(app, opts), ",")
-		for i := range spec.InitContainers {
-			addPeerEnv(&spec.InitContainers[i], peers)
-		}
-		for i := range spec.Containers {
-			addPeerEnv(&spec.Containers[i], peers)
-		}
+	for i := range spec.Containers {
+		addPeerEnv(&spec.Containers[i], peers)
+	}
+	return tpl
+}
+
+// jobTemplate spreads the pods of one run when several run at once, and restarts a failed container
+// in place unless the template says otherwise.
+func jobTemplate(app *appsv1alpha1.HighlyAvailableApp) corev1.PodTemplateSpec {
+	revisionKey := ""
+	if app.Spec.Parallelism() > 1 {
+		// Only the pods of the same run count.
+		revisionKey = batchv1.ControllerUidLabel
+	}
+	tpl := baseTemplate(app, revisionKey)
+	if tpl.Spec.RestartPolicy == "" {
+		// A Job refuses Always; OnFailure retries a failed container in place, as a Job usually wants.
+		tpl.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
 	}
 	return tpl
 }
@@ -116,26 +152,11 @@ func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodT
 // one-zone cluster still schedules; status reports the zones reached) and strictly over nodes (a
 // skew of one can always be met by the least loaded node). Tainted and cordoned nodes do not count as
 // places to spread to, so a lost zone or a drain does not block the replacement pods. Only pods of the
-// same revision count, so a rolling update spreads its new pods afresh.
-func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp) []corev1.TopologySpreadConstraint {
+// same revision count (revisionKey), so a rolling update spreads its new pods afresh.
+func spreadConstraints(app *appsv1alpha1.HighlyAvailableApp, revisionKey string) []corev1.TopologySpreadConstraint {
 	policy := app.Spec.SpreadPolicy()
 	if policy == appsv1alpha1.SpreadNone {
 		return nil
-	}
-	revisionKey := "pod-template-hash"
-	switch app.Spec.AppType() {
-	case appsv1alpha1.Stateful:
-		revisionKey = "controller-revision-hash"
-	case appsv1alpha1.Daemon:
-		// A DaemonSet places one pod per node by itself; a spread constraint would only keep a
-		// node's surge pod from starting beside the pod it replaces.
-		return nil
-	case appsv1alpha1.Job:
-		if app.Spec.Parallelism() <= 1 {
-			return nil
-		}
-		// Only the pods of the same run count.
-		revisionKey = batchv1.ControllerUidLabel
 	}
 	honor := corev1.NodeInclusionPolicyHonor
 	constraint := func(key string, when corev1.UnsatisfiableConstraintAction) corev1.TopologySpreadConstraint {

@@ -8,9 +8,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/check"
 )
 
-// ServiceTypeField is the field ServiceTypeAllowed names when it refuses an app.
+// ServiceTypeField is the field ServiceTypeCheck names when it refuses an app.
 const ServiceTypeField = "spec.service.type"
 
 // DefaultAllowedServiceTypes are the Service types an app may ask for unless the cluster's
@@ -27,21 +28,23 @@ func ServiceType(app *appsv1alpha1.HighlyAvailableApp) corev1.ServiceType {
 	return app.Spec.Service.Type
 }
 
-// ServiceTypeAllowed tells whether the cluster lets the app have the Service type it asks for. A
-// NodePort or LoadBalancer Service opens the app to outside the cluster and costs the cluster's
-// owner (a node port for every node, a cloud load balancer), so an administrator may allow fewer
-// types than the API offers. An empty list allows every type. When the type is not allowed, field
-// and message say why, for the app's status.
-func ServiceTypeAllowed(app *appsv1alpha1.HighlyAvailableApp, opts Options) (field, message string, ok bool) {
-	if len(opts.AllowedServiceTypes) == 0 {
-		return "", "", true
+// ServiceTypeCheck fails an app that asks for a Service type the cluster does not allow. A NodePort
+// or LoadBalancer Service opens the app to outside the cluster and costs the cluster's owner (a node
+// port for every node, a cloud load balancer), so an administrator may allow fewer types than the API
+// offers. An empty list allows every type. A failure has reason InvalidSpec and a message that names
+// spec.service.type, for the app's status.
+func ServiceTypeCheck(opts Options) check.Func[*appsv1alpha1.HighlyAvailableApp] {
+	return func(app *appsv1alpha1.HighlyAvailableApp) (string, string, bool) {
+		if len(opts.AllowedServiceTypes) == 0 {
+			return "", "", false
+		}
+		t := ServiceType(app)
+		if slices.Contains(opts.AllowedServiceTypes, t) {
+			return "", "", false
+		}
+		return appsv1alpha1.ReasonInvalidSpec, fmt.Sprintf("%s: Service type %s is not allowed in this cluster (allowed: %s)",
+			ServiceTypeField, t, joinTypes(opts.AllowedServiceTypes)), true
 	}
-	t := ServiceType(app)
-	if slices.Contains(opts.AllowedServiceTypes, t) {
-		return "", "", true
-	}
-	return ServiceTypeField, fmt.Sprintf("%s: Service type %s is not allowed in this cluster (allowed: %s)",
-		ServiceTypeField, t, joinTypes(opts.AllowedServiceTypes)), false
 }
 
 // ParseServiceTypes reads a comma-separated list of Service types, such as the manager's

@@ -10,7 +10,7 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-func TestServiceTypeAllowed(t *testing.T) {
+func TestServiceTypeCheck(t *testing.T) {
 	withService := func(st corev1.ServiceType) func(*appsv1alpha1.HighlyAvailableApp) {
 		return func(a *appsv1alpha1.HighlyAvailableApp) { a.Spec.Service = &appsv1alpha1.ServiceSpec{Type: st} }
 	}
@@ -38,14 +38,14 @@ func TestServiceTypeAllowed(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			field, message, ok := ServiceTypeAllowed(tc.app, Options{AllowedServiceTypes: tc.allowed})
-			assertEqual(t, "ok", ok, tc.ok)
+			reason, message, failed := ServiceTypeCheck(Options{AllowedServiceTypes: tc.allowed})(tc.app)
+			assertEqual(t, "failed", failed, !tc.ok)
 			assertEqual(t, "message", message, tc.message)
-			wantField := ""
+			wantReason := ""
 			if !tc.ok {
-				wantField = "spec.service.type"
+				wantReason = appsv1alpha1.ReasonInvalidSpec
 			}
-			assertEqual(t, "field", field, wantField)
+			assertEqual(t, "reason", reason, wantReason)
 		})
 	}
 }

@@ -9,25 +9,20 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/check"
 )
 
-// CheckSpec finds what would make the generated objects invalid but that the CRD cannot refuse: the
+// SpecChecks find what would make the generated objects invalid but that the CRD cannot refuse: the
 // API server's CEL cost budget rules out comparing each entry of a pod template's unbounded lists with
-// each entry of another (docs/admission.md). It returns the first problem found, with the field it is
-// in and a message that names it; ok when there is none.
-func CheckSpec(app *appsv1alpha1.HighlyAvailableApp) (field, message string, ok bool) {
-	for _, check := range []func(*appsv1alpha1.HighlyAvailableApp) (string, string, bool){
-		checkContainerNames, checkTemplateLabels, checkServicePortNames, checkStorageContainers, checkStorageMountPaths,
-	} {
-		if field, message, ok := check(app); !ok {
-			return field, message, false
-		}
-	}
-	return "", "", true
+// each entry of another (docs/admission.md). A failure has reason InvalidSpec and a message that
+// begins with the field.
+var SpecChecks = check.Chain[*appsv1alpha1.HighlyAvailableApp]{
+	checkContainerNames, checkTemplateLabels, checkServicePortNames, checkStorageContainers, checkStorageMountPaths,
 }
 
-func problem(field, format string, args ...any) (string, string, bool) {
-	return field, field + ": " + fmt.Sprintf(format, args...), false
+// invalid is a failed spec check on the field.
+func invalid(field, format string, args ...any) (string, string, bool) {
+	return appsv1alpha1.ReasonInvalidSpec, field + ": " + fmt.Sprintf(format, args...), true
 }
 
 // checkContainerNames: every container and init container is named with a DNS label, and no name is
@@ -44,15 +39,15 @@ func checkContainerNames(app *appsv1alpha1.HighlyAvailableApp) (string, string, 
 		for i, c := range list.containers {
 			field := fmt.Sprintf("%s[%d].name", list.path, i)
 			if errs := validation.IsDNS1123Label(c.Name); len(errs) > 0 {
-				return problem(field, "%q: %s", c.Name, strings.Join(errs, "; "))
+				return invalid(field, "%q: %s", c.Name, strings.Join(errs, "; "))
 			}
 			if seen[c.Name] {
-				return problem(field, "%q is the name of another container", c.Name)
+				return invalid(field, "%q is the name of another container", c.Name)
 			}
 			seen[c.Name] = true
 		}
 	}
-	return "", "", true
+	return "", "", false
 }
 
 // checkTemplateLabels: keys are qualified names and values label values; the pods and the
@@ -66,19 +61,19 @@ func checkTemplateLabels(app *appsv1alpha1.HighlyAvailableApp) (string, string, 
 	slices.Sort(keys)
 	for _, k := range keys {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return problem(field, "key %q: %s", k, strings.Join(errs, "; "))
+			return invalid(field, "key %q: %s", k, strings.Join(errs, "; "))
 		}
 		if errs := validation.IsValidLabelValue(app.Spec.Template.Labels[k]); len(errs) > 0 {
-			return problem(field, "value of %q: %s", k, strings.Join(errs, "; "))
+			return invalid(field, "value of %q: %s", k, strings.Join(errs, "; "))
 		}
 	}
-	return "", "", true
+	return "", "", false
 }
 
 // checkServicePortNames: the Service's port names are DNS labels and unique.
 func checkServicePortNames(app *appsv1alpha1.HighlyAvailableApp) (string, string, bool) {
 	if app.Spec.Service == nil {
-		return "", "", true
+		return "", "", false
 	}
 	seen := map[string]bool{}
 	for i, p := range app.Spec.Service.Ports {
@@ -87,14 +82,14 @@ func checkServicePortNames(app *appsv1alpha1.HighlyAvailableApp) (string, string
 		}
 		field := fmt.Sprintf("spec.service.ports[%d].name", i)
 		if errs := validation.IsDNS1123Label(p.Name); len(errs) > 0 {
-			return problem(field, "%q: %s", p.Name, strings.Join(errs, "; "))
+			return invalid(field, "%q: %s", p.Name, strings.Join(errs, "; "))
 		}
 		if seen[p.Name] {
-			return problem(field, "%q is the name of another port", p.Name)
+			return invalid(field, "%q is the name of another port", p.Name)
 		}
 		seen[p.Name] = true
 	}
-	return "", "", true
+	return "", "", false
 }
 
 // checkStorageContainers: a storage entry names only containers of the template; a name that matches
@@ -103,12 +98,12 @@ func checkStorageContainers(app *appsv1alpha1.HighlyAvailableApp) (string, strin
 	for i, st := range app.Spec.Storage {
 		for j, name := range st.Containers {
 			if !slices.ContainsFunc(app.Spec.Template.Spec.Containers, func(c corev1.Container) bool { return c.Name == name }) {
-				return problem(fmt.Sprintf("spec.storage[%d].containers[%d]", i, j),
+				return invalid(fmt.Sprintf("spec.storage[%d].containers[%d]", i, j),
 					"%q is not a container of spec.template.spec.containers", name)
 			}
 		}
 	}
-	return "", "", true
+	return "", "", false
 }
 
 // checkStorageMountPaths: no container that mounts a storage entry already mounts another volume at
@@ -121,11 +116,11 @@ func checkStorageMountPaths(app *appsv1alpha1.HighlyAvailableApp) (string, strin
 			}
 			for _, m := range c.VolumeMounts {
 				if m.MountPath == st.MountPath && m.Name != st.Name {
-					return problem(fmt.Sprintf("spec.storage[%d].mountPath", i),
+					return invalid(fmt.Sprintf("spec.storage[%d].mountPath", i),
 						"%s is already where container %s mounts volume %s", st.MountPath, c.Name, m.Name)
 				}
 			}
 		}
 	}
-	return "", "", true
+	return "", "", false
 }

@@ -9,7 +9,7 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-func TestCheckSpec(t *testing.T) {
+func TestSpecChecks(t *testing.T) {
 	type app = appsv1alpha1.HighlyAvailableApp
 	sidecar := corev1.Container{Name: "sidecar", Image: "busybox"}
 	tests := []struct {
@@ -57,10 +57,16 @@ func TestCheckSpec(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			field, message, ok := CheckSpec(tc.app)
-			assertEqual(t, "ok", ok, tc.field == "")
-			assertEqual(t, "field", field, tc.field)
-			if tc.field != "" && !strings.Contains(message, tc.message) {
+			reason, message, failed := SpecChecks.First(tc.app)
+			assertEqual(t, "failed", failed, tc.field != "")
+			if !failed {
+				return
+			}
+			assertEqual(t, "reason", reason, appsv1alpha1.ReasonInvalidSpec)
+			if !strings.HasPrefix(message, tc.field+": ") {
+				t.Errorf("message %q does not begin with the field %s", message, tc.field)
+			}
+			if !strings.Contains(message, tc.message) {
 				t.Errorf("message %q does not contain %q", message, tc.message)
 			}
 		})

@@ -37,7 +37,7 @@ func daemonApp(ns, name, image string) *appsv1alpha1.HighlyAvailableApp {
 	return app
 }
 
-// piApp is the seed's pi Job (config/samples/apps_v1alpha1_highlyavailableapp_pi.yaml).
+// piApp is the pi sample (config/samples/apps_v1alpha1_highlyavailableapp_pi.yaml).
 func piApp(ns, name string) *appsv1alpha1.HighlyAvailableApp {
 	return &appsv1alpha1.HighlyAvailableApp{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
@@ -108,7 +108,7 @@ func waitTrue(key types.NamespacedName, conditionType, reason string, timeout ti
 	return got
 }
 
-var _ = Describe("A Daemon app, the seed's node agent", Label("shapes", "daemon"), func() {
+var _ = Describe("A Daemon app, the weave-net node-agent sample", Label("daemon"), func() {
 	var key types.NamespacedName
 
 	BeforeEach(func() {
@@ -216,7 +216,7 @@ var _ = Describe("A Daemon app, the seed's node agent", Label("shapes", "daemon"
 	})
 })
 
-var _ = Describe("A Job app, the seed's pi", Label("shapes", "job"), func() {
+var _ = Describe("A Job app, the pi sample", Label("job"), func() {
 	var ns string
 
 	BeforeEach(func() { ns = testNamespace("job") })

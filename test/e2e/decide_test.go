@@ -136,7 +136,7 @@ var _ = Describe("The decision core, on the local cluster", Label("decide"), fun
 		Consistently(func() int64 { return getApp(key).Status.LastFailedRevision }).WithTimeout(15 * time.Second).Should(BeZero())
 	})
 
-	It("tolerates a pull refused once with 429, and still rolls the seed's 1.91 back within 10 s (problem 5)", func() {
+	It("tolerates a pull refused once with 429, and still rolls nginx:1.91 back within 10 s (problem 5)", func() {
 		createApp(statelessApp(key.Namespace, key.Name, imageV1, 3))
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) {
 			a.Spec.Template.Spec.Containers[0].Image = imageV2

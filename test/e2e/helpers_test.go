@@ -42,7 +42,7 @@ import (
 // zoneLabel is the well-known label of a node's zone.
 const zoneLabel = "topology.kubernetes.io/zone"
 
-// Images of the seed's story. missingImage has a tag that does not exist: the local cluster fails
+// Images of the nginx sample's story. missingImage has a tag that does not exist: the local cluster fails
 // to pull it (hack/cluster/README.md lists the images it treats so).
 const (
 	imageV1      = "nginx:1.7.9"
@@ -98,7 +98,7 @@ func dumpNamespace(ns string) {
 	}
 }
 
-// statelessApp is the seed's nginx: replicas of one container serving port 80.
+// statelessApp is the nginx sample: replicas of one container serving port 80.
 func statelessApp(ns, name, image string, replicas int32) *appsv1alpha1.HighlyAvailableApp {
 	return &appsv1alpha1.HighlyAvailableApp{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},

@@ -35,7 +35,7 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-var _ = Describe("A stateless app, the seed's nginx", Label("stateless"), func() {
+var _ = Describe("A stateless app, the nginx sample", Label("stateless"), func() {
 	var key types.NamespacedName
 
 	BeforeEach(func() {
@@ -151,7 +151,7 @@ var _ = Describe("A stateless app, the seed's nginx", Label("stateless"), func()
 			Expect(samples).To(BeNumerically(">=", 10))
 			Expect(minimum).To(BeNumerically(">=", 3), "ready pods dropped below 3, %s", lowest)
 		},
-		Entry("an image that does not exist (nginx:1.91, the seed's typo)",
+		Entry("an image that does not exist (nginx:1.91, a typo of 1.9.1)",
 			func(app *appsv1alpha1.HighlyAvailableApp) {
 				app.Spec.Template.Spec.Containers[0].Image = missingImage
 			},

@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	hastatus "github.com/haoperator/ha-operator/internal/status"
 )
 
 var update = flag.Bool("update", false, "rewrite config/argocd/argocd-cm-patch.yaml from health.lua")
@@ -46,7 +47,9 @@ func sampleApp(generation, observed int64, paused bool,
 		app.Spec.Rollout = &appsv1alpha1.RolloutSpec{Paused: true}
 	}
 	if conditions != nil {
-		app.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: observed, Conditions: conditions}
+		// The phase as the operator writes it beside its conditions.
+		app.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: observed, Conditions: conditions,
+			Phase: hastatus.PhaseOf(conditions).Phase}
 	}
 	return app
 }
@@ -97,7 +100,7 @@ func TestArgoCDHealth(t *testing.T) {
 		{
 			name: "status without conditions",
 			app:  sampleApp(1, 1, false, []metav1.Condition{}...),
-			want: argoHealth{progressing, "waiting for the app to become ready"},
+			want: argoHealth{progressing, "the operator is reconciling the app"},
 		},
 		{
 			name: "workload being created",
@@ -206,8 +209,26 @@ func TestArgoCDHealth(t *testing.T) {
 			app: sampleApp(4, 4, true,
 				cond(appsv1alpha1.ConditionReady, F, appsv1alpha1.ReasonPaused, "paused at 1 of 3 pods updated"),
 				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonPaused, "paused at 1 of 3 pods updated")),
-			want: argoHealth{suspended, "the rollout is paused (spec.rollout.paused)"},
+			want: argoHealth{suspended, "paused at 1 of 3 pods updated"},
 			// kstatus has no suspended state: a held update is still in progress for it.
+			kstatus: status.InProgressStatus,
+		},
+		{
+			name: "paused with nothing to update: Ready, as the plugin and the metrics say",
+			app: sampleApp(4, 4, true,
+				cond(appsv1alpha1.ConditionReady, T, appsv1alpha1.ReasonRolloutComplete, "3/3 pods ready on revision 2"),
+				cond(appsv1alpha1.ConditionReconciling, F, appsv1alpha1.ReasonRolloutComplete, ""),
+				cond(appsv1alpha1.ConditionStalled, F, appsv1alpha1.ReasonRolloutComplete, "")),
+			want:    argoHealth{healthy, "3/3 pods ready on revision 2"},
+			kstatus: status.CurrentStatus,
+		},
+		{
+			name: "retrying after an error",
+			app: sampleApp(2, 2, false,
+				cond(appsv1alpha1.ConditionReady, T, appsv1alpha1.ReasonRolloutComplete, "3/3 pods ready on revision 2"),
+				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRetryingAfterError, "retrying after an error: timeout"),
+				cond(appsv1alpha1.ConditionStalled, F, appsv1alpha1.ReasonRolloutComplete, "")),
+			want:    argoHealth{progressing, "retrying after an error: timeout"},
 			kstatus: status.InProgressStatus,
 		},
 		{
@@ -257,6 +278,38 @@ func TestArgoCDHealth(t *testing.T) {
 	}
 }
 
+// TestArgoCDHealthReadsThePhase runs the script over every phase the operator writes and checks that
+// Argo CD's health agrees with the phase the plugin and the metrics read (status.StateOf).
+func TestArgoCDHealthReadsThePhase(t *testing.T) {
+	script, err := loadHealthScript()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[appsv1alpha1.Phase]string{
+		appsv1alpha1.PhaseReady: healthy, appsv1alpha1.PhaseStalled: degraded, appsv1alpha1.PhasePaused: suspended,
+		appsv1alpha1.PhaseProgressing: progressing, appsv1alpha1.PhaseNotReady: progressing,
+	}
+	phases := []appsv1alpha1.Phase{appsv1alpha1.PhaseReady, appsv1alpha1.PhaseStalled, appsv1alpha1.PhasePaused,
+		appsv1alpha1.PhaseProgressing, appsv1alpha1.PhaseNotReady}
+	for _, phase := range phases {
+		app := sampleApp(3, 3, false)
+		app.Status = appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 3, Phase: phase}
+		if got := hastatus.StateOf(app).Phase; got != phase {
+			t.Errorf("StateOf reads %s for phase %s", got, phase)
+		}
+		got, err := runHealthScript(script, toUnstructured(t, app).Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != want[phase] {
+			t.Errorf("phase %s: Argo CD health %s, want %s", phase, got.Status, want[phase])
+		}
+	}
+	if len(want) != len(phases) {
+		t.Errorf("a phase has no expected health")
+	}
+}
+
 // TestArgoCDHealthOnJSONNumbers checks the script on an object decoded from JSON, where numbers are
 // float64 rather than int64, as they are when Argo CD reads them from a manifest or a cache.
 func TestArgoCDHealthOnJSONNumbers(t *testing.T) {
@@ -267,7 +320,7 @@ func TestArgoCDHealthOnJSONNumbers(t *testing.T) {
 	raw := []byte(`{"apiVersion":"apps.haoperator.dev/v1alpha1","kind":"HighlyAvailableApp",
 		"metadata":{"name":"web","generation":12},
 		"spec":{"rollout":{"paused":false}},
-		"status":{"observedGeneration":11,"conditions":[{"type":"Ready","status":"True","reason":"RolloutComplete"}]}}`)
+		"status":{"observedGeneration":11,"phase":"Ready","conditions":[{"type":"Ready","status":"True","reason":"RolloutComplete"}]}}`)
 	var obj map[string]any
 	if err := yaml.Unmarshal(raw, &obj); err != nil {
 		t.Fatal(err)

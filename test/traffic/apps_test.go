@@ -40,12 +40,12 @@ import (
 )
 
 const (
-	// replicas: the seed's three, over the two real nodes in their two zones.
+	// replicas: three, over the two real nodes in their two zones.
 	replicas = 3
 	// realNodeTaint keeps every pod but the scenarios' off the real nodes (see cluster.sh).
 	realNodeTaint = "haoperator.dev/real-node"
 	// badTag is never imported: with imagePullPolicy Never its pods fail with ErrImageNeverPull, as
-	// the seed's nginx:1.91 fails to pull.
+	// nginx:1.91 fails to pull.
 	badTag = "does-not-exist"
 )
 
@@ -54,7 +54,7 @@ var imageTags = []string{"v1", "v2", "v3", "v4"}
 
 func image(tag string) string { return "ha-operator.local/traffic-app:" + tag }
 
-// podSpec is the seed's container (nginx, port 80) running the test app, placed on the real nodes:
+// podSpec is the nginx sample's container (nginx, port 80) running the test app, placed on the real nodes:
 // they are tainted, so it tolerates the taint and selects them. Images are imported, never pulled.
 func podSpec(tag string) corev1.PodSpec {
 	return corev1.PodSpec{
@@ -71,7 +71,7 @@ func podSpec(tag string) corev1.PodSpec {
 	}
 }
 
-// appKind is one way of running the app: the seed's plain Deployment + Service, or a
+// appKind is one way of running the app: a plain Deployment + Service, or a
 // HighlyAvailableApp. Each method acts as a user of that kind would, and waits for the outcome.
 type appKind struct {
 	// title names the kind in the report.
@@ -94,8 +94,8 @@ var plainDeployment = appKind{
 		GinkgoHelper()
 		const name = "nginx-deployment"
 		labels := map[string]string{"app": name}
-		// The seed's objects, in apps/v1 (apps/v1beta1 is gone, and apps/v1 wants the selector).
-		// The seed's Service targets port 9376, where nothing listens; it targets the container's 80.
+		// The plain objects, in apps/v1 (apps/v1beta1 is gone, and apps/v1 wants the selector).
+		// The plain Service targets port 9376, where nothing listens; it targets the container's 80.
 		Expect(k8s.Create(ctx, &appsv1.Deployment{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
 			Spec: appsv1.DeploymentSpec{

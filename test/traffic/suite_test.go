@@ -17,7 +17,7 @@ limitations under the License.
 */
 
 // Package traffic runs the traffic scenarios: real HTTP traffic through a Service's ClusterIP while
-// an app is updated, rolled back, drained from a node or loses a node, for the seed's plain
+// an app is updated, rolled back, drained from a node or loses a node, for a plain
 // Deployment + Service and for the same app as a HighlyAvailableApp, side by side. They need a local
 // cluster with real nodes (hack/cluster/cluster.sh with CLUSTER_REAL_NODES=2, as root) and run the
 // operator as a local process; `make test-traffic` starts and stops everything around them.

@@ -1,0 +1,278 @@
+package controller
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
+)
+
+// recorded is the writes a fake client received, in order; fail says which of them fail.
+type recorded struct {
+	log  []string
+	fail func(op string) error
+}
+
+func (w *recorded) do(op string) error {
+	w.log = append(w.log, op)
+	if w.fail != nil {
+		return w.fail(op)
+	}
+	return nil
+}
+
+// client is a fake client that records every write and carries none out (act decides nothing, so
+// what it sends is all there is to check); Deletes must carry a UID precondition.
+func (w *recorded) client(t *testing.T, objs ...client.Object) client.Client {
+	t.Helper()
+	return fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(objs...).
+		WithInterceptorFuncs(interceptor.Funcs{
+			Create: func(_ context.Context, _ client.WithWatch, obj client.Object, _ ...client.CreateOption) error {
+				return w.do("create " + kinds.Of(obj) + " " + obj.GetName())
+			},
+			Patch: func(_ context.Context, _ client.WithWatch, obj client.Object, _ client.Patch, _ ...client.PatchOption) error {
+				return w.do("patch " + kinds.Of(obj) + " " + obj.GetName())
+			},
+			Apply: func(_ context.Context, _ client.WithWatch, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+				raw, err := json.Marshal(obj)
+				if err != nil {
+					return err
+				}
+				u := &unstructured.Unstructured{}
+				if err := u.UnmarshalJSON(raw); err != nil {
+					return err
+				}
+				owner := &client.ApplyOptions{}
+				owner.ApplyOptions(opts)
+				return w.do(fmt.Sprintf("apply %s %s as %s", u.GetKind(), u.GetName(), owner.FieldManager))
+			},
+			Delete: func(_ context.Context, _ client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
+				del := &client.DeleteOptions{}
+				del.ApplyOptions(opts)
+				if del.Preconditions == nil || del.Preconditions.UID == nil || *del.Preconditions.UID != obj.GetUID() {
+					t.Errorf("delete of %s %s without its UID as precondition", kinds.Of(obj), obj.GetName())
+				}
+				return w.do("delete " + kinds.Of(obj) + " " + obj.GetName())
+			},
+		}).Build()
+}
+
+// fullPlan has a step of every kind act carries out.
+func fullPlan(t *testing.T, app *appsv1alpha1.HighlyAvailableApp) *decide.Plan {
+	t.Helper()
+	meta := func(name string) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: app.Namespace, UID: types.UID("uid-" + name)}
+	}
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: meta("data-web-0")}
+	claim.Spec.Resources.Requests = corev1.ResourceList{}
+	plan := decide.Decide(decide.Input{App: app, Objects: map[decide.Ref]client.Object{}, Now: time.Now()})
+	if len(plan.Revisions) == 0 || len(plan.Apply) == 0 {
+		t.Fatalf("the plan of a new app writes no revision or no object: %+v", plan)
+	}
+	plan.GrowClaims = []decide.ClaimGrowth{{Claim: claim, Size: "2Gi"}}
+	plan.RecreateStatefulSet = &appsv1.StatefulSet{ObjectMeta: meta("db")}
+	plan.PodCosts = []decide.PodCost{{Pod: &corev1.Pod{ObjectMeta: meta("web-a")}, Cost: "-1"}}
+	plan.Delete = []decide.Removal{{Ref: decide.Ref{Kind: kinds.PDB, Name: "web"},
+		Object: &corev1.Service{ObjectMeta: meta("web-old")}, Why: "no longer needed"}}
+	plan.DeletePods = []decide.PodDelete{{Pod: &corev1.Pod{ObjectMeta: meta("web-b")}}}
+	plan.Prune = []*appsv1.ControllerRevision{{ObjectMeta: meta("web-1111")}}
+	return &plan
+}
+
+func TestActWritesInItsFixedOrder(t *testing.T) {
+	app := nginxApp("shop", "web")
+	w := &recorded{}
+	r := &HighlyAvailableAppReconciler{Client: w.client(t)}
+	plan := fullPlan(t, app)
+	events, err := r.act(context.Background(), app, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"create ControllerRevision " + plan.Revisions[0].Object.Name,
+		"patch PersistentVolumeClaim data-web-0",
+		"delete StatefulSet db",
+		"patch Pod web-a",
+	}
+	for _, d := range plan.Apply {
+		want = append(want, "apply "+d.Kind+" "+d.Name+" as "+FieldOwner)
+	}
+	want = append(want, "delete Service web-old", "delete Pod web-b", "delete ControllerRevision web-1111")
+	if !slices.Equal(w.log, want) {
+		t.Errorf("writes:\n  %s\nwant:\n  %s", strings.Join(w.log, "\n  "), strings.Join(want, "\n  "))
+	}
+	reasons := make([]string, 0, len(events))
+	for _, e := range events {
+		reasons = append(reasons, e.Reason)
+	}
+	if !slices.Contains(reasons, appsv1alpha1.ReasonCreated) || !slices.Contains(reasons, appsv1alpha1.ReasonDeleted) {
+		t.Errorf("events %v: want the objects created and the one deleted told", reasons)
+	}
+}
+
+func TestActStopsAtARefusal(t *testing.T) {
+	app := nginxApp("shop", "web")
+	invalid := apierrors.NewInvalid(schema.GroupKind{Group: "apps", Kind: "Deployment"}, "web", nil)
+	w := &recorded{fail: func(op string) error {
+		if strings.HasPrefix(op, "apply Deployment") {
+			return invalid
+		}
+		return nil
+	}}
+	r := &HighlyAvailableAppReconciler{Client: w.client(t)}
+	plan := fullPlan(t, app)
+	_, err := r.act(context.Background(), app, plan)
+	if err == nil {
+		t.Fatal("the refusal was not returned")
+	}
+	for _, op := range w.log {
+		if strings.HasPrefix(op, "delete Service") || strings.HasPrefix(op, "delete Pod") || strings.HasPrefix(op, "delete ControllerRevision") {
+			t.Errorf("%s was sent after the refusal", op)
+		}
+	}
+	problem, requeue, retry := classify(err)
+	if problem == nil || problem.Reason != appsv1alpha1.ReasonApplyFailed || requeue || retry != nil {
+		t.Errorf("classify = %+v %v %v, want the ApplyFailed problem", problem, requeue, retry)
+	}
+}
+
+// nginxApp is the nginx sample as an app the API server has accepted.
+func nginxApp(ns, name string) *appsv1alpha1.HighlyAvailableApp {
+	app := nginx(ns, name)
+	app.UID, app.Generation = types.UID("uid-app-"+name), 1
+	return app
+}
+
+// statusWrites records the app's status patches.
+type statusWrites struct{ patches []appsv1alpha1.HighlyAvailableAppStatus }
+
+func TestAnErrorThatPersistsReachesTheStatus(t *testing.T) {
+	app := nginxApp("shop", "web")
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	statuses := &statusWrites{}
+	broken := true
+	b := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
+		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})
+	for _, obj := range appIndexed() {
+		b = b.WithIndex(obj, appIndex, appOf)
+	}
+	c := interceptor.NewClient(b.Build(), interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if broken {
+				return apierrors.NewInternalError(errors.New("webhook timed out"))
+			}
+			return c.Create(ctx, obj, opts...)
+		},
+		Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
+			return nil
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			statuses.patches = append(statuses.patches, *obj.(*appsv1alpha1.HighlyAvailableApp).Status.DeepCopy())
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+	recorder := events.NewFakeRecorder(100)
+	r := &HighlyAvailableAppReconciler{Client: c, Recorder: recorder, Now: func() time.Time { return now }}
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}
+
+	// A blip: retried with backoff, nothing written, nothing told.
+	if _, err := r.Reconcile(context.Background(), req); err == nil {
+		t.Fatal("the error was not returned for a retry")
+	}
+	now = now.Add(RetryingAfter / 2)
+	if _, err := r.Reconcile(context.Background(), req); err == nil {
+		t.Fatal("the error was not returned for a retry")
+	}
+	if len(statuses.patches) != 0 || len(recorder.Events) != 0 {
+		t.Fatalf("a blip wrote %d statuses and %d Events", len(statuses.patches), len(recorder.Events))
+	}
+
+	// The error persists: the app says so, once, with the error's message and a Warning Event.
+	now = now.Add(RetryingAfter)
+	if _, err := r.Reconcile(context.Background(), req); err == nil {
+		t.Fatal("the error was not returned for a retry")
+	}
+	if len(statuses.patches) != 1 {
+		t.Fatalf("%d status writes, want 1", len(statuses.patches))
+	}
+	st := statuses.patches[0]
+	c1 := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReconciling)
+	if c1 == nil || c1.Status != metav1.ConditionTrue || c1.Reason != appsv1alpha1.ReasonRetryingAfterError ||
+		!strings.Contains(c1.Message, "webhook timed out") || st.Phase != appsv1alpha1.PhaseProgressing {
+		t.Errorf("Reconciling %+v phase %s: want True RetryingAfterError with the error", c1, st.Phase)
+	}
+	select {
+	case e := <-recorder.Events:
+		if !strings.Contains(e, appsv1alpha1.ReasonRetryingAfterError) {
+			t.Errorf("event %q", e)
+		}
+	default:
+		t.Error("no Event told that the error persists")
+	}
+	now = now.Add(time.Second)
+	if _, err := r.Reconcile(context.Background(), req); err == nil {
+		t.Fatal("the error was not returned for a retry")
+	}
+	if len(statuses.patches) != 1 || len(recorder.Events) != 0 {
+		t.Errorf("the same error again wrote %d statuses and %d Events: no flapping", len(statuses.patches)-1, len(recorder.Events))
+	}
+
+	// It clears: the status is the app's own again.
+	broken = false
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	st = statuses.patches[len(statuses.patches)-1]
+	if c2 := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionReconciling); c2 == nil || c2.Reason == appsv1alpha1.ReasonRetryingAfterError {
+		t.Errorf("Reconciling %+v after the error cleared", c2)
+	}
+	if !r.memory.of(app).failingSince.IsZero() {
+		t.Error("the run of errors is still remembered")
+	}
+}
+
+func TestADeletedAppIsForgotten(t *testing.T) {
+	app := nginxApp("shop", "web")
+	r := &HighlyAvailableAppReconciler{Client: cached(testScheme(t))}
+	r.memory.raise(app, 3)
+	r.memory.failing(app, time.Now())
+	if r.memory.size() != 1 {
+		t.Fatalf("remembers %d apps", r.memory.size())
+	}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}); err != nil {
+		t.Fatal(err)
+	}
+	if r.memory.size() != 0 {
+		t.Errorf("a deleted app is still remembered")
+	}
+	// Another app of the same name starts afresh.
+	again := app.DeepCopy()
+	again.UID = "uid-again"
+	r.memory.raise(app, 3)
+	if got := r.memory.of(again).issued; got != 0 {
+		t.Errorf("a new app of the same name inherits revision %d", got)
+	}
+}
