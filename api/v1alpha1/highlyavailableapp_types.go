@@ -453,18 +453,18 @@ type AutoscalingSpec struct {
 type Resilience string
 
 const (
-	// ZoneRedundant: ready pods in at least two zones, and losing the zone that holds most of them
+	// ZoneRedundant means ready pods in at least two zones, and losing the zone that holds most of them
 	// leaves at least the disruption budget's minimum ready (status.zoneLoss.tolerated).
 	ZoneRedundant Resilience = "ZoneRedundant"
-	// NodeRedundant: ready pods on at least two nodes, but the loss of a zone is not tolerated (or
+	// NodeRedundant means ready pods on at least two nodes, but the loss of a zone is not tolerated (or
 	// the cluster has one zone).
 	NodeRedundant Resilience = "NodeRedundant"
-	// ClusterRedundant: ready pods in at least two member clusters of a multi-cluster control plane
+	// ClusterRedundant means ready pods in at least two member clusters of a multi-cluster control plane
 	// (Karmada); set on the control plane's aggregated status only.
 	ClusterRedundant Resilience = "ClusterRedundant"
-	// SinglePointOfFailure: every ready pod is on one node.
+	// SinglePointOfFailure means every ready pod is on one node.
 	SinglePointOfFailure Resilience = "SinglePointOfFailure"
-	// Unavailable: no pod is ready.
+	// Unavailable means no pod is ready.
 	Unavailable Resilience = "Unavailable"
 )
 
@@ -531,16 +531,16 @@ type Advice struct {
 type Phase string
 
 const (
-	// PhaseProgressing: an update, a scale or a rollback is under way, or the operator has not
+	// PhaseProgressing means an update, a scale or a rollback is under way, or the operator has not
 	// observed the latest spec yet.
 	PhaseProgressing Phase = "Progressing"
-	// PhasePaused: an update is held by spec.rollout.paused.
+	// PhasePaused means an update is held by spec.rollout.paused.
 	PhasePaused Phase = "Paused"
-	// PhaseReady: the revision the spec asks for serves on every replica.
+	// PhaseReady means the revision the spec asks for serves on every replica.
 	PhaseReady Phase = "Ready"
-	// PhaseNotReady: nothing moves, and the app is not ready (no pod ready, a run that waits).
+	// PhaseNotReady means nothing moves, and the app is not ready (no pod ready, a run that waits).
 	PhaseNotReady Phase = "NotReady"
-	// PhaseStalled: the app cannot make progress without a change of spec (a rolled-back update, a
+	// PhaseStalled means the app cannot make progress without a change of spec (a rolled-back update, a
 	// refused spec, a failed run).
 	PhaseStalled Phase = "Stalled"
 )

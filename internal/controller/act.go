@@ -85,29 +85,11 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 			return events, &applyError{"set the deletion cost of pod " + c.Pod.Name, err}
 		}
 	}
-	// One Event for the objects created and one for those updated: Events of the same reason and
-	// action on one app form a series that keeps the first message only.
-	var created, updated []string
-	noteApplied := func() {
-		if len(created) > 0 {
-			note(appsv1alpha1.ReasonCreated, "Create", "created %s", strings.Join(created, ", "))
-		}
-		if len(updated) > 0 {
-			note(appsv1alpha1.ReasonUpdated, "Update", "updated %s", strings.Join(updated, ", "))
-		}
+	applied, err := r.applyObjects(ctx, plan.Apply)
+	events = append(events, applied...)
+	if err != nil {
+		return events, err
 	}
-	for _, d := range plan.Apply {
-		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-			noteApplied()
-			return events, &applyError{"apply " + d.String(), err}
-		}
-		if d.Create {
-			created = append(created, d.String())
-		} else {
-			updated = append(updated, d.String())
-		}
-	}
-	noteApplied()
 	if h := plan.HandOverAfter; h != nil {
 		r.handOver(ctx, app, h)
 	}
@@ -136,6 +118,36 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 		}
 	}
 	return events, nil
+}
+
+// applyObjects applies the objects, in order, with server-side apply as FieldOwner, and returns one
+// Event for those created and one for those updated: Events of the same reason and action on one app
+// form a series that keeps the first message only. The first refusal stops it.
+func (r *HighlyAvailableAppReconciler) applyObjects(ctx context.Context, objects []decide.Desired) ([]decide.Event, error) {
+	var created, updated []string
+	told := func() []decide.Event {
+		var out []decide.Event
+		if len(created) > 0 {
+			out = append(out, decide.Event{Type: corev1.EventTypeNormal, Reason: appsv1alpha1.ReasonCreated, Action: "Create",
+				Message: "created " + strings.Join(created, ", ")})
+		}
+		if len(updated) > 0 {
+			out = append(out, decide.Event{Type: corev1.EventTypeNormal, Reason: appsv1alpha1.ReasonUpdated, Action: "Update",
+				Message: "updated " + strings.Join(updated, ", ")})
+		}
+		return out
+	}
+	for _, d := range objects {
+		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return told(), &applyError{"apply " + d.String(), err}
+		}
+		if d.Create {
+			created = append(created, d.String())
+		} else {
+			updated = append(updated, d.String())
+		}
+	}
+	return told(), nil
 }
 
 // patchDeletionCost sets or removes one pod's deletion cost annotation: a merge patch of its metadata,

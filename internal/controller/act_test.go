@@ -83,40 +83,41 @@ func (w *recorded) client(t *testing.T, objs ...client.Object) client.Client {
 // fullPlan has a step of every kind act carries out.
 func fullPlan(t *testing.T, app *appsv1alpha1.HighlyAvailableApp) *decide.Plan {
 	t.Helper()
-	meta := func(name string) metav1.ObjectMeta {
+	objectMeta := func(name string) metav1.ObjectMeta {
 		return metav1.ObjectMeta{Name: name, Namespace: app.Namespace, UID: types.UID("uid-" + name)}
 	}
-	claim := &corev1.PersistentVolumeClaim{ObjectMeta: meta("data-web-0")}
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: objectMeta("data-web-0")}
 	claim.Spec.Resources.Requests = corev1.ResourceList{}
 	plan := decide.Decide(decide.Input{App: app, Objects: map[decide.Ref]client.Object{}, Now: time.Now()})
 	if len(plan.Revisions) == 0 || len(plan.Apply) == 0 {
 		t.Fatalf("the plan of a new app writes no revision or no object: %+v", plan)
 	}
 	plan.GrowClaims = []decide.ClaimGrowth{{Claim: claim, Size: "2Gi"}}
-	plan.RecreateStatefulSet = &appsv1.StatefulSet{ObjectMeta: meta("db")}
-	plan.PodCosts = []decide.PodCost{{Pod: &corev1.Pod{ObjectMeta: meta("web-a")}, Cost: "-1"}}
+	plan.RecreateStatefulSet = &appsv1.StatefulSet{ObjectMeta: objectMeta("db")}
+	plan.PodCosts = []decide.PodCost{{Pod: &corev1.Pod{ObjectMeta: objectMeta("web-a")}, Cost: "-1"}}
 	plan.Delete = []decide.Removal{{Ref: decide.Ref{Kind: kinds.PDB, Name: "web"},
-		Object: &corev1.Service{ObjectMeta: meta("web-old")}, Why: "no longer needed"}}
-	plan.DeletePods = []decide.PodDelete{{Pod: &corev1.Pod{ObjectMeta: meta("web-b")}}}
-	plan.Prune = []*appsv1.ControllerRevision{{ObjectMeta: meta("web-1111")}}
+		Object: &corev1.Service{ObjectMeta: objectMeta("web-old")}, Why: "no longer needed"}}
+	plan.DeletePods = []decide.PodDelete{{Pod: &corev1.Pod{ObjectMeta: objectMeta("web-b")}}}
+	plan.Prune = []*appsv1.ControllerRevision{{ObjectMeta: objectMeta("web-1111")}}
 	return &plan
 }
 
 func TestActWritesInItsFixedOrder(t *testing.T) {
-	app := nginxApp("shop", "web")
+	app := nginxApp()
 	w := &recorded{}
 	r := &HighlyAvailableAppReconciler{Client: w.client(t)}
 	plan := fullPlan(t, app)
-	events, err := r.act(context.Background(), app, plan)
+	told, err := r.act(context.Background(), app, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{
-		"create ControllerRevision " + plan.Revisions[0].Object.Name,
+	want := make([]string, 0, len(w.log))
+	want = append(want,
+		"create ControllerRevision "+plan.Revisions[0].Object.Name,
 		"patch PersistentVolumeClaim data-web-0",
 		"delete StatefulSet db",
 		"patch Pod web-a",
-	}
+	)
 	for _, d := range plan.Apply {
 		want = append(want, "apply "+d.Kind+" "+d.Name+" as "+FieldOwner)
 	}
@@ -124,8 +125,8 @@ func TestActWritesInItsFixedOrder(t *testing.T) {
 	if !slices.Equal(w.log, want) {
 		t.Errorf("writes:\n  %s\nwant:\n  %s", strings.Join(w.log, "\n  "), strings.Join(want, "\n  "))
 	}
-	reasons := make([]string, 0, len(events))
-	for _, e := range events {
+	reasons := make([]string, 0, len(told))
+	for _, e := range told {
 		reasons = append(reasons, e.Reason)
 	}
 	if !slices.Contains(reasons, appsv1alpha1.ReasonCreated) || !slices.Contains(reasons, appsv1alpha1.ReasonDeleted) {
@@ -134,7 +135,7 @@ func TestActWritesInItsFixedOrder(t *testing.T) {
 }
 
 func TestActStopsAtARefusal(t *testing.T) {
-	app := nginxApp("shop", "web")
+	app := nginxApp()
 	invalid := apierrors.NewInvalid(schema.GroupKind{Group: "apps", Kind: "Deployment"}, "web", nil)
 	w := &recorded{fail: func(op string) error {
 		if strings.HasPrefix(op, "apply Deployment") {
@@ -159,18 +160,20 @@ func TestActStopsAtARefusal(t *testing.T) {
 	}
 }
 
-// nginxApp is the nginx sample as an app the API server has accepted.
-func nginxApp(ns, name string) *appsv1alpha1.HighlyAvailableApp {
-	app := nginx(ns, name)
-	app.UID, app.Generation = types.UID("uid-app-"+name), 1
+// nginxApp is the nginx sample, web in namespace shop, as an app the API server has accepted.
+func nginxApp() *appsv1alpha1.HighlyAvailableApp {
+	app := nginx("shop", "web")
+	app.UID, app.Generation = "uid-app-web", 1
 	return app
 }
 
 // statusWrites records the app's status patches.
-type statusWrites struct{ patches []appsv1alpha1.HighlyAvailableAppStatus }
+type statusWrites struct {
+	patches []appsv1alpha1.HighlyAvailableAppStatus
+}
 
 func TestAnErrorThatPersistsReachesTheStatus(t *testing.T) {
-	app := nginxApp("shop", "web")
+	app := nginxApp()
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	statuses := &statusWrites{}
 	broken := true
@@ -255,7 +258,7 @@ func TestAnErrorThatPersistsReachesTheStatus(t *testing.T) {
 }
 
 func TestADeletedAppIsForgotten(t *testing.T) {
-	app := nginxApp("shop", "web")
+	app := nginxApp()
 	r := &HighlyAvailableAppReconciler{Client: cached(testScheme(t))}
 	r.memory.raise(app, 3)
 	r.memory.failing(app, time.Now())

@@ -57,7 +57,7 @@ func (r *HighlyAvailableAppReconciler) confirmAbsent(ctx context.Context, app cl
 			continue
 		}
 		// The plan creates only what observe did not find in the cache: ask the API server alone.
-		obj := kinds.NewObject(d.Ref.Kind, d.Ref.Name, app.GetNamespace())
+		obj := kinds.NewObject(d.Kind, d.Name, app.GetNamespace())
 		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
 		if apierrors.IsNotFound(err) {
 			continue

@@ -20,7 +20,7 @@ import (
 // generatedObjects lists the objects of every kind the operator generates (kinds.Generated) in the
 // namespace, read from the API server (managed fields included).
 func generatedObjects(ns string) []client.Object {
-	var out []client.Object
+	out := make([]client.Object, 0, 16)
 	for _, k := range kinds.Generated() {
 		list := &unstructured.UnstructuredList{}
 		list.SetGroupVersionKind(k.GroupVersion.WithKind(k.Name + "List"))

@@ -65,7 +65,7 @@ type Input struct {
 	ObservingSince time.Time
 }
 
-// EventType is Normal or Warning.
+// Event is one Event to record on the app, once its status is written: Normal or Warning.
 type Event struct {
 	Type    string
 	Reason  string

@@ -336,11 +336,11 @@ func TestNewStatelessAppCreatesEverything(t *testing.T) {
 	if len(p.Revisions) != 1 || p.Revisions[0].Object.Revision != 1 {
 		t.Fatalf("revisions %+v", p.Revisions)
 	}
-	kinds := make([]string, 0, len(p.Apply))
+	applied := make([]string, 0, len(p.Apply))
 	for _, d := range p.Apply {
-		kinds = append(kinds, d.Kind)
+		applied = append(applied, d.Kind)
 	}
-	if got := strings.Join(kinds, ","); got != "Deployment,PodDisruptionBudget,Service" {
+	if got := strings.Join(applied, ","); got != "Deployment,PodDisruptionBudget,Service" {
 		t.Errorf("applied %s", got)
 	}
 	if p.Problem != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
-// AnnotationJobSpec, on the pod template of a Job app, is spec.job (without the schedule fields,
+// AnnotationJobSpec is, on the pod template of a Job app, spec.job (without the schedule fields,
 // which the CronJob takes as they change): a change of the run's settings is a new revision, and so a
 // new run, like a change of the template.
 const AnnotationJobSpec = "apps.haoperator.dev/job-spec"

@@ -253,14 +253,14 @@ func checkExpansion(in storageInput) (string, string, bool) {
 }
 
 // eachExisting runs a check on every storage entry that the StatefulSet already has a template for.
-func eachExisting(in storageInput, check func(appsv1alpha1.StorageSpec, corev1.PersistentVolumeClaim) (string, string, bool)) (string, string, bool) {
+func eachExisting(in storageInput, checkEntry func(appsv1alpha1.StorageSpec, corev1.PersistentVolumeClaim) (string, string, bool)) (string, string, bool) {
 	if in.sts == nil {
 		return "", "", false
 	}
 	have := templates(in.sts)
 	for _, st := range in.app.Spec.Storage {
 		if old, ok := have[st.Name]; ok {
-			if reason, msg, refused := check(st, old); refused {
+			if reason, msg, refused := checkEntry(st, old); refused {
 				return reason, msg, true
 			}
 		}
@@ -292,10 +292,10 @@ func (p *planner) resizeFailures(in storageInput) {
 				if c.Status != corev1.ConditionTrue {
 					continue
 				}
-				switch {
-				case c.Type == corev1.PersistentVolumeClaimControllerResizeError || c.Type == corev1.PersistentVolumeClaimNodeResizeError:
+				switch c.Type {
+				case corev1.PersistentVolumeClaimControllerResizeError, corev1.PersistentVolumeClaimNodeResizeError:
 					p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: %s: %s", pvc.Name, c.Type, c.Message)
-				case c.Type == corev1.PersistentVolumeClaimFileSystemResizePending:
+				case corev1.PersistentVolumeClaimFileSystemResizePending:
 					waited := p.in.Now.Sub(c.LastTransitionTime.Time)
 					if waited > FileSystemResizeTimeout {
 						p.problem(appsv1alpha1.ReasonStorageResizeFailed, "claim %s: the file system has waited for more than %s to be grown: %s",

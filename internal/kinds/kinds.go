@@ -6,6 +6,7 @@ package kinds
 
 import (
 	"reflect"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -40,10 +41,10 @@ const (
 type Cache int
 
 const (
-	// CacheOwned: only the objects labelled app.kubernetes.io/managed-by=ha-operator: those the
+	// CacheOwned means only the objects labelled app.kubernetes.io/managed-by=ha-operator: those the
 	// operator generates and those its workloads create from its templates.
 	CacheOwned Cache = iota
-	// CacheAll: every object of the kind (nodes, StorageClasses).
+	// CacheAll means every object of the kind (nodes, StorageClasses).
 	CacheAll
 )
 
@@ -51,29 +52,29 @@ const (
 type Wake int
 
 const (
-	// WakeWorkload: the app that controls it; at once when it is changed, reaches its goal or leaves
+	// WakeWorkload means the app that controls it; at once when it is changed, reaches its goal or leaves
 	// it, and within the wake window for its progress (Deployments, StatefulSets, DaemonSets).
 	WakeWorkload Wake = iota
-	// WakeChange: the app that controls it, at once when someone changes it; status writes are
+	// WakeChange means the app that controls it, at once when someone changes it; status writes are
 	// ignored (Services, disruption budgets, autoscalers).
 	WakeChange
-	// WakeRevision: the app that controls it, at once for any change but of the revision record,
+	// WakeRevision means the app that controls it, at once for any change but of the revision record,
 	// which only the operator writes.
 	WakeRevision
-	// WakeEvery: the app that controls it, at once for every change (Jobs and CronJobs, whose every
+	// WakeEvery means the app that controls it, at once for every change (Jobs and CronJobs, whose every
 	// status step is an outcome).
 	WakeEvery
-	// WakePod: the app whose instance label it carries, as its signature changes (pods).
+	// WakePod means the app whose instance label it carries, as its signature changes (pods).
 	WakePod
-	// WakeArrival: the app whose instance label it carries, when it appears (ReplicaSets: what
+	// WakeArrival means the app whose instance label it carries, when it appears (ReplicaSets: what
 	// makes a Deployment's pod the app's).
 	WakeArrival
-	// WakeClaim: the app whose instance label it carries, when its conditions change (a resize that
+	// WakeClaim means the app whose instance label it carries, when its conditions change (a resize that
 	// fails or waits).
 	WakeClaim
-	// WakeNode: the apps with pods on it, when its schedulability, zone or drain state changes.
+	// WakeNode means the apps with pods on it, when its schedulability, zone or drain state changes.
 	WakeNode
-	// WakeStorageClass: the apps that name it, when it appears.
+	// WakeStorageClass means the apps that name it, when it appears.
 	WakeStorageClass
 )
 
@@ -103,21 +104,26 @@ type Kind struct {
 	newObject func() client.Object
 }
 
+// Verb lists: the operator caches and watches every kind (read); it applies what it generates
+// (apply), and deletes what it no longer needs (generate).
+const patch = "patch"
+
 var (
 	read     = []string{"get", "list", "watch"}
-	generate = []string{"get", "list", "watch", "create", "patch", "delete"}
+	apply    = slices.Concat(read, []string{"create", patch})
+	generate = slices.Concat(apply, []string{"delete"})
 )
 
 // all is the list: the generated kinds first, in the order observe reads candidates.
 var all = []Kind{
 	{Name: Deployment, GroupVersion: appsv1.SchemeGroupVersion, Resource: "deployments", Generated: true,
-		Cache: CacheOwned, Wake: WakeWorkload, Verbs: []string{"get", "list", "watch", "create", "patch"},
+		Cache: CacheOwned, Wake: WakeWorkload, Verbs: apply,
 		newObject: func() client.Object { return &appsv1.Deployment{} }},
 	{Name: StatefulSet, GroupVersion: appsv1.SchemeGroupVersion, Resource: "statefulsets", Generated: true,
 		Cache: CacheOwned, Wake: WakeWorkload, Verbs: generate,
 		newObject: func() client.Object { return &appsv1.StatefulSet{} }},
 	{Name: DaemonSet, GroupVersion: appsv1.SchemeGroupVersion, Resource: "daemonsets", Generated: true,
-		Cache: CacheOwned, Wake: WakeWorkload, Verbs: []string{"get", "list", "watch", "create", "patch"},
+		Cache: CacheOwned, Wake: WakeWorkload, Verbs: apply,
 		newObject: func() client.Object { return &appsv1.DaemonSet{} }},
 	{Name: CronJob, GroupVersion: batchv1.SchemeGroupVersion, Resource: "cronjobs", Generated: true,
 		Cache: CacheOwned, Wake: WakeEvery, Verbs: generate,
@@ -136,16 +142,16 @@ var all = []Kind{
 		Cache: CacheOwned, Wake: WakeEvery, Verbs: generate,
 		newObject: func() client.Object { return &batchv1.Job{} }},
 	{Name: ControllerRevision, GroupVersion: appsv1.SchemeGroupVersion, Resource: "controllerrevisions", ByApp: true,
-		Cache: CacheOwned, Wake: WakeRevision, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"},
+		Cache: CacheOwned, Wake: WakeRevision, Verbs: slices.Concat(generate, []string{"update"}),
 		newObject: func() client.Object { return &appsv1.ControllerRevision{} }},
 	{Name: Pod, GroupVersion: corev1.SchemeGroupVersion, Resource: "pods", ByApp: true,
-		Cache: CacheOwned, Wake: WakePod, Verbs: []string{"get", "list", "watch", "patch", "delete"},
+		Cache: CacheOwned, Wake: WakePod, Verbs: slices.Concat(read, []string{patch, "delete"}),
 		newObject: func() client.Object { return &corev1.Pod{} }},
 	{Name: ReplicaSet, GroupVersion: appsv1.SchemeGroupVersion, Resource: "replicasets", ByApp: true,
 		Cache: CacheOwned, MetadataOnly: true, Wake: WakeArrival, Verbs: read,
 		newObject: func() client.Object { return &appsv1.ReplicaSet{} }},
 	{Name: Claim, GroupVersion: corev1.SchemeGroupVersion, Resource: "persistentvolumeclaims",
-		Cache: CacheOwned, Wake: WakeClaim, Verbs: []string{"get", "list", "watch", "patch"},
+		Cache: CacheOwned, Wake: WakeClaim, Verbs: slices.Concat(read, []string{patch}),
 		newObject: func() client.Object { return &corev1.PersistentVolumeClaim{} }},
 	{Name: Node, GroupVersion: corev1.SchemeGroupVersion, Resource: "nodes",
 		Cache: CacheAll, Wake: WakeNode, Verbs: read,

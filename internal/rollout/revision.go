@@ -29,12 +29,12 @@ const (
 type Outcome string
 
 const (
-	// OutcomeNone: the update has not ended (it is in progress, or a newer revision replaced it
+	// OutcomeNone means the update has not ended (it is in progress, or a newer revision replaced it
 	// before it ended).
 	OutcomeNone Outcome = ""
-	// OutcomeComplete: every replica ran the revision; it is a good revision to roll back to.
+	// OutcomeComplete means every replica ran the revision; it is a good revision to roll back to.
 	OutcomeComplete Outcome = "Complete"
-	// OutcomeFailed: the update failed (see AnnotationFailure).
+	// OutcomeFailed means the update failed (see AnnotationFailure).
 	OutcomeFailed Outcome = "Failed"
 )
 

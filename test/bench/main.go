@@ -53,6 +53,7 @@ func main() {
 	}
 }
 
+//nolint:funlen // the flags, then the phases in order: one read from top to bottom.
 func run() error {
 	n := flag.Int("n", 200, "how many apps (Stateless nginx, 3 replicas)")
 	manager := flag.String("manager", "bin/manager", "the operator binary to measure")

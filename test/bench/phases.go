@@ -354,6 +354,8 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 
 // endToEnd starts the operator, then creates the apps; once they are Ready and settled it measures
 // memory, idle writes, and memory again after unrelated ConfigMaps and Secrets.
+//
+//nolint:funlen // one phase, its steps in the order they run, with the measurement around them.
 func (b *bench) endToEnd(ctx context.Context) (operatorRun, memoryRun, error) {
 	var run operatorRun
 	var mem memoryRun

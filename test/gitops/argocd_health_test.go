@@ -226,7 +226,8 @@ func TestArgoCDHealth(t *testing.T) {
 			name: "retrying after an error",
 			app: sampleApp(2, 2, false,
 				cond(appsv1alpha1.ConditionReady, T, appsv1alpha1.ReasonRolloutComplete, "3/3 pods ready on revision 2"),
-				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRetryingAfterError, "retrying after an error: timeout"),
+				cond(appsv1alpha1.ConditionReconciling, T, appsv1alpha1.ReasonRetryingAfterError,
+					"retrying after an error: timeout"),
 				cond(appsv1alpha1.ConditionStalled, F, appsv1alpha1.ReasonRolloutComplete, "")),
 			want:    argoHealth{progressing, "retrying after an error: timeout"},
 			kstatus: status.InProgressStatus,
@@ -320,7 +321,8 @@ func TestArgoCDHealthOnJSONNumbers(t *testing.T) {
 	raw := []byte(`{"apiVersion":"apps.haoperator.dev/v1alpha1","kind":"HighlyAvailableApp",
 		"metadata":{"name":"web","generation":12},
 		"spec":{"rollout":{"paused":false}},
-		"status":{"observedGeneration":11,"phase":"Ready","conditions":[{"type":"Ready","status":"True","reason":"RolloutComplete"}]}}`)
+		"status":{"observedGeneration":11,"phase":"Ready",
+			"conditions":[{"type":"Ready","status":"True","reason":"RolloutComplete"}]}}`)
 	var obj map[string]any
 	if err := yaml.Unmarshal(raw, &obj); err != nil {
 		t.Fatal(err)
