@@ -2,12 +2,14 @@ package karmada
 
 import (
 	"slices"
+	"strconv"
 	"testing"
 
 	configv1alpha1 "github.com/karmada-io/karmada/pkg/apis/config/v1alpha1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/status"
@@ -81,25 +83,57 @@ func TestGetReplicas(t *testing.T) {
 	}
 }
 
-// A member's share becomes its spec.replicas and its scheduled-replicas annotation; nothing else of the
-// copy changes.
+// A member's share becomes its spec.replicas and its scheduled-replicas annotation, and a budget in
+// pods its part of the budget; nothing else of the copy changes, and the copy is one the member's API
+// server takes.
 func TestReviseReplica(t *testing.T) {
 	in := newInterpreter(t)
-	app := toUnstructured(t, newApp(2, replicas(5)))
-	revised := in.reviseReplica(app, 2)
-	validateAgainstCRD(t, revised)
-	if got, _, _ := unstructured.NestedInt64(revised.Object, "spec", "replicas"); got != 2 {
-		t.Errorf("spec.replicas = %d, want 2", got)
-	}
-	if got := revised.GetAnnotations()[annotationScheduledReplicas]; got != "2" {
-		t.Errorf("annotation %s = %q, want \"2\"", annotationScheduledReplicas, got)
-	}
-	unstructured.RemoveNestedField(revised.Object, "metadata", "annotations")
-	unstructured.RemoveNestedField(revised.Object, "spec", "replicas")
-	unstructured.RemoveNestedField(app.Object, "spec", "replicas")
-	if !equality.Semantic.DeepEqual(revised.Object, app.Object) {
-		t.Errorf("ReviseReplica changed more than the replicas:\n got %s\nwant %s",
-			describe(revised.Object), describe(app.Object))
+	for _, tc := range []struct {
+		name  string
+		app   *appsv1alpha1.HighlyAvailableApp
+		share int64
+		// minAvailable is the member's budget, nil when the copy keeps the app's.
+		minAvailable *intstr.IntOrString
+	}{
+		{name: "5 replicas, 2 here", app: newApp(2, replicas(5)), share: 2},
+		{name: "a budget in percent holds as it is", app: newApp(2, replicas(6), minAvailable("50%")), share: 3},
+		{name: "a budget of 3 pods of 6: 2 of the 3 here", app: newApp(2, replicas(6), minAvailable("3")), share: 3,
+			minAvailable: new(intstr.FromInt32(2))},
+		// 3 of 4 would be 2 of 2 here: a budget that keeps every pod, which the CRD refuses.
+		{name: "a budget of 3 pods of 4: 1 of 2 here", app: newApp(2, replicas(4), minAvailable("3")), share: 2,
+			minAvailable: new(intstr.FromInt32(1))},
+		{name: "a budget of 3 pods of 4: 1 of 1 here", app: newApp(2, replicas(4), minAvailable("3")), share: 1,
+			minAvailable: new(intstr.FromInt32(1))},
+		// 75% of 2 rounds up to both pods: the member may let one go.
+		{name: "a budget of 75% of 8: 1 pod of 2 here", app: newApp(2, replicas(8), minAvailable("75%")), share: 2,
+			minAvailable: new(intstr.FromInt32(1))},
+		{name: "a budget of 75% of 8: 75% of 4 here", app: newApp(2, replicas(8), minAvailable("75%")), share: 4},
+		{name: "a budget in pods under autoscaling: the autoscaler's minimum holds",
+			app: newApp(2, replicas(4), autoscaled, minAvailable("1")), share: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := toUnstructured(t, tc.app)
+			validateAgainstCRD(t, app)
+			revised := in.reviseReplica(app, tc.share)
+			validateAgainstCRD(t, revised)
+			member := toApp(t, revised)
+			if got := member.Spec.DesiredReplicas(); int64(got) != tc.share {
+				t.Errorf("spec.replicas = %d, want %d", got, tc.share)
+			}
+			if got := revised.GetAnnotations()[annotationScheduledReplicas]; got != strconv.FormatInt(tc.share, 10) {
+				t.Errorf("annotation %s = %q, want %d", annotationScheduledReplicas, got, tc.share)
+			}
+			want := tc.app.DeepCopy()
+			want.Spec.Replicas = new(int32(tc.share))
+			if tc.minAvailable != nil {
+				want.Spec.Availability.MinAvailable = tc.minAvailable
+			}
+			member.Annotations = nil
+			if !equality.Semantic.DeepEqual(member.Spec, want.Spec) {
+				t.Errorf("ReviseReplica changed more than the replicas and the budget:\n got %s\nwant %s",
+					describe(member.Spec), describe(want.Spec))
+			}
+		})
 	}
 }
 
