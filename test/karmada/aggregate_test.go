@@ -534,7 +534,7 @@ func checkStatefulOnOne(t *testing.T, st appsv1alpha1.HighlyAvailableAppStatus) 
 func checkAggregate(t *testing.T, aggregated *unstructured.Unstructured, w want) {
 	t.Helper()
 	validateAgainstCRD(t, aggregated)
-	if state := phaseAgrees(t, aggregated); state.Phase != status.Phase(w.phase) {
+	if state := phaseAgrees(t, aggregated); state.Phase != appsv1alpha1.Phase(w.phase) {
 		t.Errorf("phase = %s (%s: %s), want %s", state.Phase, state.Reason, state.Message, w.phase)
 	}
 	if res := kstatusOf(t, aggregated); res.Status != w.kstatus {
