@@ -214,10 +214,21 @@ demo: manifests controlplane $(LOCALBIN)/kwok ## Start the local cluster, instal
 demo-down: ## Stop everything that make demo started.
 	CLUSTER_NAME=demo "$(CURDIR)/hack/cluster/demo.sh" down
 
+## The operator's previous release, which the e2e scenario operator-upgrade replaces with this one over
+## running apps: built from the repository's history (git archive) at PREVIOUS_RELEASE.
+PREVIOUS_RELEASE ?= e3dca3d
+PREVIOUS_MANAGER_BIN ?= $(LOCALBIN)/manager-$(PREVIOUS_RELEASE)
+$(LOCALBIN)/manager-%: | $(LOCALBIN)
+	@echo "Building the operator of $* (the previous release) from the repository's history..."
+	@git cat-file -e "$*^{commit}" 2>/dev/null || { echo "commit $* is not in this clone's history (a shallow clone? git fetch --unshallow)" >&2; exit 1; }
+	tmp="$$(mktemp -d)" && trap 'rm -rf "$$tmp"' EXIT && \
+	git archive --format=tar "$*" | tar -x -C "$$tmp" && \
+	cd "$$tmp" && go build -o "$@" ./cmd
+
 .PHONY: test-e2e
-test-e2e: manifests controlplane $(LOCALBIN)/kwok ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
+test-e2e: manifests controlplane $(LOCALBIN)/kwok $(PREVIOUS_MANAGER_BIN) ## Run the end-to-end suite (test/e2e) on its own local cluster, started and stopped around it.
 	go build -o "$(MANAGER_BIN)" ./cmd
-	CLUSTER_NAME=$${CLUSTER_NAME:-e2e} MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
+	CLUSTER_NAME=$${CLUSTER_NAME:-e2e} MANAGER_BIN="$(MANAGER_BIN)" PREVIOUS_MANAGER_BIN="$(PREVIOUS_MANAGER_BIN)" "$(CURDIR)/hack/cluster/e2e.sh"
 
 # The drills alone (label chaos: the operator killed, the API server stopped, two operators at once...);
 # test-e2e runs them with the rest.

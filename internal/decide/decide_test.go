@@ -43,6 +43,8 @@ type world struct {
 	// draining are the cordoned nodes; down the zones whose nodes are gone.
 	draining map[string]bool
 	down     map[string]bool
+	// options are the operator's: an older generation of defaults plays an older operator.
+	options workload.Options
 }
 
 func newApp(typ appsv1alpha1.AppType, image string) *appsv1alpha1.HighlyAvailableApp {
@@ -72,7 +74,7 @@ func (w *world) input() Input {
 			clusterZones = append(clusterZones, zones[node])
 		}
 	}
-	return Input{App: w.app.DeepCopy(), Now: w.now, Objects: w.objs, ReplicaSets: w.rs, Pods: w.pods,
+	return Input{App: w.app.DeepCopy(), Options: w.options, Now: w.now, Objects: w.objs, ReplicaSets: w.rs, Pods: w.pods,
 		Revisions: w.revs, Claims: w.claims, StorageClasses: w.class, IssuedRevision: w.issued,
 		NodeZones: zones, DrainingNodes: draining, ClusterZones: clusterZones}
 }
@@ -952,6 +954,50 @@ func TestDeadlineCountsFromWhenTheOperatorWatches(t *testing.T) {
 			p := Decide(in)
 			if failed := p.Rollout.FailureReason != ""; failed != tc.fails {
 				t.Errorf("failed = %v (%s), want %v", failed, p.Rollout.Failure, tc.fails)
+			}
+		})
+	}
+}
+
+// An operator that adds a default (the readiness probe) restarts no pod when it is upgraded: the
+// revision the app runs keeps the defaults it was built with, until the template changes.
+func TestAnUpgradeRestartsNoPod(t *testing.T) {
+	for _, typ := range []appsv1alpha1.AppType{appsv1alpha1.Stateless, appsv1alpha1.Stateful} {
+		t.Run(string(typ), func(t *testing.T) {
+			w := newWorld(newApp(typ, "nginx:1"))
+			w.options.Defaults = workload.DefaultsOriginal
+			step(t, w)
+			w.simulate(podReady)
+			step(t, w)
+			w.simulate(podReady)
+			step(t, w)
+
+			w.options.Defaults = 0
+			p := step(t, w)
+			if len(p.Revisions) != 0 || len(p.Apply) != 0 || len(p.DeletePods) != 0 {
+				t.Fatalf("the upgraded operator writes revisions %d, objects %v, pod deletions %d", len(p.Revisions), p.Apply, len(p.DeletePods))
+			}
+
+			w.app.Spec.Template.Spec.Containers[0].Image = "nginx:2"
+			w.app.Generation++
+			p = step(t, w)
+			if len(p.Revisions) != 1 || p.Revisions[0].Before != nil {
+				t.Fatalf("a new template made revisions %+v, want one new", p.Revisions)
+			}
+			if rec := rollout.ReadRecord(p.Revisions[0].Object); rec.Defaults != workload.DefaultsCurrent {
+				t.Errorf("the new revision has defaults %d, want %d", rec.Defaults, workload.DefaultsCurrent)
+			}
+			var probe *corev1.Probe
+			for _, d := range p.Apply {
+				switch o := d.Object.(type) {
+				case *appsv1.Deployment:
+					probe = o.Spec.Template.Spec.Containers[0].ReadinessProbe
+				case *appsv1.StatefulSet:
+					probe = o.Spec.Template.Spec.Containers[0].ReadinessProbe
+				}
+			}
+			if probe == nil || probe.TCPSocket == nil {
+				t.Errorf("the new revision's template has readiness probe %+v, want the default", probe)
 			}
 		})
 	}

@@ -22,9 +22,10 @@ import (
 // new run, like a change of the template.
 const AnnotationJobSpec = "apps.haoperator.dev/job-spec"
 
-// JobTemplate is the pod template of a Job app's runs, with spec.job stamped on it.
-func JobTemplate(app *appsv1alpha1.HighlyAvailableApp, opts workload.Options) (corev1.PodTemplateSpec, error) {
-	desired := workload.PodTemplate(app, opts)
+// JobTemplate is the pod template of a Job app's runs, built with the given generation of defaults,
+// with spec.job stamped on it.
+func JobTemplate(app *appsv1alpha1.HighlyAvailableApp, opts workload.Options, defaults int) (corev1.PodTemplateSpec, error) {
+	desired := workload.PodTemplateAt(app, opts, defaults)
 	if app.Spec.Job != nil {
 		settings := app.Spec.Job.DeepCopy()
 		settings.Schedule, settings.ConcurrencyPolicy = "", ""
@@ -81,12 +82,14 @@ func (jobDriver) report(p *planner) status.Report {
 
 func (p *planner) jobs() {
 	app := p.app
-	desired, err := JobTemplate(app, p.in.Options)
+	desired, defaults, err := p.desiredTemplate(func(level int) (corev1.PodTemplateSpec, error) {
+		return JobTemplate(app, p.in.Options, level)
+	})
 	if err != nil {
 		p.problem(appsv1alpha1.ReasonInvalidSpec, "spec.job: %v", err)
 		return
 	}
-	h, name, ok := p.recordRevision(desired)
+	h, name, ok := p.recordRevision(desired, defaults)
 	if !ok {
 		return
 	}

@@ -79,7 +79,24 @@ func TestModel(t *testing.T) {
 		}
 		state := podReady
 		var trace []string
+		// Half the runs start with the operator of the first generation of defaults and upgrade it at
+		// a random step (upgrade): from then until the template changes, the new operator must do what
+		// the old one would have done.
+		var old *workload.Options
+		upgradeAt := -1
+		if seed%2 == 1 {
+			w.options.Defaults = workload.DefaultsOriginal
+			upgradeAt = rng.IntN(40)
+		}
 		for i := range 40 {
+			if i == upgradeAt {
+				if len(w.revs) > 0 {
+					// Pods run revisions of the old operator (none run before the first).
+					old = &workload.Options{Defaults: workload.DefaultsOriginal}
+				}
+				w.options.Defaults = 0
+				trace = append(trace, "upgrade the operator")
+			}
 			switch rng.IntN(12) {
 			case 9:
 				node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
@@ -104,6 +121,10 @@ func TestModel(t *testing.T) {
 				}
 			case 0:
 				img := images[rng.IntN(len(images))]
+				if img != w.app.Spec.Template.Spec.Containers[0].Image {
+					// A new template: new defaults may reach the pods from now on.
+					old = nil
+				}
 				w.app.Spec.Template.Spec.Containers[0].Image = img
 				w.app.Generation++
 				trace = append(trace, "image "+img)
@@ -140,6 +161,10 @@ func TestModel(t *testing.T) {
 				t.Fatalf("seed %d step %d: the decision changed the app\n%v", seed, i, trace)
 			}
 			checkInvariants(t, w, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+			if old != nil {
+				checkUpgrade(t, in, p, *old, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+				seen["upgrade"]++
+			}
 			checkZoneInvariants(t, w, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
 			for _, e := range p.Events {
 				seen[e.Reason]++
@@ -150,7 +175,8 @@ func TestModel(t *testing.T) {
 			w.act(p)
 		}
 	}
-	for _, reason := range []string{appsv1alpha1.ReasonDrainSurge, appsv1alpha1.ReasonScaleInPlan, appsv1alpha1.ReasonZoneUpdate, appsv1alpha1.ReasonRebalanced} {
+	for _, reason := range []string{appsv1alpha1.ReasonDrainSurge, appsv1alpha1.ReasonScaleInPlan, appsv1alpha1.ReasonZoneUpdate,
+		appsv1alpha1.ReasonRebalanced, "upgrade"} {
 		if seen[reason] == 0 {
 			t.Errorf("no random run reached %s (reached: %v)", reason, seen)
 		}
@@ -241,6 +267,40 @@ func checkInvariants(t *testing.T, w *world, in Input, p Plan, where func() stri
 		if c == nil || c.Status != metav1.ConditionTrue || c.Reason != p.Problem.Reason || st.ObservedGeneration != app.Generation {
 			t.Fatalf("%s: refusal %+v not on the status: %+v", where(), p.Problem, c)
 		}
+	}
+}
+
+// checkUpgrade checks that an operator upgrade restarts no running pod: on the same input, the new
+// operator writes the revisions and gives the workload the template the old one would have, as long
+// as the app's template has not changed since the upgrade.
+func checkUpgrade(t *testing.T, in Input, p Plan, old workload.Options, where func() string) {
+	t.Helper()
+	before := in
+	before.Options = old
+	want := Decide(before)
+	revisionNames := func(p Plan) []string {
+		out := make([]string, 0, len(p.Revisions))
+		for _, r := range p.Revisions {
+			out = append(out, r.Object.Name)
+		}
+		return out
+	}
+	templateOf := func(p Plan) string {
+		for _, d := range p.Apply {
+			switch o := d.Object.(type) {
+			case *appsv1.Deployment:
+				return templateHash(o.Spec.Template)
+			case *appsv1.StatefulSet:
+				return templateHash(o.Spec.Template)
+			}
+		}
+		return ""
+	}
+	if got, old := revisionNames(p), revisionNames(want); !slices.Equal(got, old) {
+		t.Fatalf("%s: after the upgrade the operator writes revisions %v, the old one %v", where(), got, old)
+	}
+	if got, old := templateOf(p), templateOf(want); got != old {
+		t.Fatalf("%s: after the upgrade the workload gets template %s, the old operator's %s", where(), got, old)
 	}
 }
 

@@ -71,14 +71,57 @@ func hashTemplate(tpl corev1.PodTemplateSpec) corev1.PodTemplateSpec {
 	return out
 }
 
-// recordRevision records the revision of the desired pod template: created when new, renumbered
-// as the newest when the spec returns to it, restarted when a retry is asked for. It sets the
-// template's revision hash label and p.updateHash, and returns the working history and the
-// revision's name; false when the revision cannot be recorded (the problem says why).
-func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, string, bool) {
+// templateHash is the revision hash of a built template.
+func templateHash(tpl corev1.PodTemplateSpec) string {
+	hashed := hashTemplate(tpl)
+	return rollout.Hash(&hashed)
+}
+
+// desiredTemplate is the pod template the spec asks for, built by build with a generation of the
+// operator's defaults, and that generation. It is the newest generation, unless the spec built with an
+// older generation is the template of a revision of that generation: then that one, so that an
+// operator upgrade that adds a default changes no template, and restarts no pod, until the spec
+// changes (workload.Defaults).
+func (p *planner) desiredTemplate(build func(defaults int) (corev1.PodTemplateSpec, error)) (corev1.PodTemplateSpec, int, error) {
+	newest := p.in.Options.DefaultsLevel()
+	tpl, err := build(newest)
+	if err != nil {
+		return tpl, newest, err
+	}
+	hash := templateHash(tpl)
+	older := map[int]map[string]bool{}
+	for i := range p.in.Revisions {
+		rec := rollout.ReadRecord(&p.in.Revisions[i])
+		if rec.Hash == hash {
+			return tpl, newest, nil
+		}
+		if rec.Defaults < newest {
+			if older[rec.Defaults] == nil {
+				older[rec.Defaults] = map[string]bool{}
+			}
+			older[rec.Defaults][rec.Hash] = true
+		}
+	}
+	for level := newest - 1; level >= 1; level-- {
+		if older[level] == nil {
+			continue
+		}
+		candidate, err := build(level)
+		if err == nil && older[level][templateHash(candidate)] {
+			return candidate, level, nil
+		}
+	}
+	return tpl, newest, nil
+}
+
+// recordRevision records the revision of the desired pod template, built with the given generation of
+// defaults: created when new, renumbered as the newest when the spec returns to it, restarted when a
+// retry is asked for. It sets the template's revision hash label and p.updateHash, and returns the
+// working history and the revision's name; false when the revision cannot be recorded (the problem
+// says why).
+func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int) (*history, string, bool) {
 	app, now := p.app, p.in.Now
-	tpl := hashTemplate(desired)
-	hash := rollout.Hash(&tpl)
+	hash := templateHash(desired)
 	desired.Labels[rollout.LabelRevisionHash] = hash
 	p.updateHash = hash
 	h := &history{objects: sortedRevisions(p.in.Revisions), writes: map[string]int{}}
@@ -97,7 +140,7 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, stri
 			return h, name, false
 		}
 		cr.OwnerReferences = append(cr.OwnerReferences, ownerReference(app))
-		rec = rollout.Record{Number: highest + 1, Hash: hash, StartedAt: now, ProgressAt: now}
+		rec = rollout.Record{Number: highest + 1, Hash: hash, StartedAt: now, ProgressAt: now, Defaults: defaults}
 		created, _ := rec.WriteTo(cr)
 		h.objects = append(h.objects, *created)
 		h.writes[created.Name] = len(p.plan.Revisions)
@@ -127,8 +170,10 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec) (*history, stri
 // set, is what the type's pods must also agree on for the revision to complete (a DaemonSet's).
 func (p *planner) revisions(serves func(hash string) bool) {
 	app := p.app
-	desired := workload.PodTemplate(app, p.in.Options)
-	h, name, ok := p.recordRevision(desired)
+	desired, defaults, _ := p.desiredTemplate(func(level int) (corev1.PodTemplateSpec, error) {
+		return workload.PodTemplateAt(app, p.in.Options, level), nil
+	})
+	h, name, ok := p.recordRevision(desired, defaults)
 	if !ok {
 		return
 	}

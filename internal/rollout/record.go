@@ -38,6 +38,9 @@ const (
 	// AnnotationCompleted marks a revision that has served on every replica at least once: a good
 	// revision to roll back to, even while the spec returns to it and it is judged again.
 	AnnotationCompleted = "apps.haoperator.dev/completed"
+	// AnnotationDefaults is the generation of the operator's pod-template defaults the revision was
+	// built with (workload.Defaults); absent for the first generation.
+	AnnotationDefaults = "apps.haoperator.dev/defaults"
 )
 
 // Record is everything the operator keeps about one revision: its number, hash and how its update
@@ -60,6 +63,9 @@ type Record struct {
 	Completed bool
 	// RunStarted is, on a Job app's revision, the run whose Job was created for it.
 	RunStarted int64
+	// Defaults is the generation of the operator's defaults the revision's template was built with
+	// (workload.Defaults), 1 for a revision that does not say.
+	Defaults int
 }
 
 // Good tells whether the revision is one to roll back to.
@@ -86,6 +92,10 @@ func ReadRecord(cr *appsv1.ControllerRevision) Record {
 	if n, err := strconv.ParseInt(a[AnnotationRunStarted], 10, 64); err == nil {
 		r.RunStarted = n
 	}
+	r.Defaults = 1
+	if n, err := strconv.Atoi(a[AnnotationDefaults]); err == nil && n > 1 {
+		r.Defaults = n
+	}
 	r.ProgressAt = parseTime(a[AnnotationProgressAt], r.StartedAt)
 	return r
 }
@@ -94,7 +104,8 @@ func ReadRecord(cr *appsv1.ControllerRevision) Record {
 // retry. It is judged like any update; Completed is kept, so that a good revision stays a rollback
 // target while it is judged; anything about a failure is cleared.
 func (r Record) Restart(now time.Time) Record {
-	return Record{Number: r.Number, Hash: r.Hash, StartedAt: now, ProgressAt: now, Completed: r.Completed, RunStarted: r.RunStarted}
+	return Record{Number: r.Number, Hash: r.Hash, StartedAt: now, ProgressAt: now, Completed: r.Completed,
+		RunStarted: r.RunStarted, Defaults: r.Defaults}
 }
 
 // WriteTo returns a copy of the revision carrying the record, and whether anything changed. The
@@ -131,6 +142,11 @@ func (r Record) WriteTo(cr *appsv1.ControllerRevision) (*appsv1.ControllerRevisi
 		run = strconv.FormatInt(r.RunStarted, 10)
 	}
 	set(AnnotationRunStarted, run)
+	defaults := ""
+	if r.Defaults > 1 {
+		defaults = strconv.Itoa(r.Defaults)
+	}
+	set(AnnotationDefaults, defaults)
 	return out, changed
 }
 

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -193,5 +194,24 @@ func TestOutcomeOfUnknownValue(t *testing.T) {
 	}
 	if OutcomeOf(nil) != OutcomeNone || RevisionHash(nil) != "" {
 		t.Error("nil revision not handled")
+	}
+}
+
+func TestRecordDefaults(t *testing.T) {
+	cr := &appsv1.ControllerRevision{ObjectMeta: metav1.ObjectMeta{Name: revName}}
+	if got := ReadRecord(cr).Defaults; got != 1 {
+		t.Errorf("a revision that does not say reads defaults %d, want 1", got)
+	}
+	rec := ReadRecord(cr)
+	if out, changed := rec.WriteTo(cr); changed || out.Annotations[AnnotationDefaults] != "" {
+		t.Errorf("the first generation was written: %v", out.Annotations)
+	}
+	rec.Defaults = 2
+	out, changed := rec.WriteTo(cr)
+	if !changed || out.Annotations[AnnotationDefaults] != "2" || ReadRecord(out).Defaults != 2 {
+		t.Errorf("defaults 2 written as %v", out.Annotations)
+	}
+	if restarted := ReadRecord(out).Restart(time.Now()); restarted.Defaults != 2 {
+		t.Errorf("a restart forgets the defaults: %d", restarted.Defaults)
 	}
 }

@@ -12,18 +12,54 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-// Options are the cluster facts the builders need that are not in the app.
+// Options are the cluster facts the builders need that are not in the app, and the operator's
+// generation of defaults.
 type Options struct {
+	// Defaults is the generation of defaults new revisions are built with: DefaultsCurrent when 0.
+	// Tests set an older one to play an older operator.
+	Defaults int
 	// ClusterDomain is the DNS domain of the cluster, used in the stable names of Stateful pods.
 	ClusterDomain string
 	// AllowedServiceTypes are the Service types apps may ask for in spec.service.type; empty allows
 	// every type. See ServiceTypeCheck.
 	AllowedServiceTypes []corev1.ServiceType
 }
+
+// The generations of the operator's pod-template defaults. Every revision keeps the generation it was
+// built with (rollout.Record.Defaults), and the template of a revision the spec still matches is built
+// with that generation again: a default added to the operator reaches an app's running pods only with
+// its next revision (the next change of its template), never through an operator upgrade.
+const (
+	// DefaultsOriginal are the labels, the topology spread, graceful shutdown, a Stateful app's
+	// storage mounts and peer discovery, and a Job's restart policy.
+	DefaultsOriginal = 1
+	// DefaultsReadinessProbe adds a TCP readiness probe on the first declared port of a container
+	// that has none (availability.defaultProbes).
+	DefaultsReadinessProbe = 2
+	// DefaultsCurrent is the generation new revisions are built with.
+	DefaultsCurrent = DefaultsReadinessProbe
+)
+
+// DefaultsLevel is the generation of defaults new revisions are built with.
+func (o Options) DefaultsLevel() int {
+	if o.Defaults <= 0 || o.Defaults > DefaultsCurrent {
+		return DefaultsCurrent
+	}
+	return o.Defaults
+}
+
+// The default readiness probe: a TCP connection to the container's first declared port, every 5 s,
+// failing after 3 attempts in a row (15 s).
+const (
+	DefaultProbePeriodSeconds    = 5
+	DefaultProbeTimeoutSeconds   = 1
+	DefaultProbeFailureThreshold = 3
+)
 
 // DefaultClusterDomain is the cluster domain of most clusters.
 const DefaultClusterDomain = "cluster.local"
@@ -79,23 +115,58 @@ func PeerNames(app *appsv1alpha1.HighlyAvailableApp, opts Options) []string {
 	return names
 }
 
-// PodTemplate is the app's template with the operator's additions: its labels; topology spread over
-// zones and nodes; a preStop delay and a termination grace period where the template sets none; and
-// what the app's type adds: for a Stateful app, the storage mounts and the peer-discovery environment;
-// for a Job app, a restart policy. What the user set is kept: the operator only fills gaps.
+// PodTemplate is the app's template with the operator's additions of the newest generation of
+// defaults (PodTemplateAt).
 func PodTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodTemplateSpec {
+	return PodTemplateAt(app, opts, opts.DefaultsLevel())
+}
+
+// PodTemplateAt is the app's template with the operator's additions of the given generation of
+// defaults: its labels; topology spread over zones and nodes; a preStop delay and a termination grace
+// period where the template sets none; a readiness probe where a serving container has none; and what
+// the app's type adds: for a Stateful app, the storage mounts and the peer-discovery environment; for
+// a Job app, a restart policy. What the user set is kept: the operator only fills gaps.
+func PodTemplateAt(app *appsv1alpha1.HighlyAvailableApp, opts Options, defaults int) corev1.PodTemplateSpec {
 	switch app.Spec.AppType() {
 	case appsv1alpha1.Stateful:
-		return statefulTemplate(app, opts)
+		return statefulTemplate(app, opts, defaults)
 	case appsv1alpha1.Daemon:
 		// A DaemonSet places one pod per node by itself; a spread constraint would only keep a node's
 		// surge pod from starting beside the pod it replaces.
-		return baseTemplate(app, "")
+		return servingTemplate(app, "", defaults)
 	case appsv1alpha1.Job:
 		return jobTemplate(app)
 	}
 	// The Deployment's ReplicaSets label their pods with the template's hash.
-	return baseTemplate(app, "pod-template-hash")
+	return servingTemplate(app, "pod-template-hash", defaults)
+}
+
+// servingTemplate is the base template of an app whose pods serve (not a Job's), with, from
+// DefaultsReadinessProbe on, a readiness probe on the first declared port of each container that has
+// none, unless availability.defaultProbes is false.
+func servingTemplate(app *appsv1alpha1.HighlyAvailableApp, revisionKey string, defaults int) corev1.PodTemplateSpec {
+	tpl := baseTemplate(app, revisionKey)
+	if defaults >= DefaultsReadinessProbe && app.Spec.DefaultProbes() {
+		for i := range tpl.Spec.Containers {
+			addReadinessProbe(&tpl.Spec.Containers[i])
+		}
+	}
+	return tpl
+}
+
+// addReadinessProbe gives a container that declares a port and has no readiness probe a TCP probe on
+// its first port, so that it receives traffic only once it listens.
+func addReadinessProbe(c *corev1.Container) {
+	if c.ReadinessProbe != nil || len(c.Ports) == 0 {
+		return
+	}
+	c.ReadinessProbe = &corev1.Probe{
+		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(c.Ports[0].ContainerPort)}},
+		PeriodSeconds:    DefaultProbePeriodSeconds,
+		TimeoutSeconds:   DefaultProbeTimeoutSeconds,
+		SuccessThreshold: 1,
+		FailureThreshold: DefaultProbeFailureThreshold,
+	}
 }
 
 // baseTemplate is the app's template with the additions every type gets: the labels, graceful
@@ -118,8 +189,8 @@ func baseTemplate(app *appsv1alpha1.HighlyAvailableApp, revisionKey string) core
 
 // statefulTemplate adds the storage mounts and the peer-discovery environment; the StatefulSet labels
 // its pods with their revision as controller-revision-hash.
-func statefulTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options) corev1.PodTemplateSpec {
-	tpl := baseTemplate(app, "controller-revision-hash")
+func statefulTemplate(app *appsv1alpha1.HighlyAvailableApp, opts Options, defaults int) corev1.PodTemplateSpec {
+	tpl := servingTemplate(app, "controller-revision-hash", defaults)
 	spec := &tpl.Spec
 	addStorageMounts(app, spec)
 	peers := strings.Join(PeerNames(app, opts), ",")

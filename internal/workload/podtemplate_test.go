@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
@@ -362,6 +364,52 @@ func TestPodTemplateStorageMounts(t *testing.T) {
 			}
 			if len(spec.Volumes) != 0 {
 				t.Errorf("volumes = %v, want none: the claim templates provide them", spec.Volumes)
+			}
+		})
+	}
+}
+
+func TestDefaultReadinessProbe(t *testing.T) {
+	own := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}}}
+	type app = appsv1alpha1.HighlyAvailableApp
+	tests := []struct {
+		name     string
+		app      *app
+		defaults int
+		// want is the probe of the first container; nil for none.
+		want *corev1.Probe
+	}{
+		{"a serving container gets a TCP probe on its first port", webApp(func(a *app) {
+			a.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 8080}, {ContainerPort: 9090}}
+		}), DefaultsCurrent, &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}},
+			PeriodSeconds: 5, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 3,
+		}},
+		{"a probe of the template is kept as it is", webApp(func(a *app) { a.Spec.Template.Spec.Containers[0].ReadinessProbe = own }),
+			DefaultsCurrent, own},
+		{"a container without ports gets none", webApp(func(a *app) { a.Spec.Template.Spec.Containers[0].Ports = nil }),
+			DefaultsCurrent, nil},
+		{"availability.defaultProbes false turns it off", webApp(func(a *app) {
+			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{DefaultProbes: new(false)}
+		}), DefaultsCurrent, nil},
+		{"the first generation of defaults has none", webApp(), DefaultsOriginal, nil},
+		{"a Stateful app's container gets one too", dbApp(), DefaultsCurrent, &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(5432)}},
+			PeriodSeconds: 5, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 3,
+		}},
+		{"a Job's pods serve nothing: none", webApp(func(a *app) {
+			a.Spec.Type, a.Spec.Replicas, a.Spec.Template.Spec.RestartPolicy = appsv1alpha1.Job, nil, corev1.RestartPolicyNever
+		}), DefaultsCurrent, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.app.DeepCopy()
+			got := PodTemplateAt(tc.app, Options{}, tc.defaults).Spec.Containers[0].ReadinessProbe
+			if !equality.Semantic.DeepEqual(got, tc.want) {
+				t.Errorf("readiness probe %+v, want %+v", got, tc.want)
+			}
+			if !equality.Semantic.DeepEqual(before, tc.app) {
+				t.Error("the app was modified")
 			}
 		})
 	}

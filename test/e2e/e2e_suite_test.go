@@ -107,8 +107,14 @@ var _ = BeforeSuite(func() {
 // clusterSh runs hack/cluster/cluster.sh on the suite's cluster and fails the spec if it fails.
 func clusterSh(args ...string) {
 	GinkgoHelper()
+	clusterShEnv(nil, args...)
+}
+
+// clusterShEnv is clusterSh with more environment (MANAGER_BIN=... to run another operator binary).
+func clusterShEnv(env []string, args ...string) {
+	GinkgoHelper()
 	cmd := exec.Command(filepath.Join(repoRoot, "hack", "cluster", "cluster.sh"), args...)
-	cmd.Env = append(os.Environ(), "CLUSTER_NAME="+clusterName, "CLUSTER_DIR="+clusterDir)
+	cmd.Env = append(append(os.Environ(), "CLUSTER_NAME="+clusterName, "CLUSTER_DIR="+clusterDir), env...)
 	out, err := cmd.CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "cluster.sh %s: %s", strings.Join(args, " "), out)
 	_, _ = fmt.Fprintf(GinkgoWriter, "cluster.sh %s: %s", strings.Join(args, " "), out)
