@@ -215,6 +215,11 @@ type appMemory struct {
 	issued int64
 	// failingSince is when the current run of transient errors began; zero while there is none.
 	failingSince time.Time
+	// statusVersion is the app's resourceVersion after the operator's last status write, and
+	// statusDigest that status's digest: while the cache shows another resourceVersion, the cached
+	// status may be older than what the API server has (patchStatus).
+	statusVersion string
+	statusDigest  uint64
 }
 
 // of returns what is kept of the app (the zero memory for an app it has not seen, or for another app
@@ -258,6 +263,11 @@ func (m *memory) failing(app *appsv1alpha1.HighlyAvailableApp, now time.Time) ti
 		since = a.failingSince
 	})
 	return since
+}
+
+// wroteStatus records the status the operator wrote, and the app's resourceVersion after it.
+func (m *memory) wroteStatus(app *appsv1alpha1.HighlyAvailableApp, resourceVersion string, digest uint64) {
+	m.update(app, func(a *appMemory) { a.statusVersion, a.statusDigest = resourceVersion, digest })
 }
 
 // recovered ends the app's run of transient errors.

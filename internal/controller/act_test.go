@@ -279,3 +279,45 @@ func TestADeletedAppIsForgotten(t *testing.T) {
 		t.Errorf("a new app of the same name inherits revision %d", got)
 	}
 }
+
+// A status computed from a cached app that is behind the operator's own last write is not taken for
+// written: the write is tried, against the cached resourceVersion, and the API server refuses it
+// until the cache has caught up, instead of the server keeping the newer fields the patch left out.
+func TestAStaleCacheDoesNotHideAStatusToWrite(t *testing.T) {
+	app := nginxApp()
+	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
+		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{}).Build()
+	r := &HighlyAvailableAppReconciler{Client: c}
+	ctx := context.Background()
+	stale := &appsv1alpha1.HighlyAvailableApp{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(app), stale); err != nil {
+		t.Fatal(err)
+	}
+	older := appsv1alpha1.HighlyAvailableAppStatus{ReadyReplicas: 2, ReadySummary: "2/2"}
+	newer := appsv1alpha1.HighlyAvailableAppStatus{ReadyReplicas: 3, ReadySummary: "3/2"}
+	current := stale.DeepCopy()
+	if err := r.patchStatus(ctx, current, newer); err != nil {
+		t.Fatal(err)
+	}
+	// The cache still holds the copy from before that write; the world went back to 2 ready.
+	copyBehind := stale.DeepCopy()
+	copyBehind.Status = older
+	err := r.patchStatus(ctx, copyBehind, older)
+	if !apierrors.IsConflict(err) {
+		t.Fatalf("patch against a copy behind the last write: %v, want a conflict", err)
+	}
+	server := &appsv1alpha1.HighlyAvailableApp{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(app), server); err != nil {
+		t.Fatal(err)
+	}
+	// Once the cache has caught up, the status is written.
+	if err := r.patchStatus(ctx, server, older); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(app), server); err != nil {
+		t.Fatal(err)
+	}
+	if server.Status.ReadyReplicas != 2 || server.Status.ReadySummary != "2/2" {
+		t.Errorf("the server has %d ready, %q", server.Status.ReadyReplicas, server.Status.ReadySummary)
+	}
+}

@@ -20,11 +20,14 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -81,6 +84,7 @@ type HighlyAvailableAppReconciler struct {
 // +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
@@ -132,6 +136,10 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	next := plan.Report.Status(plan.Problem, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
 	if err := r.patchStatus(ctx, app, next); err != nil {
+		if apierrors.IsConflict(err) {
+			// The cached app is behind the operator's own last write: look again once it caught up.
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		}
 		return ctrl.Result{}, err
 	}
 	// The status is persisted: now what happened may be told.
@@ -195,13 +203,25 @@ func (r *HighlyAvailableAppReconciler) log(ctx context.Context) logr.Logger {
 
 // patchStatus writes the status when it differs from what the app has, and only then: a status that
 // differs in Go alone (an empty list where the app has none) makes an empty patch, which is not sent.
+// What the app has is the cached copy's status, unless the operator wrote one since that copy was
+// cached (the cache has not caught up with its own write yet): then it is the status the operator
+// wrote, and a write carries the copy's resourceVersion, so that the API server refuses it (a
+// conflict, looked at again shortly) while the copy is behind. A merge patch computed against a copy
+// that is behind would leave on the server the fields that the copy and the new status agree on.
 func (r *HighlyAvailableAppReconciler) patchStatus(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, next appsv1alpha1.HighlyAvailableAppStatus) error {
-	if equality.Semantic.DeepEqual(app.Status, next) {
+	written := r.memory.of(app)
+	behind := written.statusVersion != "" && written.statusVersion != app.ResourceVersion
+	digest := statusDigest(next)
+	if behind && written.statusDigest == digest || !behind && equality.Semantic.DeepEqual(app.Status, next) {
 		return nil
 	}
 	before := app.DeepCopy()
 	app.Status = next
-	data, err := client.MergeFrom(before).Data(app)
+	var opts []client.MergeFromOption
+	if behind {
+		opts = append(opts, client.MergeFromWithOptimisticLock{})
+	}
+	data, err := client.MergeFromWithOptions(before, opts...).Data(app)
 	if err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
@@ -211,7 +231,19 @@ func (r *HighlyAvailableAppReconciler) patchStatus(ctx context.Context, app *app
 	if err := r.Status().Patch(ctx, app, client.RawPatch(types.MergePatchType, data)); err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
+	r.memory.wroteStatus(app, app.ResourceVersion, digest)
 	return nil
+}
+
+// statusDigest tells one status from another, for the memory of the status last written.
+func statusDigest(st appsv1alpha1.HighlyAvailableAppStatus) uint64 {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return 0
+	}
+	h := fnv.New64a()
+	_, _ = h.Write(data)
+	return h.Sum64()
 }
 
 func (r *HighlyAvailableAppReconciler) now() time.Time {
@@ -280,6 +312,8 @@ func (r *HighlyAvailableAppReconciler) watches() []watch {
 			watch.handler = w.handler(instanceApp, onlyCreated)
 		case kinds.WakeClaim:
 			watch.handler = w.handler(instanceApp, claimUpdate)
+		case kinds.WakeVolume:
+			watch.handler = w.handler(r.volumeApp, volumeUpdate)
 		case kinds.WakeNode:
 			// A cordon, a drain taint, a zone going down or coming back.
 			watch.handler, watch.predicates = r.nodeToApps(), []predicate.Predicate{nodeStateChanged}

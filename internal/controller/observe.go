@@ -168,6 +168,27 @@ func (r *HighlyAvailableAppReconciler) observeStorage(ctx context.Context, app *
 			}
 		}
 	}
+	return r.observeVolumes(ctx, in)
+}
+
+// observeVolumes reads, from the cache, the volumes bound to the app's claims: where its data lives.
+func (r *HighlyAvailableAppReconciler) observeVolumes(ctx context.Context, in *decide.Input) error {
+	for name, pvc := range in.Claims {
+		if pvc.Spec.VolumeName == "" {
+			continue
+		}
+		pv := &corev1.PersistentVolume{}
+		if err := r.Get(ctx, client.ObjectKey{Name: pvc.Spec.VolumeName}, pv); err != nil {
+			if client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("get volume %s: %w", pvc.Spec.VolumeName, err)
+			}
+			continue
+		}
+		if in.Volumes == nil {
+			in.Volumes = map[string]*corev1.PersistentVolume{}
+		}
+		in.Volumes[name] = pv
+	}
 	return nil
 }
 

@@ -35,11 +35,13 @@ func CacheOptions() cache.Options {
 }
 
 // trims are the transforms that keep of a kind's objects only what the operator reads: a pod's
-// signature and place, a ReplicaSet's metadata, a node's zone and drain state.
+// signature and place, a ReplicaSet's metadata, a node's zone and drain state, a volume's claim and
+// zone.
 var trims = map[string]toolscache.TransformFunc{
 	kinds.Pod:        trimPod,
 	kinds.ReplicaSet: trimMetadata,
 	kinds.Node:       trimNode,
+	kinds.Volume:     trimVolume,
 }
 
 // NewReconciler wires a reconciler to the manager's client, cache, API reader and event recorder.

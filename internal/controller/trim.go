@@ -145,3 +145,20 @@ func shared(s string) string {
 	}
 	return unique.Make(s).Value()
 }
+
+// trimVolume keeps of a PersistentVolume its name, the claim it is bound to and its node affinity:
+// where a Stateful app's data lives.
+func trimVolume(obj any) (any, error) {
+	pv, ok := obj.(*corev1.PersistentVolume)
+	if !ok {
+		return obj, nil
+	}
+	out := &corev1.PersistentVolume{TypeMeta: pv.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: pv.Name,
+		UID: pv.UID, ResourceVersion: pv.ResourceVersion, DeletionTimestamp: pv.DeletionTimestamp}}
+	out.Spec.NodeAffinity = pv.Spec.NodeAffinity
+	if ref := pv.Spec.ClaimRef; ref != nil {
+		out.Spec.ClaimRef = &corev1.ObjectReference{Namespace: ref.Namespace, Name: ref.Name, UID: ref.UID}
+	}
+	out.Status.Phase = pv.Status.Phase
+	return out, nil
+}

@@ -286,3 +286,31 @@ func claimUpdate(before, after client.Object) urgency {
 	}
 	return wakeIgnore
 }
+
+// volumeApp names the app whose claim the volume is bound to (the claim carries the app's instance
+// label, the volume nothing of the app's).
+func (r *HighlyAvailableAppReconciler) volumeApp(obj client.Object) []reconcile.Request {
+	pv, ok := obj.(*corev1.PersistentVolume)
+	if !ok || pv.Spec.ClaimRef == nil {
+		return nil
+	}
+	claim := &corev1.PersistentVolumeClaim{}
+	if err := r.Get(context.Background(), types.NamespacedName{Namespace: pv.Spec.ClaimRef.Namespace, Name: pv.Spec.ClaimRef.Name}, claim); err != nil {
+		return nil
+	}
+	return instanceApp(claim)
+}
+
+// volumeUpdate wakes the app when its volume is bound to a claim or released: the volume's zone is
+// fixed when it is made.
+func volumeUpdate(before, after client.Object) urgency {
+	b, okB := before.(*corev1.PersistentVolume)
+	a, okA := after.(*corev1.PersistentVolume)
+	if !okB || !okA {
+		return wakeNow
+	}
+	if (b.Spec.ClaimRef == nil) != (a.Spec.ClaimRef == nil) || b.Status.Phase != a.Status.Phase {
+		return wakeNow
+	}
+	return wakeIgnore
+}

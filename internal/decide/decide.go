@@ -44,6 +44,8 @@ type Input struct {
 	Revisions []appsv1.ControllerRevision
 	// Claims are the claims under the names the app's StatefulSet uses or will use, owned or not.
 	Claims map[string]*corev1.PersistentVolumeClaim
+	// Volumes are the volumes bound to Claims, by claim name.
+	Volumes map[string]*corev1.PersistentVolume
 	// StorageClasses are the cluster's StorageClasses.
 	StorageClasses []storagev1.StorageClass
 	// NodeZones maps a node name to its zone label ("" when it has none).
@@ -160,6 +162,10 @@ type Plan struct {
 	// ClusterZones are Input.ClusterZones, for the zone-loss headroom.
 	ClusterZones []string
 	Service      string
+	// VolumeZones and VolumeWaits are where a Stateful app's data lives, and its pods that wait for
+	// the zone of their volume.
+	VolumeZones map[string]int32
+	VolumeWaits []status.VolumeWait
 	// Requeue is when to look again with no watch event; 0 for never.
 	Requeue time.Duration
 	// Events and Metrics go out after the status is written.
@@ -195,7 +201,7 @@ func Decide(in Input) Plan {
 	if p.plan.Workload.ReplicaFailure == "" {
 		p.plan.Workload.ReplicaFailure = in.FailedCreate
 	}
-	p.plan.ReadyPods = p.readyPods()
+	p.plan.ReadyPods = p.readyPods(nil)
 	p.plan.ClusterZones = in.ClusterZones
 	if svc := d.clientService(app); svc != nil {
 		p.plan.Service = svc.Name
@@ -317,14 +323,22 @@ func ObservedWorkload(obj client.Object) status.Workload {
 }
 
 // readyPods tells on which node and in which zone each ready pod of the workload runs.
-func (p *planner) readyPods() []status.PodPlace {
+// zoneOf, when set, is the zone a pod counts in (its volume's, for a Stateful app); the zone of its
+// node otherwise.
+func (p *planner) readyPods(zoneOf func(*corev1.Pod) string) []status.PodPlace {
 	var out []status.PodPlace
 	for i := range p.pods {
 		pod := &p.pods[i]
 		if !rollout.PodReady(pod) || pod.Spec.NodeName == "" || pod.DeletionTimestamp != nil {
 			continue
 		}
-		out = append(out, status.PodPlace{Node: pod.Spec.NodeName, Zone: p.in.NodeZones[pod.Spec.NodeName]})
+		zone := p.in.NodeZones[pod.Spec.NodeName]
+		if zoneOf != nil {
+			if z := zoneOf(pod); z != "" {
+				zone = z
+			}
+		}
+		out = append(out, status.PodPlace{Node: pod.Spec.NodeName, Zone: zone})
 	}
 	return out
 }

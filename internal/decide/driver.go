@@ -70,5 +70,6 @@ func ClientService(app *appsv1alpha1.HighlyAvailableApp) *corev1.Service {
 // workloadReport is the status computation of an app run by a Deployment or a StatefulSet.
 func (p *planner) workloadReport() status.Input {
 	return status.Input{App: p.app, Workload: p.plan.Workload, ReadyPods: p.plan.ReadyPods,
-		ClusterZones: p.plan.ClusterZones, Service: p.plan.Service, Rollout: p.plan.Rollout}
+		ClusterZones: p.plan.ClusterZones, Service: p.plan.Service, Rollout: p.plan.Rollout,
+		VolumeZones: p.plan.VolumeZones, VolumeWaits: p.plan.VolumeWaits}
 }

@@ -1,6 +1,9 @@
 package decide
 
 import (
+	"slices"
+	"strings"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -38,6 +41,7 @@ func (statefulDriver) clientService(app *appsv1alpha1.HighlyAvailableApp) *corev
 func (d statefulDriver) plan(p *planner) {
 	app := p.app
 	p.collectOrphans()
+	p.volumes()
 	p.revisions(nil)
 	ref := d.workload(app)
 	// A storage change that cannot be made safely changes nothing (the problem says why).
@@ -153,4 +157,64 @@ func (p *planner) stuckPods() {
 			Message: "deleted pod " + pod.Name + ": " + why + "; it comes back on the workload's template, its volumes are kept",
 		}})
 	}
+}
+
+// volumes finds where the app's data lives: the zone of each ordinal's volumes (their node affinity),
+// counted in the status; the ready pods count in the zone of their volume (a zone's loss takes the
+// pods whose data is there); and the pods that wait for the zone of their volume (lost, or without
+// room), reported at once.
+func (p *planner) volumes() {
+	zones := map[int32]string{}
+	for _, st := range p.app.Spec.Storage {
+		for name, pv := range p.in.Volumes {
+			zone := VolumeZone(pv)
+			if zone == "" || !strings.HasPrefix(name, st.Name+"-") {
+				continue
+			}
+			if ord, ok := Ordinal(p.app, strings.TrimPrefix(name, st.Name+"-")); ok && zones[ord] == "" {
+				zones[ord] = zone
+			}
+		}
+	}
+	if len(zones) == 0 {
+		return
+	}
+	p.plan.VolumeZones = map[string]int32{}
+	for _, zone := range zones {
+		p.plan.VolumeZones[zone]++
+	}
+	zoneOf := func(pod *corev1.Pod) string {
+		ord, _ := Ordinal(p.app, pod.Name)
+		return zones[ord]
+	}
+	p.plan.ReadyPods = p.readyPods(zoneOf)
+	for i := range p.pods {
+		pod := &p.pods[i]
+		if pod.DeletionTimestamp == nil && rollout.WaitsForVolumeZone(pod) {
+			p.plan.VolumeWaits = append(p.plan.VolumeWaits, status.VolumeWait{Pod: pod.Name, Zone: zoneOf(pod),
+				Message: rollout.SchedulingMessage(pod)})
+		}
+	}
+	slices.SortFunc(p.plan.VolumeWaits, func(a, b status.VolumeWait) int { return strings.Compare(a.Pod, b.Pod) })
+}
+
+// VolumeZone is the zone a volume's node affinity pins it to, as a cloud block volume's does; "" when
+// it names no single zone.
+func VolumeZone(pv *corev1.PersistentVolume) string {
+	if pv.Spec.NodeAffinity == nil || pv.Spec.NodeAffinity.Required == nil {
+		return ""
+	}
+	zone := ""
+	for _, term := range pv.Spec.NodeAffinity.Required.NodeSelectorTerms {
+		for _, e := range term.MatchExpressions {
+			if e.Key != corev1.LabelTopologyZone || e.Operator != corev1.NodeSelectorOpIn || len(e.Values) != 1 {
+				continue
+			}
+			if zone != "" && zone != e.Values[0] {
+				return ""
+			}
+			zone = e.Values[0]
+		}
+	}
+	return zone
 }

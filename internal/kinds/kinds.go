@@ -33,6 +33,7 @@ const (
 	Pod                = "Pod"
 	ReplicaSet         = "ReplicaSet"
 	Claim              = "PersistentVolumeClaim"
+	Volume             = "PersistentVolume"
 	Node               = "Node"
 	StorageClass       = "StorageClass"
 )
@@ -72,6 +73,9 @@ const (
 	// WakeClaim means the app whose instance label it carries, when its conditions change (a resize that
 	// fails or waits).
 	WakeClaim
+	// WakeVolume means the app of the claim it is bound to, when it appears or is bound: where a
+	// Stateful app's data lives.
+	WakeVolume
 	// WakeNode means the apps with pods on it, when its schedulability, zone or drain state changes.
 	WakeNode
 	// WakeStorageClass means the apps that name it, when it appears.
@@ -153,6 +157,9 @@ var all = []Kind{
 	{Name: Claim, GroupVersion: corev1.SchemeGroupVersion, Resource: "persistentvolumeclaims",
 		Cache: CacheOwned, Wake: WakeClaim, Verbs: slices.Concat(read, []string{patch}),
 		newObject: func() client.Object { return &corev1.PersistentVolumeClaim{} }},
+	{Name: Volume, GroupVersion: corev1.SchemeGroupVersion, Resource: "persistentvolumes",
+		Cache: CacheAll, Wake: WakeVolume, Verbs: read,
+		newObject: func() client.Object { return &corev1.PersistentVolume{} }},
 	{Name: Node, GroupVersion: corev1.SchemeGroupVersion, Resource: "nodes",
 		Cache: CacheAll, Wake: WakeNode, Verbs: read,
 		newObject: func() client.Object { return &corev1.Node{} }},

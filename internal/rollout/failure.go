@@ -415,14 +415,37 @@ func inSpecOrder(specs []corev1.Container, statuses []corev1.ContainerStatus) []
 }
 
 // unschedulableSince is when the scheduler first found no node for the pod, if it has not found
-// one since. A pod held by scheduling gates is not unschedulable: something asked it to wait.
+// one since. A pod held by scheduling gates is not unschedulable: something asked it to wait. Nor is a
+// pod that waits for the zone its volume lives in (WaitsForVolumeZone): the update is not at fault,
+// and the pod comes back when its zone does.
 func unschedulableSince(pod *corev1.Pod) (time.Time, bool) {
 	c := podCondition(pod, corev1.PodScheduled)
-	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
+	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable || WaitsForVolumeZone(pod) {
 		return time.Time{}, false
 	}
 	if !c.LastTransitionTime.IsZero() {
 		return c.LastTransitionTime.Time, true
 	}
 	return pod.CreationTimestamp.Time, true
+}
+
+// volumeZoneConflict is what the scheduler says of a node outside the zone of a pod's volume (the
+// VolumeBinding plugin's node affinity conflict).
+const volumeZoneConflict = "volume node affinity conflict"
+
+// WaitsForVolumeZone tells whether the scheduler found no node for the pod because none in the zone of
+// its volume can take it: the zone is lost, or has no room, and the pod cannot run elsewhere.
+func WaitsForVolumeZone(pod *corev1.Pod) bool {
+	c := podCondition(pod, corev1.PodScheduled)
+	return c != nil && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable &&
+		strings.Contains(c.Message, volumeZoneConflict)
+}
+
+// SchedulingMessage is what the scheduler last said of a pod it could not place; "" when it said
+// nothing.
+func SchedulingMessage(pod *corev1.Pod) string {
+	if c := podCondition(pod, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
+		return c.Message
+	}
+	return ""
 }

@@ -256,6 +256,13 @@ func TestDetectFailure(t *testing.T) {
 				Message: "0/3 nodes are available: 3 Insufficient cpu."},
 		},
 		{
+			name: "waiting for the zone of its volume is not unschedulable: the zone is lost, not the update",
+			in: Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-time.Hour)), func(p *corev1.Pod) {
+				p.Status.Conditions[0].Message = "0/6 nodes are available: 2 node(s) had untolerated taint " +
+					"{node.kubernetes.io/unreachable: }, 4 node(s) had volume node affinity conflict."
+			})}},
+		},
+		{
 			name: "unschedulable with a longer grace period",
 			in: Input{Now: now, Tolerances: Tolerances{UnschedulableGrace: 5 * time.Minute},
 				Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-121*time.Second)))}},

@@ -127,6 +127,15 @@ type Problem struct {
 	Message string
 }
 
+// VolumeWait is a pod that the scheduler cannot place because no node of the zone its volume lives in
+// can take it (the zone is lost, or has no room).
+type VolumeWait struct {
+	Pod  string
+	Zone string
+	// Message is the scheduler's.
+	Message string
+}
+
 // Report is an app type's status computation, as one reconcile's decision prepared it: it is
 // computed once the reconcile's outcome is known, the problem act may have met included.
 type Report interface {
@@ -143,6 +152,11 @@ type Input struct {
 	// ClusterZones are the zones that have schedulable nodes; nil when unknown.
 	ClusterZones []string
 	Rollout      Rollout
+	// VolumeZones counts, for a Stateful app with zonal volumes, the ordinals whose volumes live in
+	// each zone; nil otherwise.
+	VolumeZones map[string]int32
+	// VolumeWaits are the pods that wait for the zone their volume lives in.
+	VolumeWaits []VolumeWait
 	// Problem, when set, blocks the app.
 	Problem *Problem
 	// Now stamps new conditions.
@@ -223,7 +237,33 @@ func workloadStatus(in Input, zoneLoss bool) appsv1alpha1.HighlyAvailableAppStat
 	}
 	ha := highAvailability(app, desired, in.ReadyPods, zones, nodes, out.ZoneLoss, in.ClusterZones, clusterZones)
 	set(appsv1alpha1.ConditionHighlyAvailable, ha.status, ha.reason, ha.message)
+	out.VolumeZones = in.VolumeZones
+	if len(in.VolumeWaits) > 0 {
+		// Said at once, not left to a deadline: the pods cannot run elsewhere, and come back with
+		// their zone.
+		msg := volumeWaitMessage(in.VolumeWaits)
+		available := meta.FindStatusCondition(out.Conditions, appsv1alpha1.ConditionAvailable)
+		set(appsv1alpha1.ConditionAvailable, available.Status, appsv1alpha1.ReasonVolumeZoneUnavailable, available.Message+"; "+msg)
+		set(appsv1alpha1.ConditionHighlyAvailable, metav1.ConditionFalse, appsv1alpha1.ReasonVolumeZoneUnavailable, msg)
+	}
 	return out
+}
+
+// volumeWaitMessage names the first pod that waits for its volume's zone, with the scheduler's words.
+func volumeWaitMessage(waits []VolumeWait) string {
+	w := waits[0]
+	msg := fmt.Sprintf("pod %s waits for zone %s, where its volume lives: %s", w.Pod, orNone(w.Zone), w.Message)
+	if len(waits) > 1 {
+		msg += fmt.Sprintf(" (and %d more pods)", len(waits)-1)
+	}
+	return msg
+}
+
+func orNone(zone string) string {
+	if zone == "" {
+		return "(unknown)"
+	}
+	return zone
 }
 
 type condition struct {
