@@ -64,6 +64,9 @@ type Input struct {
 // (container "") first within its rule. Nil when nothing applies; the same input always gives the
 // same result.
 //
+// A message says what is wrong, then after ": " why it matters, then after "; " what to change; the
+// first part alone ("container web has no readiness probe and declares no port") is a summary.
+//
 // The list has no bound of its own: an app with many containers that each break several rules can
 // get more entries than status.advice holds (MaxItems 64), so a caller that writes it on the status
 // keeps the first 64.

@@ -117,3 +117,21 @@ func TestEveryRuleApplies(t *testing.T) {
 		t.Errorf("rule %s is not in the list of rules", r)
 	}
 }
+
+// TestMessageShape: every message says what is wrong, then after ": " why it matters, then after
+// "; " what to change, so that a short view (kubectl haapp get) can show what comes before the
+// first ": ". The first part names the container, or for the whole app the field or storage.
+func TestMessageShape(t *testing.T) {
+	job := goodApp(appsv1alpha1.Job)
+	job.Spec.Job = nil
+	for _, a := range append(For(brokenStateful()), For(Input{App: job})...) {
+		what, rest, ok := strings.Cut(a.Message, ": ")
+		if !ok || !strings.Contains(rest, "; ") {
+			t.Errorf("%s/%s: not what: why; change: %s", a.Rule, a.Container, a.Message)
+			continue
+		}
+		if a.Container != "" && !strings.HasPrefix(strings.TrimPrefix(what, "init "), "container "+a.Container+" ") {
+			t.Errorf("%s/%s: the first part does not begin with the container: %s", a.Rule, a.Container, what)
+		}
+	}
+}

@@ -154,7 +154,7 @@ func checkLongInitialDelay(in containerInput) (string, string, bool) {
 	var long, costs []string
 	if p := c.LivenessProbe; p != nil && p.InitialDelaySeconds >= longInitialDelaySeconds {
 		long = append(long, fmt.Sprintf("its liveness probe waits %ds", p.InitialDelaySeconds))
-		costs = append(costs, "a liveness delay is a guess at the start-up time: a start that gets slower "+
+		costs = append(costs, "a liveness delay is a guess at the start-up time, so a start that gets slower "+
 			"is restarted in a loop, and one that hangs goes unnoticed that long")
 	}
 	if p := c.ReadinessProbe; p != nil && p.InitialDelaySeconds >= longInitialDelaySeconds {
@@ -165,8 +165,8 @@ func checkLongInitialDelay(in containerInput) (string, string, bool) {
 	if len(long) == 0 {
 		return "", "", false
 	}
-	return LongInitialDelay, fmt.Sprintf("%s: %s before its first check (initialDelaySeconds) and it has no "+
-		"startup probe; %s; add a startupProbe on the same check (periodSeconds 5, failureThreshold × "+
+	return LongInitialDelay, fmt.Sprintf("%s has no startup probe and %s before its first check "+
+		"(initialDelaySeconds): %s; add a startupProbe on the same check (periodSeconds 5, failureThreshold × "+
 		"periodSeconds longer than the slowest start) and drop initialDelaySeconds",
 		in.what(), strings.Join(long, " and "), strings.Join(costs, ", and ")), true
 }
