@@ -77,7 +77,8 @@ decides), 2 when a manifest cannot be read.
 	}
 	cmd.Flags().StringSliceVarP(&files, "filename", "f", nil,
 		"manifests to check: a file, a directory or - for standard input (repeat -f for more)")
-	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false, "read the directories given with -f and their subdirectories")
+	cmd.Flags().BoolVarP(&recursive, "recursive", "R", false,
+		"read the directories given with -f and their subdirectories")
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &exitError{code: checkInvalidExit, msg: err.Error()}
 	})
@@ -155,7 +156,8 @@ func writeAdvice(out *bytes.Buffer, width, ruleWidth, containerWidth int, adv []
 		messageWidth = max(width-prefix, minLastColumn)
 	}
 	row := func(rule, container string, message []string) {
-		fmt.Fprintf(out, "%s%-*s%s%-*s%s%s\n", indent, ruleWidth, rule, columnGap, containerWidth, container, columnGap, message[0])
+		fmt.Fprintf(out, "%s%-*s%s%-*s%s%s\n",
+			indent, ruleWidth, rule, columnGap, containerWidth, container, columnGap, message[0])
 		for _, more := range message[1:] {
 			fmt.Fprintf(out, "%s%s\n", strings.Repeat(" ", prefix), more)
 		}

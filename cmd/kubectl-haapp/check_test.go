@@ -54,7 +54,8 @@ func TestCheckSamples(t *testing.T) {
 // the StorageClass the default-class storage of a Stateful app uses, piped (no wrapping).
 func TestCheckManifests(t *testing.T) {
 	var out bytes.Buffer
-	err := runCheck(&out, nil, []string{"testdata/check/apps.yaml", "testdata/check/list.json", "testdata/check/more"}, false, 0)
+	files := []string{"testdata/check/apps.yaml", "testdata/check/list.json", "testdata/check/more"}
+	err := runCheck(&out, nil, files, false, 0)
 	if code := exitCode(err); err == nil || code != checkAdviceExit {
 		t.Fatalf("exit %d (%v), want %d", code, err, checkAdviceExit)
 	}
@@ -111,6 +112,7 @@ spec:
 
 func TestCheckExitCodes(t *testing.T) {
 	good := writeManifest(t, "good.yaml", goodManifest)
+	configMap := writeManifest(t, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
 	tests := []struct {
 		name  string
 		stdin string
@@ -122,8 +124,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "no advice", args: []string{"-f", good}, says: "1 HighlyAvailableApp checked: no advice\n"},
 		{name: "standard input", stdin: goodManifest + "---\n" + goodManifest, args: []string{"-f", "-"},
 			says: "2 HighlyAvailableApps checked: no advice\n"},
-		{name: "no app", args: []string{"-f", writeManifest(t, "cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")},
-			says: "no HighlyAvailableApp in the manifests\n"},
+		{name: "no app", args: []string{"-f", configMap}, says: "no HighlyAvailableApp in the manifests\n"},
 		{name: "advice", stdin: strings.Replace(goodManifest, "nginx:1.27.2", "nginx", 1), args: []string{"-f", "-"},
 			code: checkAdviceExit, says: "advice applies to 1 of 1 HighlyAvailableApp (1 in all)"},
 		{name: "not YAML", args: []string{"-f", writeManifest(t, "bad.yaml", goodManifest+"---\nkind: [\n")},
@@ -133,12 +134,14 @@ func TestCheckExitCodes(t *testing.T) {
 		{name: "a field of the wrong type", stdin: goodManifest + "  replicas: three\n", args: []string{"-f", "-"},
 			code: checkInvalidExit, says: "standard input: HighlyAvailableApp web: cannot unmarshal string"},
 		{name: "another version", stdin: strings.Replace(goodManifest, "v1alpha1", "v1beta1", 1), args: []string{"-f", "-"},
-			code: checkInvalidExit, says: "apiVersion apps.haoperator.dev/v1beta1: this plugin knows apps.haoperator.dev/v1alpha1"},
+			code: checkInvalidExit,
+			says: "apiVersion apps.haoperator.dev/v1beta1: this plugin knows apps.haoperator.dev/v1alpha1"},
 		{name: "a file that is not there", args: []string{"-f", "testdata/check/nothing.yaml"},
 			code: checkInvalidExit, says: "testdata/check/nothing.yaml: no such file or directory"},
 		{name: "no -f", code: checkInvalidExit, says: "check needs at least one -f FILE"},
 		{name: "an argument", args: []string{"web", "-f", good}, code: checkInvalidExit, says: "check takes no arguments"},
-		{name: "an unknown flag", args: []string{"-f", good, "--strict"}, code: checkInvalidExit, says: "unknown flag: --strict"},
+		{name: "an unknown flag", args: []string{"-f", good, "--strict"}, code: checkInvalidExit,
+			says: "unknown flag: --strict"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

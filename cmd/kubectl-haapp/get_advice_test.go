@@ -17,8 +17,9 @@ func TestGetTreeAdvice(t *testing.T) {
 	objs := world(t)
 	app := objs[0].(*appsv1alpha1.HighlyAvailableApp)
 	withAdvice := app.DeepCopy()
-	withAdvice.Spec.Template.Spec.Containers = append(withAdvice.Spec.Template.Spec.Containers,
-		corev1.Container{Name: "log-shipper", Image: "fluent-bit", Command: []string{"sh", "-c", "fluent-bit -c /etc/fb.conf"}})
+	shipper := corev1.Container{Name: "log-shipper", Image: "fluent-bit",
+		Command: []string{"sh", "-c", "fluent-bit -c /etc/fb.conf"}}
+	withAdvice.Spec.Template.Spec.Containers = append(withAdvice.Spec.Template.Spec.Containers, shipper)
 	app.Status.Advice = advice.For(advice.Input{App: withAdvice})
 	if len(app.Status.Advice) < 4 {
 		t.Fatalf("the fixture gets %d pieces of advice: %+v", len(app.Status.Advice), app.Status.Advice)

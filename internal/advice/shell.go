@@ -203,105 +203,137 @@ func trapsTerm(words []string) bool {
 // splitScript splits a script into its top-level commands. Quotes are removed from words; what is
 // inside $(...), `...`, ${...} and (...) stays in its word, unsplit.
 func splitScript(script string) []shellCommand {
-	var (
-		cmds    []shellCommand
-		cur     shellCommand
-		word    strings.Builder
-		inWord  bool
-		pending string // the operator before the next command
-	)
-	endWord := func() {
-		if inWord {
-			cur.words = append(cur.words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	endCommand := func(op string) {
-		endWord()
-		if len(cur.words) > 0 {
-			cur.after = op
-			cmds = append(cmds, cur)
-			pending = op
-		} else if op != ";" {
-			// Keep the strongest operator seen since the last command (a || after a new line).
-			pending = op
-		}
-		cur = shellCommand{before: pending}
-	}
-	cur.before = ""
-	r := []rune(script)
-	for i := 0; i < len(r); i++ {
-		ch := r[i]
-		switch {
-		case ch == '\\':
-			if i+1 < len(r) {
-				i++
-				if r[i] != '\n' {
-					word.WriteRune(r[i])
-					inWord = true
-				}
-			}
-		case ch == '\'':
-			end := indexFrom(r, i+1, '\'')
-			word.WriteString(string(r[i+1 : end]))
-			inWord = true
-			i = end
-		case ch == '"':
-			end := closeDouble(r, i+1)
-			word.WriteString(unescapeDouble(string(r[i+1 : end])))
-			inWord = true
-			i = end
-		case ch == '`':
-			end := closeBacktick(r, i+1)
-			word.WriteString(string(r[i:min(end+1, len(r))]))
-			inWord = true
-			i = end
-		case ch == '$' && i+1 < len(r) && (r[i+1] == '(' || r[i+1] == '{'):
-			end := closeGroup(r, i+2, r[i+1])
-			word.WriteString(string(r[i:min(end+1, len(r))]))
-			inWord = true
-			i = end
-		case ch == '(' && !inWord:
-			end := closeGroup(r, i+1, '(')
-			word.WriteString(string(r[i:min(end+1, len(r))]))
-			inWord = true
-			i = end
-		case ch == '#' && !inWord:
-			i = indexFrom(r, i, '\n') - 1
-		case ch == '>' || ch == '<':
-			// A redirection stays in its word: 2>&1, >&2, <&3.
-			word.WriteRune(ch)
-			inWord = true
-			for i+1 < len(r) && (r[i+1] == '&' || r[i+1] == '>' || r[i+1] == '<' || r[i+1] == '|') {
-				i++
-				word.WriteRune(r[i])
-			}
-		case ch == '&' && i+1 < len(r) && r[i+1] == '>':
-			// &>log, &>>log (bash).
-			word.WriteRune(ch)
-			inWord = true
-		case ch == '&' || ch == '|' || ch == ';':
-			op := string(ch)
-			if i+1 < len(r) && (r[i+1] == ch || (ch == '|' && r[i+1] == '&')) {
-				op += string(r[i+1])
-				i++
-			}
-			if op == ";;" {
-				op = ";"
-			}
-			endCommand(op)
-		case ch == '\n':
-			endCommand(";")
+	s := &scriptScanner{r: []rune(script)}
+	for ; s.i < len(s.r); s.i++ {
+		switch ch := s.r[s.i]; {
+		case s.scanQuoted(ch), s.scanOperator(ch):
 		case ch == ' ' || ch == '\t' || ch == '\r':
-			endWord()
+			s.endWord()
 		default:
-			word.WriteRune(ch)
-			inWord = true
+			s.add(string(ch))
 		}
 	}
-	endCommand("")
-	return cmds
+	s.endCommand("")
+	return s.cmds
+}
+
+// scriptScanner is splitScript's state: where it is in the script, the word and the command being
+// read, and the commands read.
+type scriptScanner struct {
+	r    []rune
+	i    int
+	cmds []shellCommand
+	cur  shellCommand
+	word strings.Builder
+	// inWord: a word has begun (it may be empty: '').
+	inWord bool
+	// pending is the operator before the next command.
+	pending string
+}
+
+func (s *scriptScanner) add(text string) {
+	s.word.WriteString(text)
+	s.inWord = true
+}
+
+// through adds the script's text from the scanner's position to end, both included, and moves
+// there.
+func (s *scriptScanner) through(end int) {
+	s.add(string(s.r[s.i:min(end+1, len(s.r))]))
+	s.i = end
+}
+
+func (s *scriptScanner) next() (rune, bool) {
+	if s.i+1 < len(s.r) {
+		return s.r[s.i+1], true
+	}
+	return 0, false
+}
+
+func (s *scriptScanner) endWord() {
+	if s.inWord {
+		s.cur.words = append(s.cur.words, s.word.String())
+		s.word.Reset()
+		s.inWord = false
+	}
+}
+
+func (s *scriptScanner) endCommand(op string) {
+	s.endWord()
+	if len(s.cur.words) > 0 {
+		s.cur.after = op
+		s.cmds = append(s.cmds, s.cur)
+		s.pending = op
+	} else if op != ";" {
+		// Keep the strongest operator seen since the last command (a || after a new line).
+		s.pending = op
+	}
+	s.cur = shellCommand{before: s.pending}
+}
+
+// scanQuoted reads what a word keeps whole: an escaped character, quotes, substitutions, a
+// subshell; and skips a comment. It says whether ch was one of them.
+func (s *scriptScanner) scanQuoted(ch rune) bool {
+	next, hasNext := s.next()
+	switch {
+	case ch == '\\':
+		if hasNext {
+			s.i++
+			if next != '\n' {
+				s.add(string(next))
+			}
+		}
+	case ch == '\'':
+		end := indexFrom(s.r, s.i+1, '\'')
+		s.add(string(s.r[s.i+1 : end]))
+		s.i = end
+	case ch == '"':
+		end := closeDouble(s.r, s.i+1)
+		s.add(unescapeDouble(string(s.r[s.i+1 : end])))
+		s.i = end
+	case ch == '`':
+		s.through(closeBacktick(s.r, s.i+1))
+	case ch == '$' && (next == '(' || next == '{'):
+		s.through(closeGroup(s.r, s.i+2, next))
+	case ch == '(' && !s.inWord:
+		s.through(closeGroup(s.r, s.i+1, '('))
+	case ch == '#' && !s.inWord:
+		s.i = indexFrom(s.r, s.i, '\n') - 1
+	default:
+		return false
+	}
+	return true
+}
+
+// scanOperator reads redirections, which stay in their word (2>&1, >&2, &>log), and the operators
+// that end a command. It says whether ch was one of them.
+func (s *scriptScanner) scanOperator(ch rune) bool {
+	next, _ := s.next()
+	switch {
+	case ch == '>' || ch == '<':
+		s.add(string(ch))
+		for next, ok := s.next(); ok && strings.ContainsRune("&><|", next); next, ok = s.next() {
+			s.i++
+			s.add(string(next))
+		}
+	case ch == '&' && next == '>':
+		s.add(string(ch))
+	case ch == '&' || ch == '|' || ch == ';':
+		op := string(ch)
+		if next == ch || (ch == '|' && next == '&') {
+			op += string(next)
+			s.i++
+		}
+		if op == ";;" {
+			op = ";"
+		}
+		s.endCommand(op)
+	case ch == '\n':
+		s.endCommand(";")
+	default:
+		return false
+	}
+	return true
 }
 
 // indexFrom is the index of ch in r from start on, len(r) when it is not there.
