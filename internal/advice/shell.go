@@ -288,15 +288,15 @@ func (s *scriptScanner) scanQuoted(ch rune) bool {
 		s.add(string(s.r[s.i+1 : end]))
 		s.i = end
 	case ch == '"':
-		end := closeDouble(s.r, s.i+1)
+		end := closeDouble(s.r, s.i+1, 0)
 		s.add(unescapeDouble(string(s.r[s.i+1 : end])))
 		s.i = end
 	case ch == '`':
 		s.through(closeBacktick(s.r, s.i+1))
 	case ch == '$' && (next == '(' || next == '{'):
-		s.through(closeGroup(s.r, s.i+2, next))
+		s.through(closeGroup(s.r, s.i+2, next, 0))
 	case ch == '(' && !s.inWord:
-		s.through(closeGroup(s.r, s.i+1, '('))
+		s.through(closeGroup(s.r, s.i+1, '(', 0))
 	case ch == '#' && !s.inWord:
 		s.i = indexFrom(s.r, s.i, '\n') - 1
 	default:
@@ -346,8 +346,16 @@ func indexFrom(r []rune, start int, ch rune) int {
 	return len(r)
 }
 
-// closeDouble is the index of the quote that closes a double-quoted string opened before start.
-func closeDouble(r []rune, start int) int {
+// maxNesting is how deep quotes and groups may nest before the scanner takes the rest of the script
+// as one word: a script is user input, and the operator must not recurse as deep as it nests.
+const maxNesting = 32
+
+// closeDouble is the index of the quote that closes a double-quoted string opened before start, at
+// the nesting depth (len(r) when it is not closed).
+func closeDouble(r []rune, start, depth int) int {
+	if depth > maxNesting {
+		return len(r)
+	}
 	for i := start; i < len(r); i++ {
 		switch {
 		case r[i] == '\\':
@@ -355,7 +363,7 @@ func closeDouble(r []rune, start int) int {
 		case r[i] == '"':
 			return i
 		case r[i] == '$' && i+1 < len(r) && (r[i+1] == '(' || r[i+1] == '{'):
-			i = closeGroup(r, i+2, r[i+1])
+			i = closeGroup(r, i+2, r[i+1], depth+1)
 		case r[i] == '`':
 			i = closeBacktick(r, i+1)
 		}
@@ -393,11 +401,14 @@ func closeBacktick(r []rune, start int) int {
 }
 
 // closeGroup is the index of what closes a group opened (by "(" or "{") before start, with quotes
-// and nested groups inside.
-func closeGroup(r []rune, start int, open rune) int {
+// and nested groups inside, at the nesting depth (len(r) when it is not closed).
+func closeGroup(r []rune, start int, open rune, depth int) int {
 	closing := ')'
 	if open == '{' {
 		closing = '}'
+	}
+	if depth > maxNesting {
+		return len(r)
 	}
 	for i := start; i < len(r); i++ {
 		switch r[i] {
@@ -406,11 +417,11 @@ func closeGroup(r []rune, start int, open rune) int {
 		case '\'':
 			i = indexFrom(r, i+1, '\'')
 		case '"':
-			i = closeDouble(r, i+1)
+			i = closeDouble(r, i+1, depth+1)
 		case '`':
 			i = closeBacktick(r, i+1)
 		case open:
-			i = closeGroup(r, i+1, open)
+			i = closeGroup(r, i+1, open, depth+1)
 		case closing:
 			return i
 		}

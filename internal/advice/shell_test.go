@@ -1,6 +1,7 @@
 package advice
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -98,4 +99,25 @@ func TestShellAsPID1InitContainers(t *testing.T) {
 			t.Errorf("advice on an init container: %+v", a)
 		}
 	}
+}
+
+// FuzzShellAsPID1: a container's command is user input that the operator reads on every reconcile:
+// whatever it holds, the rule returns (no panic, no unbounded recursion) and a verdict with a
+// message when it applies.
+func FuzzShellAsPID1(f *testing.F) {
+	for _, seed := range []string{
+		`exec nginx -g 'daemon off;'`, "prepare && run", "a || exec b", "if x; then exec a; else b; fi",
+		`V=$(echo ')' "(" $(echo x) ` + "`y`" + `); exec run`, `"$("$("`, "((((", "'", `\`, "# x\nexec a",
+		"exec > /log 2>&1; run", "trap 'kill $p' TERM; run & p=$!; wait", "a |& b; c &> d",
+		strings.Repeat(`$("`, 10000),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, script string) {
+		app := shC(script)
+		reason, message, applies := checkShellAsPID1(containerInput{App: app, Container: &app.Spec.Template.Spec.Containers[0]})
+		if applies != (reason == ShellAsPID1) || applies != (message != "") {
+			t.Errorf("%q: %q %q %v", script, reason, message, applies)
+		}
+	})
 }
