@@ -307,6 +307,33 @@ func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 	if len(conds) > 0 {
 		line("Conditions", strings.Join(conds, " "))
 	}
+	writeAdviceSummary(w, width, indent, app)
+}
+
+// writeAdviceSummary lists the app's advice by what is wrong, the first part of each message, under
+// the label Advice; the whole message, with what to change, is on the status. A piece of advice that
+// wraps hangs under its first line.
+func writeAdviceSummary(w *bytes.Buffer, width, indent int, app *appsv1alpha1.HighlyAvailableApp) {
+	const hang = 2
+	valueWidth := 0
+	if width > 0 {
+		valueWidth = max(width-indent-hang, 20)
+	}
+	label := "Advice:"
+	for _, a := range app.Status.Advice {
+		what, _, _ := strings.Cut(a.Message, ": ")
+		for i, part := range wrap(a.Rule+": "+what, valueWidth) {
+			if i == 0 {
+				fmt.Fprintf(w, "%-*s%s\n", indent, label, part)
+			} else {
+				fmt.Fprintf(w, "%*s%s\n", indent+hang, "", part)
+			}
+		}
+		label = ""
+	}
+	if len(app.Status.Advice) > 0 {
+		fmt.Fprintf(w, "%*s(what to change: kubectl describe haapp %s -n %s)\n", indent, "", app.Name, app.Namespace)
+	}
 }
 
 func revisionNumber(n int64) string {

@@ -1,7 +1,8 @@
 // Command kubectl-haapp is the kubectl plugin for HighlyAvailableApps: with the binary on PATH,
 // `kubectl haapp get web` shows the app as a tree, `history` and `undo` work on its revisions the
-// way `kubectl rollout` does on a Deployment's, `pause`, `resume` and `retry` steer an update, and
-// `status` waits for a rollout and exits 0 or 1 like `kubectl rollout status`.
+// way `kubectl rollout` does on a Deployment's, `pause`, `resume` and `retry` steer an update,
+// `status` waits for a rollout and exits 0 or 1 like `kubectl rollout status`, and `check` evaluates
+// the advice rules on manifests without a cluster.
 package main
 
 import (

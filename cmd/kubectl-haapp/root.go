@@ -81,14 +81,15 @@ func newRootCommand(streams genericiooptions.IOStreams, connectTo connectFunc) *
 	flags := genericclioptions.NewConfigFlags(true)
 	root := &cobra.Command{
 		Use:   "kubectl-haapp",
-		Short: "Inspect and steer HighlyAvailableApps: tree view, revision history, undo, pause, status",
+		Short: "Inspect and steer HighlyAvailableApps: tree view, revision history, undo, pause, status, check",
 		Long: `kubectl haapp works on HighlyAvailableApps the way kubectl rollout works on Deployments.
 
   kubectl haapp get web --watch         the app as a tree: workload, revisions, pods
   kubectl haapp history web             the revisions, with images and outcome
   kubectl haapp undo web                put the previous revision's template back into the spec
   kubectl haapp status web              wait for the rollout; exit 0 when Ready, 1 when Stalled
-  kubectl haapp pause|resume|retry web  hold an update, let it go on, or retry a rolled-back revision`,
+  kubectl haapp pause|resume|retry web  hold an update, let it go on, or retry a rolled-back revision
+  kubectl haapp check -f app.yaml       the advice rules on manifests, without a cluster; exit 1 when any applies`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		// Help shows the command as a person types it through kubectl.
@@ -119,6 +120,7 @@ func newRootCommand(streams genericiooptions.IOStreams, connectTo connectFunc) *
 		newPauseCommand(open, false),
 		newRetryCommand(open),
 		newStatusCommand(open),
+		newCheckCommand(streams),
 	)
 	return root
 }
