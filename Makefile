@@ -367,5 +367,5 @@ ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
 endef
 
 # Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests, the
-# kubectl plugin's krew archives.
-include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk
+# kubectl plugin's krew archives, Karmada and the local multi-cluster.
+include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk hack/make/multicluster.mk

@@ -1,0 +1,26 @@
+##@ Multi-cluster (Karmada)
+
+## Karmada's control plane, built from the module that hack/karmada/go.mod pins, at Karmada's own
+## Kubernetes libraries (not the project's). One go build makes the five binaries, so that they share
+## their compilation; they are rebuilt only when one is missing or when that go.mod changes. Karmada's
+## CRDs and webhook configuration are read from the same module (hack/multicluster/karmada.sh).
+KARMADA_VERSION := $(shell awk '$$1 == "require" && $$2 == "github.com/karmada-io/karmada" {print $$3}' hack/karmada/go.mod)
+KARMADA_COMMANDS = aggregated-apiserver controller-manager scheduler webhook
+KARMADA_BINARIES = $(addprefix $(LOCALBIN)/karmada-,$(KARMADA_COMMANDS)) $(LOCALBIN)/karmadactl
+# What Karmada's hack/build.sh stamps (util::version_ldflags), but the commit and the build date: a
+# module has no git checkout, and a date would make every build differ.
+KARMADA_LDFLAGS = -s -w -X github.com/karmada-io/karmada/pkg/version.gitVersion=$(KARMADA_VERSION) \
+  -X github.com/karmada-io/karmada/pkg/version.gitTreeState=clean
+
+.PHONY: karmada
+karmada: $(KARMADA_BINARIES) ## Build Karmada's aggregated API server, controller manager, scheduler, webhook and karmadactl into bin/ (about 12 minutes on 2 cores from an empty build cache).
+
+# A grouped target: one recipe makes them all. go build names each binary after its package's
+# directory, so they are built into a directory of their own and renamed as Karmada names them.
+$(KARMADA_BINARIES) &: hack/karmada/go.mod | $(LOCALBIN)
+	@echo "Building Karmada $(KARMADA_VERSION) from source (karmada-aggregated-apiserver, karmada-controller-manager, karmada-scheduler, karmada-webhook, karmadactl)..."
+	@tmp="$$(mktemp -d "$(LOCALBIN)/.karmada-build.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
+	cd hack/karmada && go build -trimpath -ldflags "$(KARMADA_LDFLAGS)" -o "$$tmp/" \
+		$(addprefix github.com/karmada-io/karmada/cmd/,$(KARMADA_COMMANDS) karmadactl) && \
+	for c in $(KARMADA_COMMANDS); do mv "$$tmp/$$c" "$(LOCALBIN)/karmada-$$c"; done && \
+	mv "$$tmp/karmadactl" "$(LOCALBIN)/karmadactl"
