@@ -87,6 +87,10 @@ const (
 	// ReasonSingleCluster: on a multi-cluster control plane, the app is placed on several member
 	// clusters but its ready pods all run in one.
 	ReasonSingleCluster = "SingleCluster"
+	// ReasonStatefulOnSeveralClusters: on a multi-cluster control plane, a Stateful app is placed on
+	// more than one member cluster. It is never divided: each cluster would run its own ordinals with
+	// their own data. Place it on one cluster.
+	ReasonStatefulOnSeveralClusters = "StatefulOnSeveralClusters"
 	// ReasonVolumeZoneUnavailable: a pod of a Stateful app cannot be scheduled because the zone its
 	// volume lives in has no node, or no room, for it.
 	ReasonVolumeZoneUnavailable = "VolumeZoneUnavailable"

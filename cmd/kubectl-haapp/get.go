@@ -94,6 +94,9 @@ type snapshot struct {
 	// jobs are a Job app's runs, cronJob its CronJob when it is scheduled.
 	jobs    []batchv1.Job
 	cronJob *batchv1.CronJob
+	// clusters are the member clusters Karmada placed the app on, when this is a Karmada control
+	// plane (clusters.go); nil otherwise.
+	clusters []clusterShare
 }
 
 // tree renders the app's tree into w.
@@ -111,6 +114,10 @@ func (s *session) read(ctx context.Context, name string) (*snapshot, error) {
 		return nil, err
 	}
 	snap := &snapshot{app: app, zones: map[string]string{}}
+	if snap.clusters, err = s.placementOf(ctx, app); err != nil || snap.clusters != nil {
+		// On a Karmada control plane the workload, its revisions and pods are in the member clusters.
+		return snap, err
+	}
 	if snap.workload, err = s.workload(ctx, app); err != nil {
 		return nil, err
 	}
@@ -194,7 +201,9 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 		age(now, app.CreationTimestamp), state.Reason,
 	}}
 	parent := root
-	if app.Spec.AppType() == appsv1alpha1.Job {
+	if snap.clusters != nil {
+		root.children = clusterNodes(app, snap.clusters)
+	} else if app.Spec.AppType() == appsv1alpha1.Job {
 		root.children = runNodes(snap, now)
 	} else if snap.workload != nil {
 		wl := workloadNode(snap.workload, now)
@@ -212,7 +221,7 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 			kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet",
 		}})
 	}
-	if app.Spec.AppType() != appsv1alpha1.Job {
+	if app.Spec.AppType() != appsv1alpha1.Job && snap.clusters == nil {
 		revNodes, err := revisionNodes(snap, now)
 		if err != nil {
 			return err
@@ -287,6 +296,9 @@ func writeSummary(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 	}
 	if zones != "" {
 		line("Zones", zones)
+	}
+	if clusters := clusterLossLine(st); clusters != "" {
+		line("Clusters", clusters)
 	}
 	conds := make([]string, 0, len(st.Conditions))
 	for _, c := range st.Conditions {

@@ -1,17 +1,20 @@
 // Command chartgen writes the Helm chart charts/ha-operator from config/, so that kustomize's
 // config/default stays the one source of truth for what the operator installs. It reads the
 // rendered config/default (the CRD, RBAC, the manager Deployment and its metrics Service),
-// config/prometheus (the ServiceMonitor and the PrometheusRule), and turns the parts a Helm user
+// config/prometheus (the ServiceMonitor and the PrometheusRule), config/karmada (the
+// ResourceInterpreterCustomization for a Karmada control plane), and turns the parts a Helm user
 // sets into values: the image, replicas, resources, leader election, metrics (secure or not, a
-// ServiceMonitor), the manager's extra flags, and whether the CRDs are installed and kept.
+// ServiceMonitor), the manager's extra flags, whether the CRDs are installed and kept, whether the
+// operator is installed at all, and whether the Karmada customization is.
 //
-// Usage: go run ./hack/chartgen -default default.yaml -prometheus prometheus.yaml -out charts/ha-operator
-// where the inputs are `kustomize build config/default` and `kustomize build config/prometheus`
-// (`make chart` runs it).
+// Usage: go run ./hack/chartgen -default default.yaml -prometheus prometheus.yaml -karmada karmada.yaml
+// -out charts/ha-operator, where the inputs are `kustomize build config/default`, `kustomize build
+// config/prometheus` and `kustomize build config/karmada` (`make chart` runs it).
 package main
 
 import (
 	"bytes"
+	_ "embed"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,23 +49,35 @@ const (
 	flagMetricsSec  = "--metrics-secure"
 )
 
+// The toggles of what the chart installs besides the CRD.
+const (
+	operatorToggle = "{{- if .Values.operator.enabled }}"
+	karmadaToggle  = "{{- if .Values.karmada.interpreter.enabled }}"
+)
+
+// readme is the chart's README.md.
+//
+//go:embed chart-readme.md
+var readme string
+
 func main() {
 	defaultPath := flag.String("default", "", "kustomize build config/default")
 	prometheusPath := flag.String("prometheus", "", "kustomize build config/prometheus")
+	karmadaPath := flag.String("karmada", "", "kustomize build config/karmada")
 	out := flag.String("out", "", "the chart's directory, rewritten")
 	version := flag.String("version", "0.1.0", "the chart's version and appVersion")
 	flag.Parse()
-	if *defaultPath == "" || *prometheusPath == "" || *out == "" {
-		fmt.Fprintln(os.Stderr, "chartgen: -default, -prometheus and -out are required")
+	if *defaultPath == "" || *prometheusPath == "" || *karmadaPath == "" || *out == "" {
+		fmt.Fprintln(os.Stderr, "chartgen: -default, -prometheus, -karmada and -out are required")
 		os.Exit(2)
 	}
-	if err := run(*defaultPath, *prometheusPath, *out, *version); err != nil {
+	if err := run(*defaultPath, *prometheusPath, *karmadaPath, *out, *version); err != nil {
 		fmt.Fprintf(os.Stderr, "chartgen: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(defaultPath, prometheusPath, out, version string) error {
+func run(defaultPath, prometheusPath, karmadaPath, out, version string) error {
 	objs, err := readObjects(defaultPath)
 	if err != nil {
 		return err
@@ -71,7 +86,11 @@ func run(defaultPath, prometheusPath, out, version string) error {
 	if err != nil {
 		return err
 	}
-	files, err := generate(objs, monitoring, version)
+	karmada, err := readObjects(karmadaPath)
+	if err != nil {
+		return err
+	}
+	files, err := generate(objs, monitoring, karmada, version)
 	if err != nil {
 		return err
 	}
@@ -119,8 +138,9 @@ func readObjects(path string) ([]object, error) {
 	}
 }
 
-// generate returns the chart's files by path.
-func generate(objs, monitoring []object, version string) (map[string]string, error) {
+// generate returns the chart's files by path. Everything but the CRD belongs to the operator and is
+// installed with operator.enabled; the Karmada customization only with karmada.interpreter.enabled.
+func generate(objs, monitoring, karmada []object, version string) (map[string]string, error) {
 	// Every name that config/default prefixed is a name the chart derives from the release.
 	names := map[string]bool{}
 	for _, o := range append(slices.Clone(objs), monitoring...) {
@@ -132,6 +152,7 @@ func generate(objs, monitoring []object, version string) (map[string]string, err
 		"Chart.yaml":             chartYAML(version),
 		"templates/_helpers.tpl": helpers,
 		"templates/NOTES.txt":    notes,
+		"README.md":              readme,
 	}
 	var deployment object
 	for _, o := range objs {
@@ -163,13 +184,14 @@ func generate(objs, monitoring []object, version string) (map[string]string, err
 		}
 		switch {
 		case o.kind() == "CustomResourceDefinition":
-			text = wrap("{{- if .Values.crds.install }}", text)
+			files[file] = wrap("{{- if .Values.crds.install }}", text)
+			continue
 		case o.kind() == "Service" && strings.HasSuffix(o.name(), "metrics-service"):
 			text = wrap("{{- if .Values.metrics.enabled }}", text)
 		case strings.Contains(o.name(), "leader-election"):
 			text = wrap("{{- if .Values.leaderElection.enabled }}", text)
 		}
-		files[file] = text
+		files[file] = wrap(operatorToggle, text)
 	}
 	for _, o := range monitoring {
 		var toggle string
@@ -191,7 +213,17 @@ func generate(objs, monitoring []object, version string) (map[string]string, err
 		if err != nil {
 			return nil, err
 		}
-		files[file] = wrap(toggle, text)
+		files[file] = wrap(operatorToggle, wrap(toggle, text))
+	}
+	for _, o := range karmada {
+		if o.kind() != "ResourceInterpreterCustomization" {
+			return nil, fmt.Errorf("config/karmada: unexpected %s %s", o.kind(), o.name())
+		}
+		text, err := template(o, names)
+		if err != nil {
+			return nil, err
+		}
+		files[fileName(o)] = wrap(karmadaToggle, text)
 	}
 	return files, nil
 }
@@ -317,6 +349,21 @@ crds:
   # keep leaves the CRD in place on helm uninstall. Deleting the CRD deletes every app; keep it unless
   # that is what you want.
   keep: true
+
+operator:
+  # enabled installs the operator: its Deployment, ServiceAccount, RBAC, metrics Service and, when
+  # enabled above, the ServiceMonitor and PrometheusRule. false installs only the CRD (crds.install)
+  # and what karmada.interpreter.enabled adds: what a Karmada control plane needs, where the apps are
+  # templates that Karmada propagates to member clusters and no operator runs.
+  enabled: true
+
+karmada:
+  interpreter:
+    # enabled installs the ResourceInterpreterCustomization of config/karmada, which tells Karmada how
+    # to divide an app between member clusters, what each member keeps, how their statuses add up and
+    # when a member's copy is healthy (docs/multicluster-interpreter.md). Install it on the Karmada
+    # control plane (its API server serves config.karmada.io), with operator.enabled=false.
+    enabled: false
 `, v.repository, v.tag, v.pullPolicy, v.replicas, indent(string(resources), "  "),
 		v.leaderElection, v.metricsEnabled, v.metricsPort, v.metricsSecure)
 }
@@ -614,6 +661,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 `
 
 const notes = `{{/* Generated from config/ by hack/chartgen (make chart). */}}
+{{- if .Values.operator.enabled }}
 ha-operator is installed in namespace {{ .Release.Namespace }}.
 
 Check it:
@@ -622,6 +670,15 @@ Check it:
 
 Create an app: see config/samples in the project, then
   kubectl get haapp -A
+{{- else }}
+The operator is not installed (operator.enabled=false).
+{{- end }}
+{{- if .Values.karmada.interpreter.enabled }}
+
+Karmada's ResourceInterpreterCustomization for HighlyAvailableApp is installed. Propagate apps to the
+member clusters with a PropagationPolicy (samples in config/karmada/samples of the project), then
+  kubectl haapp get <app>     # each member cluster's share
+{{- end }}
 {{- if .Values.crds.keep }}
 
 helm uninstall leaves the CRD, and so every app and its claims, in place.

@@ -38,7 +38,7 @@ func parse(t *testing.T, text string) object {
 }
 
 func TestGenerateDeployment(t *testing.T) {
-	files, err := generate([]object{parse(t, deploymentYAML)}, nil, "1.2.3")
+	files, err := generate([]object{parse(t, deploymentYAML)}, nil, nil, "1.2.3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,13 +84,13 @@ func TestGenerateRefuses(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := strings.Replace(deploymentYAML, tc.from, tc.to, 1)
-			_, err := generate([]object{parse(t, in)}, nil, "0.1.0")
+			_, err := generate([]object{parse(t, in)}, nil, nil, "0.1.0")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v, want one saying %q", err, tc.want)
 			}
 		})
 	}
-	if _, err := generate(nil, nil, "0.1.0"); err == nil || !strings.Contains(err.Error(), "no Deployment") {
+	if _, err := generate(nil, nil, nil, "0.1.0"); err == nil || !strings.Contains(err.Error(), "no Deployment") {
 		t.Errorf("without a Deployment: error %v", err)
 	}
 }
@@ -108,7 +108,7 @@ spec:
       expr: up == 0
       annotations: {summary: '{{ $labels.namespace }} is down'}
 `)
-	files, err := generate([]object{parse(t, deploymentYAML)}, []object{rule}, "0.1.0")
+	files, err := generate([]object{parse(t, deploymentYAML)}, []object{rule}, nil, "0.1.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,5 +122,119 @@ spec:
 		if !strings.Contains(got, want) {
 			t.Errorf("the PrometheusRule's template lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+const crdYAML = `
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: highlyavailableapps.apps.haoperator.dev
+  annotations: {controller-gen.kubebuilder.io/version: v0.22.0}
+spec:
+  group: apps.haoperator.dev
+`
+
+const customizationYAML = `
+apiVersion: config.karmada.io/v1alpha1
+kind: ResourceInterpreterCustomization
+metadata:
+  name: highlyavailableapps.apps.haoperator.dev
+  labels: {app.kubernetes.io/name: ha-operator, app.kubernetes.io/component: karmada-interpreter}
+spec:
+  target: {apiVersion: apps.haoperator.dev/v1alpha1, kind: HighlyAvailableApp}
+  customizations:
+    statusAggregation:
+      luaScript: |
+        function AggregateStatus(desiredObj, statusItems)
+          local nested = {{}}
+          return desiredObj
+        end
+`
+
+// The chart installs the CRD and, on their own switches, the operator and the Karmada customization:
+// operator.enabled=false with karmada.interpreter.enabled=true is what a Karmada control plane takes.
+func TestGenerateKarmadaInterpreter(t *testing.T) {
+	files, err := generate([]object{parse(t, crdYAML), parse(t, deploymentYAML)}, nil,
+		[]object{parse(t, customizationYAML)}, "0.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	customization := files["templates/resourceinterpretercustomization-highlyavailableapps-apps-haoperator-dev.yaml"]
+	for _, want := range []string{
+		"{{- if .Values.karmada.interpreter.enabled }}\n",
+		// Cluster-scoped, with the name Karmada's users look for: not the release's.
+		"  name: highlyavailableapps.apps.haoperator.dev\n",
+		"app.kubernetes.io/component: karmada-interpreter",
+		`{{- include "ha-operator.labels" . | nindent 4 }}`,
+		"function AggregateStatus(desiredObj, statusItems)",
+		// Lua's braces are not Helm's.
+		`local nested = {{ "{{" }}{{ "}}" }}`,
+	} {
+		if !strings.Contains(customization, want) {
+			t.Errorf("the customization's template lacks %q:\n%s", want, customization)
+		}
+	}
+	if strings.Contains(customization, ".Values.operator.enabled") {
+		t.Errorf("the customization depends on operator.enabled: a Karmada control plane runs no operator:\n%s",
+			customization)
+	}
+	crd := files["templates/customresourcedefinition-highlyavailableapps-apps-haoperator-dev.yaml"]
+	if !strings.HasPrefix(crd, "{{- if .Values.crds.install }}\n") || strings.Contains(crd, ".Values.operator.enabled") {
+		t.Errorf("the CRD should depend on crds.install alone:\n%s", crd)
+	}
+	if deployment := files["templates/deployment-controller-manager.yaml"]; !strings.HasPrefix(deployment,
+		"{{- if .Values.operator.enabled }}\n") {
+		t.Errorf("the Deployment does not depend on operator.enabled:\n%s", deployment)
+	}
+	values := files["values.yaml"]
+	for _, want := range []string{
+		"operator:\n  # ", "  enabled: true\n\nkarmada:\n  interpreter:\n", "    enabled: false\n",
+	} {
+		if !strings.Contains(values, want) {
+			t.Errorf("values.yaml lacks %q:\n%s", want, values)
+		}
+	}
+	const karmadaInstall = "--set operator.enabled=false --set karmada.interpreter.enabled=true"
+	if readme := files["README.md"]; !strings.Contains(readme, karmadaInstall) {
+		t.Errorf("README.md does not say how to install on a Karmada control plane:\n%s", readme)
+	}
+}
+
+func TestGenerateOperatorToggle(t *testing.T) {
+	rule := parse(t, `
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {name: controller-manager-alerts, namespace: system}
+spec: {groups: []}
+`)
+	files, err := generate([]object{parse(t, crdYAML), parse(t, deploymentYAML)}, []object{rule}, nil, "0.1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range files {
+		if !strings.HasPrefix(name, "templates/") || !strings.HasSuffix(name, ".yaml") ||
+			strings.Contains(name, "customresourcedefinition") {
+			continue
+		}
+		if !strings.HasPrefix(text, "{{- if .Values.operator.enabled }}\n") || !strings.HasSuffix(text, "{{- end }}\n") {
+			t.Errorf("%s is not installed with operator.enabled alone:\n%s", name, text)
+		}
+	}
+	if rule := files["templates/prometheusrule-controller-manager-alerts.yaml"]; !strings.Contains(rule,
+		"{{- if .Values.operator.enabled }}\n{{- if .Values.prometheusRule.enabled }}\n") {
+		t.Errorf("the PrometheusRule needs both operator.enabled and prometheusRule.enabled:\n%s", rule)
+	}
+}
+
+func TestGenerateRefusesOtherKarmadaObjects(t *testing.T) {
+	policy := parse(t, `
+apiVersion: policy.karmada.io/v1alpha1
+kind: PropagationPolicy
+metadata: {name: web}
+`)
+	_, err := generate([]object{parse(t, deploymentYAML)}, nil, []object{policy}, "0.1.0")
+	if err == nil || !strings.Contains(err.Error(), "config/karmada: unexpected PropagationPolicy web") {
+		t.Errorf("error %v, want one naming the PropagationPolicy", err)
 	}
 }

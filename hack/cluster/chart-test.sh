@@ -2,7 +2,9 @@
 # chart-test.sh tests the Helm chart charts/ha-operator: helm lint (and refusals of bad values), then
 # on a local cluster of its own (CLUSTER_NAME=chart by default): the rendered chart passes the API
 # server's server-side dry run, helm install runs the manager on a kwok node under the "restricted"
-# Pod Security Standard with the CRD established, and helm uninstall leaves the apps and their claims.
+# Pod Security Standard with the CRD established, and helm uninstall leaves the apps and their claims;
+# with operator.enabled=false and karmada.interpreter.enabled=true it renders the CRD and the Karmada
+# customization alone (what a Karmada control plane takes).
 # `make test-chart` generates the chart, builds helm, bin/manager and the cluster's binaries, then
 # runs this.
 #
@@ -74,6 +76,18 @@ done
 if grep -q 'kind: CustomResourceDefinition' <<<"$rendered"; then
 	fail "crds.install=false still renders the CRD"
 fi
+if grep -q 'kind: ResourceInterpreterCustomization' <<<"$rendered"; then
+	fail "the Karmada customization is rendered without karmada.interpreter.enabled"
+fi
+
+step "for a Karmada control plane: the CRD and the interpreter customization, nothing else"
+"$HELM" lint --strict "$CHART" --set operator.enabled=false --set karmada.interpreter.enabled=true
+karmada=$("$HELM" template "$RELEASE" "$CHART" -n "$NAMESPACE" --set operator.enabled=false \
+	--set karmada.interpreter.enabled=true --set metrics.serviceMonitor.enabled=true --set prometheusRule.enabled=true)
+kinds=$(sed -n 's/^kind: //p' <<<"$karmada" | sort | paste -sd' ')
+[[ $kinds == "CustomResourceDefinition ResourceInterpreterCustomization" ]] ||
+	fail "operator.enabled=false karmada.interpreter.enabled=true renders: $kinds"
+grep -qF 'function AggregateStatus(desiredObj, statusItems)' <<<"$karmada" || fail "the customization lost its Lua scripts"
 
 step "start the cluster"
 "$CLUSTER" up >/dev/null

@@ -8,8 +8,9 @@ chart: manifests kustomize ## Generate the Helm chart charts/ha-operator from co
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	"$(KUSTOMIZE)" build config/default > "$$tmp/default.yaml"; \
 	"$(KUSTOMIZE)" build config/prometheus > "$$tmp/prometheus.yaml"; \
+	"$(KUSTOMIZE)" build config/karmada > "$$tmp/karmada.yaml"; \
 	go run ./hack/chartgen -default "$$tmp/default.yaml" -prometheus "$$tmp/prometheus.yaml" \
-		-version $(CHART_VERSION) -out $(CHART_DIR)
+		-karmada "$$tmp/karmada.yaml" -version $(CHART_VERSION) -out $(CHART_DIR)
 
 .PHONY: test-chart
 test-chart: chart controlplane $(LOCALBIN)/kwok $(HELM) ## Test the chart: helm lint, server-side dry-run, install, uninstall keeping the apps' claims.

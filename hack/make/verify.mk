@@ -27,6 +27,7 @@ verify: ## Regenerate the CRD, RBAC, deep copies, docs/api.md, the Argo CD patch
 		exit 1; \
 	fi
 	go mod tidy -diff
+	cd $(KARMADA_TEST_DIR) && go mod tidy -diff
 
 .PHONY: argocd-patch
 argocd-patch: ## Regenerate config/argocd/argocd-cm-patch.yaml from config/argocd/health.lua.
