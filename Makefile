@@ -64,7 +64,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit test-karmada-interpreter fuzz test-rules test-chart test-e2e test-traffic-ci ## Run every test: unit and envtest suites, the Karmada interpreter customization, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes.
+test: test-unit test-karmada-interpreter fuzz test-rules test-chart test-e2e test-traffic-ci test-multicluster ## Run every test: unit and envtest suites, the Karmada interpreter customization, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes, the multi-cluster suite (Karmada and two member clusters).
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
