@@ -31,3 +31,12 @@ $(KARMADA_BINARIES) &: hack/karmada/go.mod | $(LOCALBIN)
 test-multicluster: manifests controlplane $(LOCALBIN)/kwok karmada ## Run the multi-cluster suite (test/multicluster): Karmada and two member clusters, a member lost; prints the failover table.
 	go build -o "$(MANAGER_BIN)" ./cmd
 	MC_NAME=$${MC_NAME:-mc} MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/multicluster/test.sh"
+
+.PHONY: demo-multicluster
+demo-multicluster: manifests controlplane $(LOCALBIN)/kwok karmada ## Start Karmada and two member clusters running the operator, apply a sample app divided between them.
+	go build -o "$(MANAGER_BIN)" ./cmd
+	MC_NAME=mcdemo MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/multicluster/demo.sh" up
+
+.PHONY: demo-multicluster-down
+demo-multicluster-down: ## Stop everything that make demo-multicluster started.
+	MC_NAME=mcdemo "$(CURDIR)/hack/multicluster/demo.sh" down
