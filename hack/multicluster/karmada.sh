@@ -19,7 +19,7 @@
 # Settings (environment):
 #   KARMADA_NAME       name of the control plane, default karmada: its state dir and its logs' prefix
 #   KARMADA_DIR        state dir, default .cluster/$KARMADA_NAME in the repository
-#   KARMADA_PORT_BASE  first of the ports used (default 19400; it uses up to +99)
+#   KARMADA_PORT_BASE  first of the ports used (default 19000; it uses up to +99)
 #   CLUSTER_STATUS_UPDATE_FREQUENCY, CLUSTER_FAILURE_THRESHOLD, CLUSTER_SUCCESS_THRESHOLD,
 #   RESOURCE_EVICTION_RATE, GRACEFUL_EVICTION_TIMEOUT
 #                      karmada-controller-manager's failover flags (see "Failover" below)
@@ -36,7 +36,7 @@ if [[ ${1:-} != up && -f $SETTINGS ]]; then
 	# shellcheck source=/dev/null
 	source "$SETTINGS"
 fi
-KARMADA_PORT_BASE=${KARMADA_PORT_BASE:-19400}
+KARMADA_PORT_BASE=${KARMADA_PORT_BASE:-19000}
 
 APISERVER_PORT=$((KARMADA_PORT_BASE + 43))
 KUBE_CONTROLLER_MANAGER_PORT=$((KARMADA_PORT_BASE + 57))

@@ -16,7 +16,7 @@
 #
 # Settings (environment):
 #   MC_NAME        default mc: the state dirs .cluster/MC_NAME-karmada, .cluster/MC_NAME-member1...
-#   MC_PORT_BASE   first port (default 19700 for mcdemo, 19400 otherwise): Karmada uses the first
+#   MC_PORT_BASE   first port (default 19700 for mcdemo, 19000 otherwise): Karmada uses the first
 #                  hundred, member1 the next, member2 the next
 #   MANAGER_BIN    the operator binary, default bin/manager
 #   The failover flags of karmada.sh (CLUSTER_STATUS_UPDATE_FREQUENCY...) pass through.
@@ -32,7 +32,7 @@ KARMADA_SH=$HERE/karmada.sh
 MC_NAME=${MC_NAME:-mc}
 case $MC_NAME in
 mcdemo) default_port_base=19700 ;;
-*) default_port_base=19400 ;;
+*) default_port_base=19000 ;;
 esac
 MC_PORT_BASE=${MC_PORT_BASE:-$default_port_base}
 
