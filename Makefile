@@ -87,7 +87,7 @@ fuzz: ## Run each fuzz target (func FuzzXxx) of FUZZ_PACKAGES for FUZZTIME (1000
 	done
 
 .PHONY: lint
-lint: golangci-lint shellcheck lint-karmada-interpreter ## Run golangci-lint (on test/karmada too), and shellcheck on hack/ and .ci/
+lint: golangci-lint shellcheck lint-karmada-interpreter lint-multicluster ## Run golangci-lint (on test/karmada and test/multicluster too), and shellcheck on hack/ and .ci/
 	"$(GOLANGCI_LINT)" run
 
 .PHONY: lint-fix

@@ -40,3 +40,8 @@ demo-multicluster: manifests controlplane $(LOCALBIN)/kwok karmada ## Start Karm
 .PHONY: demo-multicluster-down
 demo-multicluster-down: ## Stop everything that make demo-multicluster started.
 	MC_NAME=mcdemo "$(CURDIR)/hack/multicluster/demo.sh" down
+
+# The suite's files carry the build tag multicluster, which the main golangci-lint run leaves out.
+.PHONY: lint-multicluster
+lint-multicluster: golangci-lint ## Run golangci-lint on test/multicluster (build tag multicluster).
+	"$(GOLANGCI_LINT)" run --build-tags multicluster ./test/multicluster/...
