@@ -575,6 +575,16 @@ func startTimeline(interval time.Duration, read func() (string, error)) *timelin
 	return t
 }
 
+// last is the state recorded last, empty while none is.
+func (t *timeline) last() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.entries) == 0 {
+		return ""
+	}
+	return t.entries[len(t.entries)-1].state
+}
+
 // stop ends the recording and returns the states, each with its time from since.
 func (t *timeline) stop(since time.Time) []string {
 	t.cancel()
@@ -598,8 +608,12 @@ func aggregateState(key types.NamespacedName) func() (string, error) {
 		}
 		ready := condition(app, appsv1alpha1.ConditionReady)
 		ha := condition(app, appsv1alpha1.ConditionHighlyAvailable)
-		return fmt.Sprintf("Ready=%s (%s), HighlyAvailable=%s (%s), %d/%d ready in %d clusters, %s",
+		clusters := fmt.Sprintf("%d clusters", app.Status.Clusters)
+		if app.Status.Clusters == 1 {
+			clusters = "1 cluster"
+		}
+		return fmt.Sprintf("Ready=%s (%s), HighlyAvailable=%s (%s), %d/%d ready in %s, %s",
 			ready.Status, ready.Reason, ha.Status, ha.Reason, app.Status.ReadyReplicas, app.Status.Replicas,
-			app.Status.Clusters, app.Status.Resilience), nil
+			clusters, app.Status.Resilience), nil
 	}
 }

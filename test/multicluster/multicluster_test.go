@@ -230,6 +230,8 @@ var _ = Describe("One app across two member clusters", Ordered, func() {
 			})
 
 		minimum, samples, lowest := survivor.stop()
+		// The timeline has recorded the settled aggregate too before it stops.
+		Eventually(aggregate.last).Should(HavePrefix("Ready=True"))
 		states := aggregate.stop(lost)
 		measured.addNote("The aggregate during the failover (from the loss):\n  %s", strings.Join(states, "\n  "))
 		Expect(samples).To(BeNumerically(">", 10))
