@@ -64,7 +64,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit test-karmada-interpreter fuzz test-rules test-chart test-e2e test-traffic-ci ## Run every test: unit and envtest suites, the Karmada interpreter customization, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes.
+test: test-unit test-karmada-interpreter fuzz test-rules test-chart test-e2e test-traffic-ci test-multicluster ## Run every test: unit and envtest suites, the Karmada interpreter customization, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes, the multi-cluster suite (Karmada and two member clusters).
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
@@ -87,7 +87,7 @@ fuzz: ## Run each fuzz target (func FuzzXxx) of FUZZ_PACKAGES for FUZZTIME (1000
 	done
 
 .PHONY: lint
-lint: golangci-lint shellcheck lint-karmada-interpreter ## Run golangci-lint (on test/karmada too), and shellcheck on hack/ and .ci/
+lint: golangci-lint shellcheck lint-karmada-interpreter lint-multicluster ## Run golangci-lint (on test/karmada and test/multicluster too), and shellcheck on hack/ and .ci/
 	"$(GOLANGCI_LINT)" run
 
 .PHONY: lint-fix
@@ -378,5 +378,7 @@ ln -sf "$$(realpath "$(1)-$(3)")" "$(1)"
 endef
 
 # Tools pinned by a Go module under hack/, make verify, the Helm chart and the alerts' tests, the
-# kubectl plugin's krew archives.
-include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk hack/make/karmada.mk
+# kubectl plugin's krew archives, Karmada (the interpreter's tests, the control plane) and the local
+# multi-cluster.
+include hack/make/tools.mk hack/make/verify.mk hack/make/chart.mk hack/make/plugin.mk hack/make/karmada.mk \
+	hack/make/multicluster.mk
