@@ -34,6 +34,9 @@ const (
 	ReasonAPIWarning = "APIWarning"
 	// ReasonNotHighlyAvailable: the app's ready pods stopped surviving the loss of a node or zone.
 	ReasonNotHighlyAvailable = "NotHighlyAvailable"
+	// ReasonAdvice: a practice of highly available apps started to apply to the app (status.advice):
+	// the message names the rule and the container.
+	ReasonAdvice = "Advice"
 	// ReasonHighlyAvailable: the app's ready pods survive the loss of a node or zone again.
 	ReasonHighlyAvailable = "HighlyAvailable"
 )

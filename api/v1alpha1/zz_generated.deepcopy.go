@@ -21,8 +21,8 @@ limitations under the License.
 package v1alpha1
 
 import (
-	batchv1 "k8s.io/api/batch/v1"
-	"k8s.io/api/core/v1"
+	"k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -369,7 +369,7 @@ func (in *JobSpec) DeepCopyInto(out *JobSpec) {
 	}
 	if in.PodFailurePolicy != nil {
 		in, out := &in.PodFailurePolicy, &out.PodFailurePolicy
-		*out = new(batchv1.PodFailurePolicy)
+		*out = new(v1.PodFailurePolicy)
 		(*in).DeepCopyInto(*out)
 	}
 }
@@ -486,7 +486,7 @@ func (in *ServiceSpec) DeepCopyInto(out *ServiceSpec) {
 	*out = *in
 	if in.Ports != nil {
 		in, out := &in.Ports, &out.Ports
-		*out = make([]v1.ServicePort, len(*in))
+		*out = make([]corev1.ServicePort, len(*in))
 		for i := range *in {
 			(*in)[i].DeepCopyInto(&(*out)[i])
 		}
@@ -514,7 +514,7 @@ func (in *StorageSpec) DeepCopyInto(out *StorageSpec) {
 	}
 	if in.AccessModes != nil {
 		in, out := &in.AccessModes, &out.AccessModes
-		*out = make([]v1.PersistentVolumeAccessMode, len(*in))
+		*out = make([]corev1.PersistentVolumeAccessMode, len(*in))
 		copy(*out, *in)
 	}
 	if in.Containers != nil {

@@ -12,6 +12,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/haoperator/ha-operator/internal/advice"
 )
 
 // runCheckCommand runs `kubectl haapp ARGS` with stdin as standard input, and fails the test if the
@@ -34,10 +36,10 @@ func runCheckCommand(t *testing.T, stdin string, args ...string) (string, int, e
 	return stdout.String(), code, err
 }
 
-// TestCheckSamples: the samples of config/samples, as a person runs check on them in a terminal.
+// TestCheckSamples: the samples of config/samples (-R), as a person runs check on them in a terminal.
 func TestCheckSamples(t *testing.T) {
 	var out bytes.Buffer
-	err := runCheck(&out, nil, []string{"../../config/samples"}, false, 100)
+	err := runCheck(&out, nil, []string{"../../config/samples"}, true, 100)
 	if code := exitCode(err); err == nil || code != checkAdviceExit {
 		t.Fatalf("exit %d (%v), want %d: the samples get advice", code, err, checkAdviceExit)
 	}
@@ -48,6 +50,12 @@ func TestCheckSamples(t *testing.T) {
 		}
 	}
 	golden(t, "check-samples.golden", out.String()+"error: "+err.Error()+"\n")
+	// Every rule shows on a sample (config/samples/advice has those the others do not break).
+	for _, rule := range advice.Rules() {
+		if !strings.Contains(out.String(), rule) {
+			t.Errorf("no sample shows %s", rule)
+		}
+	}
 }
 
 // TestCheckManifests: several files, multi-document YAML, a JSON List, kinds that are skipped, and

@@ -1,5 +1,5 @@
-// Package advice finds the practices of highly available apps that an app does not follow: the
-// seed series' lessons (a shell as PID 1, a liveness probe that equals the readiness probe, a Job
+// Package advice finds the practices of highly available apps that an app does not follow: what an
+// app itself must get right (a shell as PID 1, a liveness probe that equals the readiness probe, a Job
 // without a deadline...) and what trips HA apps in real clusters (a zonal StorageClass that binds
 // volumes before the pods are scheduled). Each rule is a pure check in the project's idiom
 // (check.Func): the operator writes what For returns on status.advice, and `kubectl haapp check`
@@ -47,6 +47,9 @@ var rules = []string{
 	NoReadinessProbe, IdenticalProbes, LivenessWithoutReadiness, LongInitialDelay, ShellAsPID1,
 	NoResourceRequests, MutableImage, UnboundedJob, ImmediateZonalStorage,
 }
+
+// Rules lists every rule name, in the order of the API's documentation.
+func Rules() []string { return slices.Clone(rules) }
 
 // Input is what the rules look at.
 type Input struct {

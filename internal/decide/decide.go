@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/advice"
 	"github.com/haoperator/ha-operator/internal/check"
 	"github.com/haoperator/ha-operator/internal/rollout"
 	"github.com/haoperator/ha-operator/internal/status"
@@ -155,6 +156,8 @@ type Plan struct {
 	// Report is the app's status computation, as its type computes it (its driver's report): once
 	// the plan is carried out, with the problem act may have met.
 	Report status.Report
+	// Advice is what the app does not follow of the practices of highly available apps.
+	Advice []appsv1alpha1.Advice
 	// The status inputs of an app run by a workload, which Report reads.
 	Rollout   status.Rollout
 	Workload  status.Workload
@@ -211,8 +214,48 @@ func Decide(in Input) Plan {
 	} else {
 		d.plan(p)
 	}
-	p.plan.Report = d.report(p)
+	p.advise()
+	p.plan.Report = advised{Report: d.report(p), advice: p.plan.Advice}
 	return p.plan
+}
+
+// maxAdvice is the most advice the status holds (status.advice's MaxItems).
+const maxAdvice = 64
+
+// advise finds the practices of highly available apps that the app does not follow (internal/advice),
+// for the status, with a Warning Event for each that starts to apply. Advice blocks nothing.
+func (p *planner) advise() {
+	all := advice.For(advice.Input{App: p.app, StorageClasses: p.in.StorageClasses})
+	p.plan.Advice = all[:min(len(all), maxAdvice)]
+	had := map[[2]string]bool{}
+	for _, a := range p.app.Status.Advice {
+		had[[2]string{a.Rule, a.Container}] = true
+	}
+	for _, a := range p.plan.Advice {
+		if !had[[2]string{a.Rule, a.Container}] {
+			p.event(corev1.EventTypeWarning, appsv1alpha1.ReasonAdvice, "Observe", "%s%s: %s", a.Rule, inContainer(a.Container), a.Message)
+		}
+	}
+}
+
+func inContainer(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (container " + name + ")"
+}
+
+// advised is a type's status computation with the app's advice.
+type advised struct {
+	status.Report
+	advice []appsv1alpha1.Advice
+}
+
+// Status is the type's status with status.advice.
+func (a advised) Status(problem *status.Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	st := a.Report.Status(problem, now)
+	st.Advice = a.advice
+	return st
 }
 
 type planner struct {

@@ -106,6 +106,8 @@ func (w *world) nextUID() types.UID {
 
 // act applies a plan to the world the way the API server would (without the workload controller).
 func (w *world) act(p Plan) {
+	// The status is written with the plan's advice.
+	w.app.Status.Advice = p.Advice
 	for _, rw := range p.Revisions {
 		obj := rw.Object.DeepCopy()
 		w.issued = max(w.issued, obj.Revision)
@@ -1001,4 +1003,51 @@ func TestAnUpgradeRestartsNoPod(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Advice reaches the status, with a Warning Event when a rule starts to apply, and never blocks.
+func TestAdviceReachesTheStatusOnce(t *testing.T) {
+	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:latest"))
+	p := step(t, w)
+	if len(p.Apply) == 0 {
+		t.Fatal("advice blocked the app")
+	}
+	var rules []string
+	for _, a := range p.Advice {
+		rules = append(rules, a.Rule)
+	}
+	if !contains(rules, "MutableImage") {
+		t.Fatalf("advice %v, want MutableImage for nginx:latest", rules)
+	}
+	st := p.Report.Status(nil, metav1.NewTime(w.now))
+	if len(st.Advice) != len(p.Advice) {
+		t.Errorf("status advice %v, want %v", st.Advice, p.Advice)
+	}
+	countAdvice := func(p Plan) int {
+		n := 0
+		for _, e := range p.Events {
+			if e.Reason == appsv1alpha1.ReasonAdvice && e.Type == corev1.EventTypeWarning {
+				n++
+			}
+		}
+		return n
+	}
+	if countAdvice(p) != len(p.Advice) {
+		t.Errorf("%d Advice Events for %d rules", countAdvice(p), len(p.Advice))
+	}
+	if p = step(t, w); countAdvice(p) != 0 {
+		t.Errorf("advice told again: %v", eventReasons(p))
+	}
+	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:1.27"
+	if p = step(t, w); countAdvice(p) != 0 || contains(rulesOf(p), "MutableImage") {
+		t.Errorf("advice after the tag was set: %v", rulesOf(p))
+	}
+}
+
+func rulesOf(p Plan) []string {
+	out := make([]string, 0, len(p.Advice))
+	for _, a := range p.Advice {
+		out = append(out, a.Rule)
+	}
+	return out
 }

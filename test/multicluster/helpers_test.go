@@ -43,7 +43,7 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 )
 
-// Images of the seed's story. missingImage has a tag that does not exist: the members fail to pull
+// Images of the nginx sample's story. missingImage has a tag that does not exist: the members fail to pull
 // it (hack/cluster/README.md lists the images the local cluster treats so).
 const (
 	imageV1      = "nginx:1.7.9"
@@ -135,7 +135,7 @@ func dumpNamespace(ns string) {
 	}
 }
 
-// statelessApp is the seed's nginx: replicas of one container serving port 80. Half its pods may
+// statelessApp is the nginx sample: replicas of one container serving port 80. Half its pods may
 // go at once (minAvailable 50%), so that on the control plane the loss of the member holding half
 // of them is tolerated.
 func statelessApp(ns, name, image string, replicas int32) *appsv1alpha1.HighlyAvailableApp {
