@@ -334,6 +334,20 @@ func failoverCases() []aggregateCase {
 			},
 		},
 		{
+			name: "after the eviction: the survivor alone, once across clusters", template: web,
+			previous: &appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 1, Conditions: []metav1.Condition{{
+				Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionFalse, Reason: appsv1alpha1.ReasonSingleCluster,
+				Message: "all 4 ready pods run in cluster member-west, although the app is placed on " + bothClusters,
+				LastTransitionTime: metav1.Now()}}},
+			members: []member{serving(west, 4, 4)},
+			want: want{verdict: isReady, observed: 1,
+				conditions: conds{ha: isFalse(appsv1alpha1.ReasonSingleCluster,
+					"all 4 ready pods run in cluster member-west, although the app ran across clusters")},
+				readySummary: "4/4", ready: 4, clusters: 1, resilience: appsv1alpha1.NodeRedundant,
+				clusterLoss: loss(false, west, 0, 3), check: checkZoneLossOfOne,
+			},
+		},
+		{
 			// Three clusters 2/1/1 lose the one with 2: the others get 2 each, and the lost one's 2 could be
 			// any of the three. No report is left out then.
 			name: "shares alike after a loss: nothing left out", template: web,

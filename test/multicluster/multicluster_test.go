@@ -27,6 +27,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -215,7 +216,8 @@ var _ = Describe("One app across two member clusters", Ordered, func() {
 		// Once member2 is healthy, Karmada ends the graceful eviction: member1's Work is deleted (its
 		// finalizer waits for member1) and its last report leaves the aggregate, which is then
 		// member2's alone.
-		step("the aggregate Ready again, 4/4 in one cluster",
+		// The aggregate keeps saying that the app, which ran across clusters, now runs in one.
+		step("the aggregate Ready again, 4/4 in one cluster, HighlyAvailable=False SingleCluster",
 			"the interpreter's health and AggregateStatus; --no-execute-taint-eviction-purge-mode=Gracefully",
 			func(g Gomega) {
 				app, err := getApp(karmada, web)
@@ -224,6 +226,10 @@ var _ = Describe("One app across two member clusters", Ordered, func() {
 				g.Expect(app.Status.ReadyReplicas).To(BeEquivalentTo(4), describe(app))
 				g.Expect(app.Status.Clusters).To(BeEquivalentTo(1), describe(app))
 				g.Expect(app.Status.Resilience).NotTo(Equal(appsv1alpha1.ClusterRedundant), describe(app))
+				ha := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionHighlyAvailable)
+				g.Expect(ha).NotTo(BeNil(), describe(app))
+				g.Expect(ha.Status).To(Equal(metav1.ConditionFalse), describe(app))
+				g.Expect(ha.Reason).To(Equal(appsv1alpha1.ReasonSingleCluster), describe(app))
 				g.Expect(app.Status.ClusterLoss).NotTo(BeNil(), describe(app))
 				g.Expect(app.Status.ClusterLoss.Tolerated).To(BeFalse(), describe(app))
 				g.Expect(app.Status.ClusterLoss.RemainingReady).To(BeZero(), describe(app))
