@@ -357,8 +357,9 @@ start_scheduler() {
 
 # --- nodes and kwok ----------------------------------------------------------------------------------
 
-# render_stages writes the kwok configurations: node and pod stages for the zones, volume stages
-# for the storage kwok, with the missing-image pattern filled in.
+# render_stages writes the kwok configurations: node and pod stages for the zones, with the
+# missing-image pattern filled in; volume stages for the storage kwok, with the zone of every node and
+# the first zone filled in (see node_zones).
 render_stages() {
 	local pattern=${CLUSTER_MISSING_IMAGES//\\/\\\\}
 	pattern=${pattern//&/\\&}
@@ -368,11 +369,32 @@ render_stages() {
 		printf -- '---\n' >>"$CLUSTER_DIR/kwok-nodes.yaml"
 		sed "s|@MISSING_IMAGES@|$pattern|g" "$f" >>"$CLUSTER_DIR/kwok-nodes.yaml"
 	done
+	local zones first_zone
+	zones=$(node_zones)
+	read -r first_zone _ <<<"$CLUSTER_ZONES"
 	: >"$CLUSTER_DIR/kwok-storage.yaml"
 	for f in "$HERE"/stages/pv-*.yaml "$HERE"/stages/pvc-*.yaml; do
 		printf -- '---\n' >>"$CLUSTER_DIR/kwok-storage.yaml"
-		cat "$f" >>"$CLUSTER_DIR/kwok-storage.yaml"
+		sed -e "s|@NODE_ZONES@|$zones|g" -e "s|@FIRST_ZONE@|$first_zone|g" "$f" >>"$CLUSTER_DIR/kwok-storage.yaml"
 	done
+}
+
+# node_zones prints the zone of every node that `up` creates, as the label topology.kubernetes.io/zone
+# gives it, in a JSON object ({"node-a-1": "zone-a", ...}) that the volume stages read both in CEL and
+# in templates: a zonal volume takes the zone of the node selected for its claim's first pod, and
+# kwok's templates cannot read another object than the claim.
+node_zones() {
+	local zone node i entries=()
+	for zone in $CLUSTER_ZONES; do
+		for node in $(node_names "$zone"); do
+			entries+=("\"$node\": \"$zone\"")
+		done
+	done
+	for ((i = 1; i <= CLUSTER_REAL_NODES; i++)); do
+		entries+=("\"$(real_node_name "$i")\": \"$(real_zone "$i")\"")
+	done
+	local IFS=,
+	echo "{${entries[*]}}"
 }
 
 # zone_index ZONE prints the zone's position (1-based) or fails for an unknown zone.
