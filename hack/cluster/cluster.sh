@@ -8,8 +8,13 @@
 #   up                  start a fresh cluster (does nothing if it is already running)
 #   down                stop every process of the cluster (operator included) and delete its data
 #   status              check every process, the API server and that every node is Ready
-#   zone-down ZONE      stop the kwok of ZONE: its nodes stop heartbeating, as in a zone outage
-#   zone-up ZONE        start the kwok of ZONE again and wait for its nodes to be Ready
+#   zone-down ZONE [--out-of-service]
+#                       stop the kwok of ZONE: its nodes stop heartbeating, as in a zone outage; with
+#                       --out-of-service, also taint them node.kubernetes.io/out-of-service, as an
+#                       administrator does once the nodes are known to be down: their pods, those of
+#                       StatefulSets included, are then deleted for good and created again elsewhere
+#   zone-up ZONE        start the kwok of ZONE again, wait for its nodes to be Ready and remove the
+#                       out-of-service taint
 #   operator-start [--replica N] [--leader-elect]
 #                       run bin/manager against the cluster in the background (log in the state dir),
 #                       as the operator's own ServiceAccount with exactly the RBAC of config/rbac;
@@ -87,6 +92,10 @@ OPERATOR_HEALTH_PORT=$((CLUSTER_PORT_BASE + 81))
 NODE_LEASE_SECONDS=20
 NODE_MONITOR_GRACE=20s
 POD_TOLERATION_SECONDS=10
+# The taint of Kubernetes' non-graceful node shutdown: on a NotReady node that carries it, the pod
+# garbage collector deletes the terminating pods for good (a StatefulSet's pod would otherwise stay
+# Terminating on an unreachable node, and never be created again elsewhere).
+OUT_OF_SERVICE_TAINT=node.kubernetes.io/out-of-service
 
 PKI=$CLUSTER_DIR/pki
 LOGS=$CLUSTER_DIR/logs
@@ -357,8 +366,9 @@ start_scheduler() {
 
 # --- nodes and kwok ----------------------------------------------------------------------------------
 
-# render_stages writes the kwok configurations: node and pod stages for the zones, volume stages
-# for the storage kwok, with the missing-image pattern filled in.
+# render_stages writes the kwok configurations: node and pod stages for the zones, with the
+# missing-image pattern filled in; volume stages for the storage kwok, with the zone of every node and
+# the first zone filled in (see node_zones).
 render_stages() {
 	local pattern=${CLUSTER_MISSING_IMAGES//\\/\\\\}
 	pattern=${pattern//&/\\&}
@@ -368,11 +378,32 @@ render_stages() {
 		printf -- '---\n' >>"$CLUSTER_DIR/kwok-nodes.yaml"
 		sed "s|@MISSING_IMAGES@|$pattern|g" "$f" >>"$CLUSTER_DIR/kwok-nodes.yaml"
 	done
+	local zones first_zone
+	zones=$(node_zones)
+	read -r first_zone _ <<<"$CLUSTER_ZONES"
 	: >"$CLUSTER_DIR/kwok-storage.yaml"
 	for f in "$HERE"/stages/pv-*.yaml "$HERE"/stages/pvc-*.yaml; do
 		printf -- '---\n' >>"$CLUSTER_DIR/kwok-storage.yaml"
-		cat "$f" >>"$CLUSTER_DIR/kwok-storage.yaml"
+		sed -e "s|@NODE_ZONES@|$zones|g" -e "s|@FIRST_ZONE@|$first_zone|g" "$f" >>"$CLUSTER_DIR/kwok-storage.yaml"
 	done
+}
+
+# node_zones prints the zone of every node that `up` creates, as the label topology.kubernetes.io/zone
+# gives it, in a JSON object ({"node-a-1": "zone-a", ...}) that the volume stages read both in CEL and
+# in templates: a zonal volume takes the zone of the node selected for its claim's first pod, and
+# kwok's templates cannot read another object than the claim.
+node_zones() {
+	local zone node i entries=()
+	for zone in $CLUSTER_ZONES; do
+		for node in $(node_names "$zone"); do
+			entries+=("\"$node\": \"$zone\"")
+		done
+	done
+	for ((i = 1; i <= CLUSTER_REAL_NODES; i++)); do
+		entries+=("\"$(real_node_name "$i")\": \"$(real_zone "$i")\"")
+	done
+	local IFS=,
+	echo "{${entries[*]}}"
 }
 
 # zone_index ZONE prints the zone's position (1-based) or fails for an unknown zone.
@@ -579,19 +610,36 @@ cmd_status() {
 }
 
 cmd_zone_down() {
-	local zone=${1:?usage: zone-down ZONE}
+	local zone=${1:?usage: zone-down ZONE [--out-of-service]} out_of_service=false
+	case ${2:-} in
+	'') ;;
+	--out-of-service) out_of_service=true ;;
+	*) die "zone-down: unknown argument $2" ;;
+	esac
 	zone_index "$zone" >/dev/null || die "unknown zone $zone (zones: $CLUSTER_ZONES)"
 	# SIGKILL: the zone's kubelets vanish without a goodbye, as in a power or network failure.
 	stop_process "kwok-$zone" KILL
 	log "zone $zone is down: its nodes stop renewing their leases"
+	if $out_of_service; then
+		kubectl_ taint nodes --overwrite -l "topology.kubernetes.io/zone=$zone" \
+			"$OUT_OF_SERVICE_TAINT=nodeshutdown:NoExecute" >/dev/null
+		log "its nodes are tainted $OUT_OF_SERVICE_TAINT: their pods go for good once the nodes are NotReady"
+	fi
 }
 
 cmd_zone_up() {
-	local zone=${1:?usage: zone-up ZONE}
+	local zone=${1:?usage: zone-up ZONE} node keys
 	if ! pid_of "kwok-$zone" >/dev/null; then
 		start_zone "$zone"
 	fi
 	wait_for 60 "the nodes of $zone to be Ready" zone_ready "$zone"
+	kubectl_ get nodes -l "topology.kubernetes.io/zone=$zone" \
+		-o jsonpath='{range .items[*]}{.metadata.name}{" "}{.spec.taints[*].key}{"\n"}{end}' |
+		while read -r node keys; do
+			if [[ " $keys " == *" $OUT_OF_SERVICE_TAINT "* ]]; then
+				kubectl_ taint nodes "$node" "$OUT_OF_SERVICE_TAINT-" >/dev/null
+			fi
+		done
 	log "zone $zone is up"
 }
 
@@ -763,7 +811,7 @@ case ${1:-} in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
-zone-down) cmd_zone_down "${2:-}" ;;
+zone-down) cmd_zone_down "${@:2}" ;;
 zone-up) cmd_zone_up "${2:-}" ;;
 operator-start) cmd_operator_start "${@:2}" ;;
 operator-stop) cmd_operator_stop "${@:2}" ;;
