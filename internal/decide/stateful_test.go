@@ -56,7 +56,8 @@ func TestWhereTheDataLives(t *testing.T) {
 		w.pods[i].Spec.NodeName = ""
 		w.pods[i].Status = corev1.PodStatus{Phase: corev1.PodPending, Conditions: []corev1.PodCondition{{
 			Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: corev1.PodReasonUnschedulable,
-			Message:            "0/6 nodes are available: 2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }, 4 node(s) had volume node affinity conflict.",
+			Message: "0/6 nodes are available: 2 node(s) had untolerated taint(s), 4 node(s) didn't match " +
+				"PersistentVolume's node affinity. preemption: 0/6 nodes are available: 6 Preemption is not helpful for scheduling.",
 			LastTransitionTime: metav1.NewTime(w.now),
 		}}}
 	}
@@ -70,7 +71,7 @@ func TestWhereTheDataLives(t *testing.T) {
 	st := p.Report.Status(p.Problem, metav1.NewTime(w.now))
 	ha := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionHighlyAvailable)
 	if ha.Status != metav1.ConditionFalse || ha.Reason != appsv1alpha1.ReasonVolumeZoneUnavailable ||
-		!strings.Contains(ha.Message, "web-1") || !strings.Contains(ha.Message, "zone-b") || !strings.Contains(ha.Message, "volume node affinity conflict") {
+		!strings.Contains(ha.Message, "web-1") || !strings.Contains(ha.Message, "zone-b") || !strings.Contains(ha.Message, "didn't match PersistentVolume's node affinity") {
 		t.Errorf("%s: HighlyAvailable %+v", By, ha)
 	}
 	if c := meta.FindStatusCondition(st.Conditions, appsv1alpha1.ConditionStalled); c.Status != metav1.ConditionFalse {

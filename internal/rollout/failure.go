@@ -429,16 +429,19 @@ func unschedulableSince(pod *corev1.Pod) (time.Time, bool) {
 	return pod.CreationTimestamp.Time, true
 }
 
-// volumeZoneConflict is what the scheduler says of a node outside the zone of a pod's volume (the
-// VolumeBinding plugin's node affinity conflict).
-const volumeZoneConflict = "volume node affinity conflict"
+// volumeZoneConflicts are what the scheduler says of the nodes outside the zone of a pod's volume:
+// the VolumeBinding plugin's node affinity conflict, as Kubernetes 1.37 words it and as earlier
+// versions did.
+var volumeZoneConflicts = []string{"didn't match PersistentVolume's node affinity", "volume node affinity conflict"}
 
 // WaitsForVolumeZone tells whether the scheduler found no node for the pod because none in the zone of
 // its volume can take it: the zone is lost, or has no room, and the pod cannot run elsewhere.
 func WaitsForVolumeZone(pod *corev1.Pod) bool {
 	c := podCondition(pod, corev1.PodScheduled)
-	return c != nil && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable &&
-		strings.Contains(c.Message, volumeZoneConflict)
+	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != corev1.PodReasonUnschedulable {
+		return false
+	}
+	return slices.ContainsFunc(volumeZoneConflicts, func(s string) bool { return strings.Contains(c.Message, s) })
 }
 
 // SchedulingMessage is what the scheduler last said of a pod it could not place; "" when it said

@@ -258,8 +258,10 @@ func TestDetectFailure(t *testing.T) {
 		{
 			name: "waiting for the zone of its volume is not unschedulable: the zone is lost, not the update",
 			in: Input{Now: now, Pods: []corev1.Pod{pod(newPod, newHash, unschedulable(now.Add(-time.Hour)), func(p *corev1.Pod) {
-				p.Status.Conditions[0].Message = "0/6 nodes are available: 2 node(s) had untolerated taint " +
-					"{node.kubernetes.io/unreachable: }, 4 node(s) had volume node affinity conflict."
+				// As the scheduler of the local cluster said it when the zone of the volume was lost.
+				p.Status.Conditions[0].Message = "0/6 nodes are available: 2 node(s) had untolerated taint(s), " +
+					"4 node(s) didn't match PersistentVolume's node affinity. preemption: 0/6 nodes are available: " +
+					"6 Preemption is not helpful for scheduling."
 			})}},
 		},
 		{
