@@ -94,6 +94,12 @@ const (
 	// ReasonVolumeZoneUnavailable: a pod of a Stateful app cannot be scheduled because the zone its
 	// volume lives in has no node, or no room, for it.
 	ReasonVolumeZoneUnavailable = "VolumeZoneUnavailable"
+	// ReasonLastReadyPods: the pods on a silent node were not marked not ready, because they are the
+	// app's last ready pods.
+	ReasonLastReadyPods = "LastReadyPods"
+	// ReasonClusterSilent: the pods on a silent node were not marked not ready, because most of the
+	// cluster's nodes are silent at once: the control plane, not the nodes, is suspected.
+	ReasonClusterSilent = "ClusterSilent"
 	// ReasonRetryingAfterError: a write or read the operator needs keeps failing with an error that
 	// retrying may fix (a webhook that times out, a server error); the message is the error.
 	ReasonRetryingAfterError = "RetryingAfterError"

@@ -1,6 +1,8 @@
 package v1alpha1
 
 import (
+	"time"
+
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -199,4 +201,15 @@ func (s *HighlyAvailableAppSpec) Rebalance() bool {
 // DefaultProbes is spec.availability.defaultProbes, true when unset.
 func (s *HighlyAvailableAppSpec) DefaultProbes() bool {
 	return s.Availability == nil || s.Availability.DefaultProbes == nil || *s.Availability.DefaultProbes
+}
+
+// NodeLossAfter is how long a node's Lease may go without renewal before the app's pods on it are
+// marked not ready, for a lease renewed every renewInterval: spec.availability.nodeLossSeconds, two and
+// a half intervals when unset, and never below one and a half intervals.
+func (s *HighlyAvailableAppSpec) NodeLossAfter(renewInterval time.Duration) time.Duration {
+	least := renewInterval * 3 / 2
+	if s.Availability == nil || s.Availability.NodeLossSeconds == nil {
+		return renewInterval * 5 / 2
+	}
+	return max(time.Duration(*s.Availability.NodeLossSeconds)*time.Second, least)
 }

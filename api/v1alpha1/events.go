@@ -34,6 +34,9 @@ const (
 	ReasonAPIWarning = "APIWarning"
 	// ReasonNotHighlyAvailable: the app's ready pods stopped surviving the loss of a node or zone.
 	ReasonNotHighlyAvailable = "NotHighlyAvailable"
+	// ReasonNodeSilent: a node running pods of the app stopped renewing its Lease; the message names
+	// the node and the pods, and whether they were marked not ready.
+	ReasonNodeSilent = "NodeSilent"
 	// ReasonAdvice: a practice of highly available apps started to apply to the app (status.advice):
 	// the message names the rule and the container.
 	ReasonAdvice = "Advice"

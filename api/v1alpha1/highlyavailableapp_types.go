@@ -510,6 +510,31 @@ type ClusterLoss struct {
 	MinimumReady int32 `json:"minimumReady"`
 }
 
+// SilentNode is a node running pods of the app that has not renewed its Lease for the app's
+// availability.nodeLossSeconds: it is down, or cut off from the control plane.
+type SilentNode struct {
+	// name of the node.
+	Name string `json:"name"`
+
+	// lastRenewal is when the operator last saw the node renew its Lease.
+	LastRenewal metav1.Time `json:"lastRenewal"`
+
+	// pods are the app's pods on the node.
+	// +listType=atomic
+	// +kubebuilder:validation:MaxItems=110
+	Pods []string `json:"pods"`
+
+	// marked is true when the operator marked the pods not ready, so that Services stop sending them
+	// traffic; the kubelet marks them ready again if the node returns.
+	Marked bool `json:"marked"`
+
+	// reason is why the pods were not marked: LastReadyPods (they are the app's last ready pods) or
+	// ClusterSilent (most of the cluster's nodes are silent at once: the control plane, not the nodes,
+	// is suspected).
+	// +optional
+	Reason string `json:"reason,omitempty"`
+}
+
 // Advice is one practice of highly available apps that the app does not follow. Advice never blocks
 // an update.
 type Advice struct {
@@ -660,6 +685,14 @@ type HighlyAvailableAppStatus struct {
 	// +kubebuilder:validation:MaxItems=64
 	// +optional
 	Advice []Advice `json:"advice,omitempty"`
+
+	// silentNodes are the nodes running pods of the app that have not renewed their Lease for
+	// availability.nodeLossSeconds, and whether their pods were marked not ready.
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=100
+	// +optional
+	SilentNodes []SilentNode `json:"silentNodes,omitempty"`
 
 	// clusters is, on a multi-cluster control plane (Karmada), the number of member clusters that run
 	// ready pods of the app. Unset on a member cluster.

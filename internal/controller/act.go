@@ -38,8 +38,9 @@ type applyError struct {
 func (e *applyError) Error() string { return e.what + ": " + e.err.Error() }
 func (e *applyError) Unwrap() error { return e.err }
 
-// act carries out the plan in a fixed order and decides nothing: the revision records first (so
-// that the history is written before the workload changes), then claims, the StatefulSet being
+// act carries out the plan in a fixed order and decides nothing: the pods of silent nodes marked not
+// ready first (traffic is at stake), then the revision records (so that the history is written
+// before the workload changes), then claims, the StatefulSet being
 // re-created, the pods' deletion costs (before a scale-in), the objects, the deletes, the pods to
 // delete and, last, pruning. It returns the Events of what it did, to be emitted after the status.
 func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, plan *decide.Plan) (events []decide.Event, err error) {
@@ -51,6 +52,11 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 	}()
 	note := func(reason, action, format string, args ...any) {
 		events = append(events, decide.Event{Type: corev1.EventTypeNormal, Reason: reason, Action: action, Message: fmt.Sprintf(format, args...)})
+	}
+	for _, m := range plan.MarkPods {
+		if err := r.markNotReady(ctx, m); err != nil {
+			return events, &applyError{"mark pod " + m.Pod.Name + " not ready", err}
+		}
 	}
 	for _, w := range plan.Revisions {
 		var err error
@@ -148,6 +154,21 @@ func (r *HighlyAvailableAppReconciler) applyObjects(ctx context.Context, objects
 		}
 	}
 	return told(), nil
+}
+
+// markNotReady sets the pod's Ready condition False, as the node lifecycle controller does: a
+// strategic merge patch of its status that changes that condition alone, refused if the pod changed
+// since it was read (another pod of the same name, or its kubelet back).
+func (r *HighlyAvailableAppReconciler) markNotReady(ctx context.Context, m decide.PodMark) error {
+	patched := m.Pod.DeepCopy()
+	for i := range patched.Status.Conditions {
+		c := &patched.Status.Conditions[i]
+		if c.Type == corev1.PodReady {
+			c.Status, c.Reason, c.Message = corev1.ConditionFalse, appsv1alpha1.ReasonNodeSilent, m.Message
+			c.LastTransitionTime = metav1.NewTime(r.now())
+		}
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, patched, client.StrategicMergeFrom(m.Pod, client.MergeFromWithOptimisticLock{})))
 }
 
 // patchDeletionCost sets or removes one pod's deletion cost annotation: a merge patch of its metadata,

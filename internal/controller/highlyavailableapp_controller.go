@@ -39,6 +39,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/go-logr/logr"
 
@@ -66,6 +67,8 @@ type HighlyAvailableAppReconciler struct {
 	Now func() time.Time
 	// memory is what the reconciler keeps of each app between reconciles (memory).
 	memory memory
+	// leases follows the nodes' Leases (nodeLeases).
+	leases *nodeLeases
 	// ObservingSince is when the operator started watching: update progress deadlines count from it
 	// at the earliest (decide.Input.ObservingSince).
 	ObservingSince time.Time
@@ -85,6 +88,8 @@ type HighlyAvailableAppReconciler struct {
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch;patch;delete
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=persistentvolumes,verbs=get;list;watch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=pods/status,verbs=patch
 // +kubebuilder:rbac:groups="",resources=persistentvolumeclaims,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=storage.k8s.io,resources=storageclasses,verbs=get;list;watch
 // +kubebuilder:rbac:groups=policy,resources=poddisruptionbudgets,verbs=get;list;watch;create;patch;delete
@@ -276,7 +281,17 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 			b = b.Watches(w.kind.New(), w.handler, builder.WithPredicates(w.predicates...))
 		}
 	}
+	// A node that stops renewing its Lease, or renews it again, wakes the apps with pods on it.
+	b = b.WatchesRawSource(source.Channel(r.nodeLeases().wake, r.nodeApps()))
 	return b.Named("highlyavailableapp").Complete(r)
+}
+
+// nodeLeases is the reconciler's follower of the nodes' Leases, made on first use.
+func (r *HighlyAvailableAppReconciler) nodeLeases() *nodeLeases {
+	if r.leases == nil {
+		r.leases = newNodeLeases(r.now)
+	}
+	return r.leases
 }
 
 // watch is how the events of one kind's objects reach the apps.
@@ -314,6 +329,8 @@ func (r *HighlyAvailableAppReconciler) watches() []watch {
 			watch.handler = w.handler(instanceApp, claimUpdate)
 		case kinds.WakeVolume:
 			watch.handler = w.handler(r.volumeApp, volumeUpdate)
+		case kinds.WakeLease:
+			watch.handler = r.nodeLeases().handler()
 		case kinds.WakeNode:
 			// A cordon, a drain taint, a zone going down or coming back.
 			watch.handler, watch.predicates = r.nodeToApps(), []predicate.Predicate{nodeStateChanged}

@@ -42,6 +42,13 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 		return in, fmt.Errorf("list pods: %w", err)
 	}
 	in.Pods = pods.Items
+	nodes := make([]string, 0, len(in.Pods))
+	for i := range in.Pods {
+		if n := in.Pods[i].Spec.NodeName; n != "" && !slices.Contains(nodes, n) {
+			nodes = append(nodes, n)
+		}
+	}
+	r.leases.observe(nodes, &in)
 	reads := decide.ObservesOf(app)
 	if reads.ReplicaSets {
 		// Their metadata is all the decision reads (which Deployment controls each): the cache holds

@@ -29,6 +29,9 @@ func CacheOptions() cache.Options {
 		if k.Cache == kinds.CacheOwned {
 			opts.Label = owned
 		}
+		if k.Namespace != "" {
+			opts.Namespaces = map[string]cache.Config{k.Namespace: {}}
+		}
 		byObject[k.New()] = opts
 	}
 	return cache.Options{ByObject: byObject, DefaultTransform: stripForCache}
@@ -36,12 +39,13 @@ func CacheOptions() cache.Options {
 
 // trims are the transforms that keep of a kind's objects only what the operator reads: a pod's
 // signature and place, a ReplicaSet's metadata, a node's zone and drain state, a volume's claim and
-// zone.
+// zone, a node Lease's renewal.
 var trims = map[string]toolscache.TransformFunc{
 	kinds.Pod:        trimPod,
 	kinds.ReplicaSet: trimMetadata,
 	kinds.Node:       trimNode,
 	kinds.Volume:     trimVolume,
+	kinds.Lease:      trimLease,
 }
 
 // NewReconciler wires a reconciler to the manager's client, cache, API reader and event recorder.

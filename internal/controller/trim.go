@@ -3,6 +3,7 @@ package controller
 import (
 	"unique"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -161,4 +162,15 @@ func trimVolume(obj any) (any, error) {
 	}
 	out.Status.Phase = pv.Status.Phase
 	return out, nil
+}
+
+// trimLease keeps of a node's Lease its name and its renewal: when, and for how long.
+func trimLease(obj any) (any, error) {
+	lease, ok := obj.(*coordinationv1.Lease)
+	if !ok {
+		return obj, nil
+	}
+	return &coordinationv1.Lease{TypeMeta: lease.TypeMeta, ObjectMeta: metav1.ObjectMeta{Name: lease.Name,
+		Namespace: lease.Namespace, UID: lease.UID, ResourceVersion: lease.ResourceVersion},
+		Spec: coordinationv1.LeaseSpec{RenewTime: lease.Spec.RenewTime, LeaseDurationSeconds: lease.Spec.LeaseDurationSeconds}}, nil
 }

@@ -293,7 +293,7 @@ var _ = metav1.Now
 
 // jobOf is the status input of a one-off Job app's run in the plan; nil for any other report.
 func jobOf(p Plan) *status.JobInput {
-	if in, ok := p.Report.(advised).Report.(status.JobInput); ok {
+	if in, ok := p.Report.(common).Report.(status.JobInput); ok {
 		return &in
 	}
 	return nil
@@ -301,7 +301,7 @@ func jobOf(p Plan) *status.JobInput {
 
 // cronJobOf is the status input of a scheduled Job app in the plan; nil for any other report.
 func cronJobOf(p Plan) *status.CronJobInput {
-	if in, ok := p.Report.(advised).Report.(status.CronJobInput); ok {
+	if in, ok := p.Report.(common).Report.(status.CronJobInput); ok {
 		return &in
 	}
 	return nil

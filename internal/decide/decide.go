@@ -49,6 +49,12 @@ type Input struct {
 	Volumes map[string]*corev1.PersistentVolume
 	// StorageClasses are the cluster's StorageClasses.
 	StorageClasses []storagev1.StorageClass
+	// NodeLeases are, for the nodes of the app's pods, when the operator last saw each renew its Lease
+	// and how often it renews it; nodes without a Lease are absent.
+	NodeLeases map[string]NodeLease
+	// SilentShare is the share of the cluster's nodes whose Lease has not been renewed for one and a
+	// half renew intervals.
+	SilentShare float64
 	// NodeZones maps a node name to its zone label ("" when it has none).
 	NodeZones map[string]string
 	// DrainingNodes are the nodes of the app's pods that are being drained (see Draining).
@@ -136,6 +142,8 @@ type PodDelete struct {
 
 // Plan is everything one reconcile does, in the order act carries it out.
 type Plan struct {
+	// MarkPods mark pods of silent nodes not ready (nodeloss.go): first, as traffic is at stake.
+	MarkPods  []PodMark
 	Revisions []RevisionWrite
 	// GrowClaims, then RecreateStatefulSet (deleted with its pods and claims orphaned).
 	GrowClaims          []ClaimGrowth
@@ -158,6 +166,8 @@ type Plan struct {
 	Report status.Report
 	// Advice is what the app does not follow of the practices of highly available apps.
 	Advice []appsv1alpha1.Advice
+	// SilentNodes are the nodes of the app's pods that have gone silent (nodeloss.go).
+	SilentNodes []appsv1alpha1.SilentNode
 	// The status inputs of an app run by a workload, which Report reads.
 	Rollout   status.Rollout
 	Workload  status.Workload
@@ -206,6 +216,7 @@ func Decide(in Input) Plan {
 	}
 	p.plan.ReadyPods = p.readyPods(nil)
 	p.plan.ClusterZones = in.ClusterZones
+	p.nodeLoss()
 	if svc := d.clientService(app); svc != nil {
 		p.plan.Service = svc.Name
 	}
@@ -215,7 +226,7 @@ func Decide(in Input) Plan {
 		d.plan(p)
 	}
 	p.advise()
-	p.plan.Report = advised{Report: d.report(p), advice: p.plan.Advice}
+	p.plan.Report = common{Report: d.report(p), advice: p.plan.Advice, silentNodes: p.plan.SilentNodes}
 	return p.plan
 }
 
@@ -245,16 +256,18 @@ func inContainer(name string) string {
 	return " (container " + name + ")"
 }
 
-// advised is a type's status computation with the app's advice.
-type advised struct {
+// common is a type's status computation with what every type reports alike: the app's advice and
+// its silent nodes.
+type common struct {
 	status.Report
-	advice []appsv1alpha1.Advice
+	advice      []appsv1alpha1.Advice
+	silentNodes []appsv1alpha1.SilentNode
 }
 
-// Status is the type's status with status.advice.
-func (a advised) Status(problem *status.Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
-	st := a.Report.Status(problem, now)
-	st.Advice = a.advice
+// Status is the type's status with status.advice and status.silentNodes.
+func (c common) Status(problem *status.Problem, now metav1.Time) appsv1alpha1.HighlyAvailableAppStatus {
+	st := c.Report.Status(problem, now)
+	st.Advice, st.SilentNodes = c.advice, c.silentNodes
 	return st
 }
 

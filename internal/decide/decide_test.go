@@ -45,6 +45,8 @@ type world struct {
 	down     map[string]bool
 	// options are the operator's: an older generation of defaults plays an older operator.
 	options workload.Options
+	// silent are the nodes that stopped renewing their Lease, when they did (nil: no Leases at all).
+	silent map[string]time.Time
 }
 
 func newApp(typ appsv1alpha1.AppType, image string) *appsv1alpha1.HighlyAvailableApp {
@@ -74,9 +76,25 @@ func (w *world) input() Input {
 			clusterZones = append(clusterZones, zones[node])
 		}
 	}
-	return Input{App: w.app.DeepCopy(), Options: w.options, Now: w.now, Objects: w.objs, ReplicaSets: w.rs, Pods: w.pods,
+	in := Input{App: w.app.DeepCopy(), Options: w.options, Now: w.now, Objects: w.objs, ReplicaSets: w.rs, Pods: w.pods,
 		Revisions: w.revs, Claims: w.claims, StorageClasses: w.class, IssuedRevision: w.issued,
 		NodeZones: zones, DrainingNodes: draining, ClusterZones: clusterZones}
+	if w.silent != nil {
+		in.NodeLeases = map[string]NodeLease{}
+		silent := 0
+		for _, node := range []string{"node-a", "node-b", "node-c"} {
+			last := w.now
+			if since, ok := w.silent[node]; ok {
+				last = since
+				if w.now.Sub(since) >= 15*time.Second {
+					silent++
+				}
+			}
+			in.NodeLeases[node] = NodeLease{LastRenewal: last, RenewInterval: 10 * time.Second}
+		}
+		in.SilentShare = float64(silent) / 3
+	}
+	return in
 }
 
 // nextNode places a new pod on the first schedulable node with fewest pods of the app, as a zone
@@ -106,8 +124,15 @@ func (w *world) nextUID() types.UID {
 
 // act applies a plan to the world the way the API server would (without the workload controller).
 func (w *world) act(p Plan) {
-	// The status is written with the plan's advice.
-	w.app.Status.Advice = p.Advice
+	// The status is written with the plan's advice and silent nodes.
+	w.app.Status.Advice, w.app.Status.SilentNodes = p.Advice, p.SilentNodes
+	for _, m := range p.MarkPods {
+		for i := range w.pods {
+			if w.pods[i].UID == m.Pod.UID {
+				setReady(&w.pods[i], false)
+			}
+		}
+	}
 	for _, rw := range p.Revisions {
 		obj := rw.Object.DeepCopy()
 		w.issued = max(w.issued, obj.Revision)

@@ -14,6 +14,7 @@ import (
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/rollout"
@@ -73,7 +74,7 @@ func TestModel(t *testing.T) {
 		}
 		w := newWorld(newApp(typ, "nginx:1"))
 		w.app.Spec.Rollout = &appsv1alpha1.RolloutSpec{ProgressDeadlineSeconds: new(int32(60))}
-		w.draining, w.down = map[string]bool{}, map[string]bool{}
+		w.draining, w.down, w.silent = map[string]bool{}, map[string]bool{}, map[string]time.Time{}
 		if typ == appsv1alpha1.Stateful && seed%2 == 0 {
 			w.app.Spec.Rollout.Strategy = appsv1alpha1.ZoneByZone
 		}
@@ -97,7 +98,16 @@ func TestModel(t *testing.T) {
 				w.options.Defaults = 0
 				trace = append(trace, "upgrade the operator")
 			}
-			switch rng.IntN(12) {
+			switch rng.IntN(13) {
+			case 12:
+				node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
+				if _, ok := w.silent[node]; ok {
+					delete(w.silent, node)
+					trace = append(trace, node+" renews its Lease again")
+				} else {
+					w.silent[node] = w.now
+					trace = append(trace, node+" stops renewing its Lease")
+				}
 			case 9:
 				node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
 				w.draining[node] = !w.draining[node]
@@ -166,6 +176,10 @@ func TestModel(t *testing.T) {
 				seen["upgrade"]++
 			}
 			checkZoneInvariants(t, w, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+			checkNodeLossInvariants(t, in, p, func() string { return fmt.Sprintf("seed %d step %d: %v", seed, i, trace) })
+			if len(p.MarkPods) > 0 {
+				seen[appsv1alpha1.ReasonNodeSilent]++
+			}
 			for _, e := range p.Events {
 				seen[e.Reason]++
 			}
@@ -176,7 +190,7 @@ func TestModel(t *testing.T) {
 		}
 	}
 	for _, reason := range []string{appsv1alpha1.ReasonDrainSurge, appsv1alpha1.ReasonScaleInPlan, appsv1alpha1.ReasonZoneUpdate,
-		appsv1alpha1.ReasonRebalanced, "upgrade"} {
+		appsv1alpha1.ReasonRebalanced, "upgrade", appsv1alpha1.ReasonNodeSilent} {
 		if seen[reason] == 0 {
 			t.Errorf("no random run reached %s (reached: %v)", reason, seen)
 		}
@@ -301,6 +315,41 @@ func checkUpgrade(t *testing.T, in Input, p Plan, old workload.Options, where fu
 	}
 	if got, old := templateOf(p), templateOf(want); got != old {
 		t.Fatalf("%s: after the upgrade the workload gets template %s, the old operator's %s", where(), got, old)
+	}
+}
+
+// checkNodeLossInvariants checks the guards of marking the pods of silent nodes not ready: only
+// ready pods on silent nodes, never the app's last ready pods, nothing while most of the cluster is
+// silent, and never a marked pod deleted.
+func checkNodeLossInvariants(t *testing.T, in Input, p Plan, where func() string) {
+	t.Helper()
+	if len(p.MarkPods) == 0 {
+		return
+	}
+	if in.SilentShare >= ClusterSilentShare {
+		t.Fatalf("%s: marks pods while %.0f%% of the nodes are silent", where(), in.SilentShare*100)
+	}
+	marked := map[types.UID]bool{}
+	for _, m := range p.MarkPods {
+		marked[m.Pod.UID] = true
+		lease, ok := in.NodeLeases[m.Pod.Spec.NodeName]
+		if !rollout.PodReady(m.Pod) || !ok || in.Now.Sub(lease.LastRenewal) < lease.RenewInterval*3/2 {
+			t.Fatalf("%s: marks pod %s, not ready or on a node that renews its Lease", where(), m.Pod.Name)
+		}
+	}
+	left := 0
+	for i := range in.Pods {
+		if rollout.PodReady(&in.Pods[i]) && !marked[in.Pods[i].UID] && in.Pods[i].DeletionTimestamp == nil {
+			left++
+		}
+	}
+	if left == 0 {
+		t.Fatalf("%s: marks the app's last ready pods %v", where(), p.MarkPods)
+	}
+	for _, d := range p.DeletePods {
+		if marked[d.Pod.UID] {
+			t.Fatalf("%s: deletes pod %s it marks not ready", where(), d.Pod.Name)
+		}
 	}
 }
 

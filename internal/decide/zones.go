@@ -284,8 +284,9 @@ func (p *planner) zoneByZoneStrategy(sts *appsv1.StatefulSet) {
 // the template is not ready, nothing else is deleted: a failure stops the update in that zone, and
 // the rollback brings it back (stuckPods deletes the failed pods).
 func (p *planner) zoneByZone() {
+	// While a node of the app is silent, its pods cannot be told from lost ones: no pod is replaced.
 	if p.app.Spec.RolloutStrategy() != appsv1alpha1.ZoneByZone || p.workload == nil ||
-		p.plan.Problem != nil || p.app.Spec.Paused() {
+		p.plan.Problem != nil || p.app.Spec.Paused() || len(p.plan.SilentNodes) > 0 {
 		return
 	}
 	w := ObservedWorkload(p.workload)
@@ -424,12 +425,12 @@ func (p *planner) rebalance() {
 }
 
 // rebalancing returns the pods to rebalance, and whether the app may be rebalanced now: asked for, a
-// Deployment settled on the spec's revision and count with nothing else planned, and at least two
-// zones with schedulable nodes.
+// Deployment settled on the spec's revision and count with nothing else planned and no silent node,
+// and at least two zones with schedulable nodes.
 func (p *planner) rebalancing() ([]*corev1.Pod, bool) {
 	app := p.app
 	d, ok := p.workload.(*appsv1.Deployment)
-	if !app.Spec.Rebalance() || !ok || p.plan.Problem != nil || p.failed || app.Spec.Paused() ||
+	if !app.Spec.Rebalance() || !ok || p.plan.Problem != nil || p.failed || app.Spec.Paused() || len(p.plan.SilentNodes) > 0 ||
 		len(p.in.ClusterZones) < 2 || len(p.plan.DeletePods) > 0 || len(p.plan.PodCosts) > 0 {
 		return nil, false
 	}
@@ -441,13 +442,13 @@ func (p *planner) rebalancing() ([]*corev1.Pod, bool) {
 	return active, int32(len(active)) == w.Desired && len(active) == len(p.pods)
 }
 
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
 	for k := range m {
-		keys = append(keys, k)
+		out = append(out, k)
 	}
-	slices.Sort(keys)
-	return keys
+	slices.Sort(out)
+	return out
 }
 
 func zoneCounts(counts map[string]int) string {

@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	storagev1 "k8s.io/api/storage/v1"
@@ -34,6 +35,7 @@ const (
 	ReplicaSet         = "ReplicaSet"
 	Claim              = "PersistentVolumeClaim"
 	Volume             = "PersistentVolume"
+	Lease              = "Lease"
 	Node               = "Node"
 	StorageClass       = "StorageClass"
 )
@@ -76,6 +78,9 @@ const (
 	// WakeVolume means the app of the claim it is bound to, when it appears or is bound: where a
 	// Stateful app's data lives.
 	WakeVolume
+	// WakeLease means the apps with pods on its node, when the node has stopped renewing it for
+	// long enough, and when it renews it again (not on every renewal).
+	WakeLease
 	// WakeNode means the apps with pods on it, when its schedulability, zone or drain state changes.
 	WakeNode
 	// WakeStorageClass means the apps that name it, when it appears.
@@ -103,6 +108,9 @@ type Kind struct {
 	Wake Wake
 	// Verbs are what the operator does with the kind: its RBAC rule must allow each.
 	Verbs []string
+	// Namespace limits the cache to the kind's objects in one namespace: the nodes' Leases live in
+	// kube-node-lease. Empty: every namespace.
+	Namespace string
 
 	// newObject returns an empty typed object of the kind.
 	newObject func() client.Object
@@ -148,6 +156,7 @@ var all = []Kind{
 	{Name: ControllerRevision, GroupVersion: appsv1.SchemeGroupVersion, Resource: "controllerrevisions", ByApp: true,
 		Cache: CacheOwned, Wake: WakeRevision, Verbs: slices.Concat(generate, []string{"update"}),
 		newObject: func() client.Object { return &appsv1.ControllerRevision{} }},
+	// The operator marks the pods of a silent node not ready (pods/status).
 	{Name: Pod, GroupVersion: corev1.SchemeGroupVersion, Resource: "pods", ByApp: true,
 		Cache: CacheOwned, Wake: WakePod, Verbs: slices.Concat(read, []string{patch, "delete"}),
 		newObject: func() client.Object { return &corev1.Pod{} }},
@@ -160,6 +169,9 @@ var all = []Kind{
 	{Name: Volume, GroupVersion: corev1.SchemeGroupVersion, Resource: "persistentvolumes",
 		Cache: CacheAll, Wake: WakeVolume, Verbs: read,
 		newObject: func() client.Object { return &corev1.PersistentVolume{} }},
+	{Name: Lease, GroupVersion: coordinationv1.SchemeGroupVersion, Resource: "leases",
+		Cache: CacheAll, Namespace: corev1.NamespaceNodeLease, Wake: WakeLease, Verbs: read,
+		newObject: func() client.Object { return &coordinationv1.Lease{} }},
 	{Name: Node, GroupVersion: corev1.SchemeGroupVersion, Resource: "nodes",
 		Cache: CacheAll, Wake: WakeNode, Verbs: read,
 		newObject: func() client.Object { return &corev1.Node{} }},

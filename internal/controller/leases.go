@@ -1,0 +1,188 @@
+package controller
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
+)
+
+// defaultLeaseSeconds is a node Lease's duration when it does not say: the kubelet's default.
+const defaultLeaseSeconds = 40
+
+// nodeLeases follows the nodes' Leases in kube-node-lease. It records, by the operator's own clock as
+// the node lifecycle controller does, when it last saw each node renew its Lease (the kubelet's clock
+// may be off), and the renew interval (a quarter of the Lease's duration). It wakes no app on a
+// renewal: a timer per node wakes the apps with pods on a node that has not renewed for the least an
+// app may wait (one and a half intervals), and they are woken again when it renews.
+type nodeLeases struct {
+	now  func() time.Time
+	wake chan event.GenericEvent
+
+	mu    sync.Mutex
+	nodes map[string]*nodeLease
+}
+
+type nodeLease struct {
+	renewTime time.Time
+	seen      time.Time
+	interval  time.Duration
+	timer     *time.Timer
+	silent    bool
+}
+
+func newNodeLeases(now func() time.Time) *nodeLeases {
+	return &nodeLeases{now: now, wake: make(chan event.GenericEvent, 1024), nodes: map[string]*nodeLease{}}
+}
+
+// handler records the Leases' renewals; it queues nothing itself.
+func (l *nodeLeases) handler() handler.EventHandler {
+	return handler.Funcs{
+		CreateFunc: func(_ context.Context, e event.CreateEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			l.renewed(e.Object)
+		},
+		UpdateFunc: func(_ context.Context, e event.UpdateEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			l.renewed(e.ObjectNew)
+		},
+		DeleteFunc: func(_ context.Context, e event.DeleteEvent, _ workqueue.TypedRateLimitingInterface[reconcile.Request]) {
+			l.forget(e.Object.GetName())
+		},
+	}
+}
+
+// renewed records a Lease as seen now when its renewal time moved, and wakes the apps of a node that
+// was silent.
+func (l *nodeLeases) renewed(obj client.Object) {
+	lease, ok := obj.(*coordinationv1.Lease)
+	if !ok {
+		return
+	}
+	var renewTime time.Time
+	if lease.Spec.RenewTime != nil {
+		renewTime = lease.Spec.RenewTime.Time
+	}
+	seconds := int32(defaultLeaseSeconds)
+	if lease.Spec.LeaseDurationSeconds != nil && *lease.Spec.LeaseDurationSeconds > 0 {
+		seconds = *lease.Spec.LeaseDurationSeconds
+	}
+	interval := time.Duration(seconds) * time.Second / 4
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, known := l.nodes[lease.Name]
+	if known && n.renewTime.Equal(renewTime) && n.interval == interval {
+		return
+	}
+	if !known {
+		n = &nodeLease{}
+		l.nodes[lease.Name] = n
+	}
+	wasSilent := n.silent
+	n.renewTime, n.seen, n.interval, n.silent = renewTime, l.now(), interval, false
+	name := lease.Name
+	if n.timer == nil {
+		n.timer = time.AfterFunc(silentAfter(interval), func() { l.check(name) })
+	} else {
+		n.timer.Reset(silentAfter(interval))
+	}
+	if wasSilent {
+		l.send(name)
+	}
+}
+
+// check marks a node silent when it has not renewed its Lease since the timer was set, and wakes the
+// apps with pods on it.
+func (l *nodeLeases) check(name string) {
+	l.mu.Lock()
+	n, ok := l.nodes[name]
+	if !ok || n.silent || l.now().Sub(n.seen) < silentAfter(n.interval) {
+		l.mu.Unlock()
+		return
+	}
+	n.silent = true
+	l.mu.Unlock()
+	l.send(name)
+}
+
+func (l *nodeLeases) send(node string) {
+	select {
+	case l.wake <- event.GenericEvent{Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}}:
+	default:
+		// The queue of wake-ups is full: the apps are woken by their own requeues.
+	}
+}
+
+func (l *nodeLeases) forget(name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if n, ok := l.nodes[name]; ok && n.timer != nil {
+		n.timer.Stop()
+	}
+	delete(l.nodes, name)
+}
+
+// silentAfter is the least time without renewal after which an app may find a node silent.
+func silentAfter(interval time.Duration) time.Duration { return interval * 3 / 2 }
+
+// observe gives the decision the renewals of the nodes and the share of the cluster's nodes that are
+// silent now.
+func (l *nodeLeases) observe(nodes []string, in *decide.Input) {
+	if l == nil {
+		return
+	}
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	silent := 0
+	for _, n := range l.nodes {
+		if now.Sub(n.seen) >= silentAfter(n.interval) {
+			silent++
+		}
+	}
+	if len(l.nodes) > 0 {
+		in.SilentShare = float64(silent) / float64(len(l.nodes))
+	}
+	for _, name := range nodes {
+		if n, ok := l.nodes[name]; ok {
+			if in.NodeLeases == nil {
+				in.NodeLeases = map[string]decide.NodeLease{}
+			}
+			in.NodeLeases[name] = decide.NodeLease{LastRenewal: n.seen, RenewInterval: n.interval}
+		}
+	}
+}
+
+// nodeApps maps a node to the apps with pods on it, from the cache.
+func (r *HighlyAvailableAppReconciler) nodeApps() handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, node client.Object) []reconcile.Request {
+		pods := &corev1.PodList{}
+		selector := labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})
+		if err := r.List(ctx, pods, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+			return nil
+		}
+		var out []reconcile.Request
+		for i := range pods.Items {
+			if pods.Items[i].Spec.NodeName != node.GetName() {
+				continue
+			}
+			for _, req := range instanceApp(&pods.Items[i]) {
+				if !slices.Contains(out, req) {
+					out = append(out, req)
+				}
+			}
+		}
+		return out
+	})
+}
