@@ -337,7 +337,7 @@ func failoverCases() []aggregateCase {
 			name: "after the eviction: the survivor alone, once across clusters", template: web,
 			previous: &appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 1, Conditions: []metav1.Condition{{
 				Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionFalse, Reason: appsv1alpha1.ReasonSingleCluster,
-				Message: "all 4 ready pods run in cluster member-west, although the app is placed on " + bothClusters,
+				Message:            "all 4 ready pods run in cluster member-west, although the app is placed on " + bothClusters,
 				LastTransitionTime: metav1.Now()}}},
 			members: []member{serving(west, 4, 4)},
 			want: want{verdict: isReady, observed: 1,
