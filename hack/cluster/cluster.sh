@@ -41,6 +41,9 @@
 #   CLUSTER_NODES_PER_ZONE  nodes per zone, default 2
 #   CLUSTER_PROFILING       true: the API server serves /debug/pprof (to an admin kubeconfig), default false
 #   CLUSTER_MISSING_IMAGES  regular expression of images that cannot be pulled (see README.md)
+#   CLUSTER_NODE_LEASE_SECONDS  the nodes' Lease duration (renewed every quarter of it), default 20
+#   CLUSTER_NODE_MONITOR_GRACE  the node lifecycle controller's --node-monitor-grace-period, default 20s
+#                           (a real cluster's defaults: 40 and 50s)
 #   CLUSTER_REAL_NODES      real nodes (kubelet, containerd, runc) besides the kwok ones, default 0;
 #                           see realnodes.sh (needs root, bin/kubelet, bin/kube-proxy and the packages
 #                           that hack/realnodes/install-packages.sh installs)
@@ -74,6 +77,8 @@ CLUSTER_PORT_BASE=${CLUSTER_PORT_BASE:-$default_port_base}
 CLUSTER_ZONES=${CLUSTER_ZONES:-zone-a zone-b zone-c}
 CLUSTER_NODES_PER_ZONE=${CLUSTER_NODES_PER_ZONE:-2}
 CLUSTER_REAL_NODES=${CLUSTER_REAL_NODES:-0}
+CLUSTER_NODE_LEASE_SECONDS=${CLUSTER_NODE_LEASE_SECONDS:-20}
+CLUSTER_NODE_MONITOR_GRACE=${CLUSTER_NODE_MONITOR_GRACE:-20s}
 MANAGER_BIN=${MANAGER_BIN:-$BIN_DIR/manager}
 # nginx:1.91 is a typo of 1.9.1, a tag that does not exist; registries under the reserved
 # .invalid domain cannot resolve; a tag containing "does-not-exist" says what it is.
@@ -89,8 +94,8 @@ OPERATOR_HEALTH_PORT=$((CLUSTER_PORT_BASE + 81))
 # Liveness: kwok renews each node lease every quarter of its duration; the node lifecycle controller
 # marks a node NotReady when neither lease nor status moved for the grace period, then taints it,
 # and pods tolerate the taint for the API server's default toleration before they are evicted.
-NODE_LEASE_SECONDS=20
-NODE_MONITOR_GRACE=20s
+NODE_LEASE_SECONDS=$CLUSTER_NODE_LEASE_SECONDS
+NODE_MONITOR_GRACE=$CLUSTER_NODE_MONITOR_GRACE
 POD_TOLERATION_SECONDS=10
 # The taint of Kubernetes' non-graceful node shutdown: on a NotReady node that carries it, the pod
 # garbage collector deletes the terminating pods for good (a StatefulSet's pod would otherwise stay
@@ -509,7 +514,8 @@ cmd_up() {
 	stop_all || die "the last cluster's real nodes left something behind (listed above)"
 	rm -rf "$CLUSTER_DIR"
 	mkdir -p "$LOGS" "$PIDS"
-	for setting in CLUSTER_PORT_BASE CLUSTER_ZONES CLUSTER_NODES_PER_ZONE CLUSTER_MISSING_IMAGES CLUSTER_REAL_NODES; do
+	for setting in CLUSTER_PORT_BASE CLUSTER_ZONES CLUSTER_NODES_PER_ZONE CLUSTER_MISSING_IMAGES CLUSTER_REAL_NODES \
+		CLUSTER_NODE_LEASE_SECONDS CLUSTER_NODE_MONITOR_GRACE; do
 		printf '%s=%q\n' "$setting" "${!setting}"
 	done >"$SETTINGS"
 	generate_pki

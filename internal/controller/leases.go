@@ -28,12 +28,20 @@ const defaultLeaseSeconds = 40
 // may be off), and the renew interval (a quarter of the Lease's duration). It wakes no app on a
 // renewal: a timer per node wakes the apps with pods on a node that has not renewed for the least an
 // app may wait (one and a half intervals), and they are woken again when it renews.
+//
+// When no node at all renewed for that long, the operator was the one cut off (an API server outage,
+// a broken watch): the renewals it could not see are not silences. Every node then counts from the
+// first renewal seen again (resumed), so that the nodes whose renewal comes a moment later are not
+// taken for silent ones.
 type nodeLeases struct {
 	now  func() time.Time
 	wake chan event.GenericEvent
 
 	mu    sync.Mutex
 	nodes map[string]*nodeLease
+	// lastAny is when any node's renewal was last seen; resumed is when renewals were seen again after
+	// none came for one and a half intervals.
+	lastAny, resumed time.Time
 }
 
 type nodeLease struct {
@@ -89,8 +97,23 @@ func (l *nodeLeases) renewed(obj client.Object) {
 		n = &nodeLease{}
 		l.nodes[lease.Name] = n
 	}
+	now := l.now()
+	if !l.lastAny.IsZero() && now.Sub(l.lastAny) >= silentAfter(interval) {
+		// Nobody's renewal was seen for a while: the operator could not see, so nobody is silent yet.
+		l.resumed = now
+		for name, other := range l.nodes {
+			if other.silent {
+				other.silent = false
+				l.send(name)
+			}
+			if other.timer != nil {
+				other.timer.Reset(silentAfter(other.interval))
+			}
+		}
+	}
+	l.lastAny = now
 	wasSilent := n.silent
-	n.renewTime, n.seen, n.interval, n.silent = renewTime, l.now(), interval, false
+	n.renewTime, n.seen, n.interval, n.silent = renewTime, now, interval, false
 	name := lease.Name
 	if n.timer == nil {
 		n.timer = time.AfterFunc(silentAfter(interval), func() { l.check(name) })
@@ -107,7 +130,7 @@ func (l *nodeLeases) renewed(obj client.Object) {
 func (l *nodeLeases) check(name string) {
 	l.mu.Lock()
 	n, ok := l.nodes[name]
-	if !ok || n.silent || l.now().Sub(n.seen) < silentAfter(n.interval) {
+	if !ok || n.silent || l.now().Sub(l.lastSeen(n)) < silentAfter(n.interval) {
 		l.mu.Unlock()
 		return
 	}
@@ -133,6 +156,15 @@ func (l *nodeLeases) forget(name string) {
 	delete(l.nodes, name)
 }
 
+// lastSeen is when the node's renewal was last seen, or, after a time the operator could not see,
+// when it could see again.
+func (l *nodeLeases) lastSeen(n *nodeLease) time.Time {
+	if l.resumed.After(n.seen) {
+		return l.resumed
+	}
+	return n.seen
+}
+
 // silentAfter is the least time without renewal after which an app may find a node silent.
 func silentAfter(interval time.Duration) time.Duration { return interval * 3 / 2 }
 
@@ -147,7 +179,7 @@ func (l *nodeLeases) observe(nodes []string, in *decide.Input) {
 	defer l.mu.Unlock()
 	silent := 0
 	for _, n := range l.nodes {
-		if now.Sub(n.seen) >= silentAfter(n.interval) {
+		if now.Sub(l.lastSeen(n)) >= silentAfter(n.interval) {
 			silent++
 		}
 	}
@@ -159,7 +191,7 @@ func (l *nodeLeases) observe(nodes []string, in *decide.Input) {
 			if in.NodeLeases == nil {
 				in.NodeLeases = map[string]decide.NodeLease{}
 			}
-			in.NodeLeases[name] = decide.NodeLease{LastRenewal: n.seen, RenewInterval: n.interval}
+			in.NodeLeases[name] = decide.NodeLease{LastRenewal: l.lastSeen(n), RenewInterval: n.interval}
 		}
 	}
 }

@@ -51,9 +51,10 @@ func TestNodeLeases(t *testing.T) {
 		t.Error("node-c has no Lease, but is reported")
 	}
 
-	By := "node-a goes silent for 15 s: its apps are woken"
-	now = now.Add(15 * time.Second)
-	l.renewed(lease("node-b", skewed.Add(25*time.Second), 40))
+	By := "node-a goes silent for 15 s, node-b renews every 10 s: node-a's apps are woken"
+	now = now.Add(10 * time.Second)
+	l.renewed(lease("node-b", skewed.Add(20*time.Second), 40))
+	now = now.Add(5 * time.Second)
 	l.check("node-a")
 	l.check("node-b")
 	if w := woken(); len(w) != 1 || w[0] != "node-a" {
@@ -76,4 +77,36 @@ func TestNodeLeases(t *testing.T) {
 	}
 	l.forget("node-a")
 	l.forget("node-b")
+}
+
+// When no node's renewal is seen for a while, the operator was cut off: the nodes count from the
+// first renewal seen again, and the one whose renewal comes a moment later is not silent.
+func TestNodeLeasesAfterAnOutage(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	l := newNodeLeases(func() time.Time { return now })
+	defer func() { l.forget("node-a"); l.forget("node-b"); l.forget("node-c") }()
+	for _, node := range []string{"node-a", "node-b", "node-c"} {
+		l.renewed(lease(node, now, 20))
+	}
+	By := "an API server outage of a minute: every node looks silent, none is marked (55% or more)"
+	now = now.Add(time.Minute)
+	for _, node := range []string{"node-a", "node-b", "node-c"} {
+		l.check(node)
+	}
+	in := decide.Input{}
+	l.observe([]string{"node-a"}, &in)
+	if in.SilentShare != 1 {
+		t.Fatalf("%s: silent share %v", By, in.SilentShare)
+	}
+	By = "back: node-a renews first; node-b and node-c a moment later are not silent"
+	l.renewed(lease("node-a", now, 20))
+	now = now.Add(2 * time.Second)
+	in = decide.Input{}
+	l.observe([]string{"node-b", "node-c"}, &in)
+	if in.SilentShare != 0 {
+		t.Errorf("%s: silent share %v, want 0", By, in.SilentShare)
+	}
+	if got := now.Sub(in.NodeLeases["node-b"].LastRenewal); got != 2*time.Second {
+		t.Errorf("%s: node-b silent for %s, want counted from the first renewal seen again (2s)", By, got)
+	}
 }

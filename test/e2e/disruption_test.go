@@ -127,7 +127,7 @@ var _ = Describe("Disruptions", func() {
 			})
 
 			By("stopping the kubelets of " + down + ": its nodes stop renewing their leases")
-			clusterSh("zone-down", down)
+			zoneDown(down)
 			DeferCleanup(clusterSh, "zone-up", down)
 
 			By("waiting for the node lifecycle controller to mark the zone's nodes NotReady and taint them")

@@ -132,7 +132,7 @@ var _ = Describe("Zones", Label("zones"), Serial, func() {
 
 		By("stopping zone-a: the ready pods fall to the predicted count, below the budget, until replaced")
 		ready := startSampling(100*time.Millisecond, sampleServing(key))
-		clusterSh("zone-down", "zone-a")
+		zoneDown("zone-a")
 		DeferCleanup(clusterSh, "zone-up", "zone-a")
 		Eventually(func(g Gomega) {
 			byZone := servingByZone(key)
@@ -305,7 +305,7 @@ var _ = Describe("Zones", Label("zones"), Serial, func() {
 		Expect(servingByZone(key)).To(Equal(map[string]int{"zone-a": 2, "zone-b": 2, "zone-c": 2}))
 
 		By("stopping zone-c: its pods move to zone-a and zone-b")
-		clusterSh("zone-down", "zone-c")
+		zoneDown("zone-c")
 		DeferCleanup(clusterSh, "zone-up", "zone-c")
 		Eventually(func(g Gomega) {
 			g.Expect(servingByZone(key)).To(Equal(map[string]int{"zone-a": 3, "zone-b": 3}))
