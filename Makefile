@@ -64,7 +64,7 @@ vet: ## Run go vet against code.
 	go vet ./...
 
 .PHONY: test
-test: test-unit test-karmada-interpreter fuzz test-rules test-chart test-e2e test-traffic-ci test-multicluster ## Run every test: unit and envtest suites, the Karmada interpreter customization, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes, the multi-cluster suite (Karmada and two member clusters).
+test: test-unit test-karmada-interpreter fuzz test-rules test-chart test-e2e test-traffic test-multicluster ## Run every test: unit and envtest suites, the Karmada interpreter customization, the fuzz targets briefly, the alerts, the Helm chart, the end-to-end suite on a local cluster, the traffic scenarios on real nodes, the multi-cluster suite (Karmada and two member clusters).
 
 .PHONY: test-unit
 test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest suites (a real kube-apiserver and etcd, built from source).
@@ -279,12 +279,6 @@ test-traffic: manifests controlplane $(LOCALBIN)/kwok $(LOCALBIN)/kubelet $(LOCA
 	"$(CURDIR)/hack/realnodes/install-packages.sh"
 	go build -o "$(MANAGER_BIN)" ./cmd
 	MANAGER_BIN="$(MANAGER_BIN)" TRAFFIC_LABELS="$(TRAFFIC_LABELS)" "$(CURDIR)/hack/cluster/traffic.sh"
-
-# make test runs the scenarios that assert zero failed requests (rollouts, rollback, drain); the node
-# loss, which only reports, runs with make test-traffic.
-.PHONY: test-traffic-ci
-test-traffic-ci: ## Run the traffic scenarios but the node loss (part of make test).
-	$(MAKE) test-traffic TRAFFIC_LABELS='traffic && !node-loss'
 
 ##@ Dependencies
 

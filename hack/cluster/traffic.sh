@@ -6,9 +6,14 @@
 # table; when a scenario fails, the cluster's logs and then the failures come before the table.
 # `make test-traffic` builds what is missing and installs the packages first. Needs root.
 #
+# The node-loss scenarios run twice: on the cluster of the other scenarios (node Leases of 20 s, the
+# node lifecycle controller's grace period 20 s), then on a second cluster with a real cluster's
+# defaults (Leases of 40 s, grace period 50 s).
+#
 # Settings (environment): TRAFFIC_LABELS (Ginkgo label filter, default "traffic": every scenario;
-# e.g. "traffic && !node-loss"); TRAFFIC_TIMEOUT (go test -timeout, default 30m); MANAGER_BIN (the
-# operator binary, default bin/manager); KEEP_CLUSTER=1 leaves the cluster running afterwards.
+# e.g. "traffic && !node-loss"); TRAFFIC_DEFAULT_LEASES=0 skips the second cluster; TRAFFIC_TIMEOUT
+# (go test -timeout, default 30m); MANAGER_BIN (the operator binary, default bin/manager);
+# KEEP_CLUSTER=1 leaves the (last) cluster running afterwards.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,8 +26,8 @@ CLUSTER=$ROOT/hack/cluster/cluster.sh
 # shellcheck source=hack/cluster/failures.sh
 source "$ROOT/hack/cluster/failures.sh"
 OUTPUT=$(mktemp "${TMPDIR:-/tmp}/traffic-output.XXXXXX")
-# The table outlives the teardown, which keeps only logs/.
-export TRAFFIC_TABLE=$CLUSTER_DIR/logs/traffic-table.md
+# The table outlives the teardowns: it is kept beside the state dir, which each `up` starts afresh.
+export TRAFFIC_TABLE=${CLUSTER_DIR%/}-table.md
 started=$SECONDS
 
 finish() {
@@ -55,10 +60,21 @@ finish() {
 trap finish EXIT
 trap 'exit 130' INT TERM
 
-mkdir -p "$CLUSTER_DIR/logs"
+# run_scenarios starts the cluster with node Leases of $1 seconds and a grace period of $2, and runs
+# the scenarios of label filter $3 on it; the table of each run is appended to TRAFFIC_TABLE.
+run_scenarios() {
+	export CLUSTER_NODE_LEASE_SECONDS=$1 CLUSTER_NODE_MONITOR_GRACE=$2
+	"$CLUSTER" up >/dev/null
+	go test -tags traffic ./test/traffic -count=1 -v -timeout "${TRAFFIC_TIMEOUT:-30m}" \
+		-args -ginkgo.v -ginkgo.no-color "-ginkgo.label-filter=$3" 2>&1 | tee -a "$OUTPUT"
+}
+
 rm -f "$TRAFFIC_TABLE"
-"$CLUSTER" up >/dev/null
 export KUBECONFIG=$CLUSTER_DIR/kubeconfig
 cd "$ROOT"
-go test -tags traffic ./test/traffic -count=1 -v -timeout "${TRAFFIC_TIMEOUT:-30m}" \
-	-args -ginkgo.v -ginkgo.no-color "-ginkgo.label-filter=${TRAFFIC_LABELS:-traffic}" 2>&1 | tee "$OUTPUT"
+labels=${TRAFFIC_LABELS:-traffic}
+run_scenarios 20 20s "$labels"
+if [[ ${TRAFFIC_DEFAULT_LEASES:-1} != 0 ]]; then
+	"$CLUSTER" down
+	run_scenarios 40 50s "($labels) && node-loss"
+fi

@@ -143,6 +143,8 @@ var highlyAvailableApp = appKind{
 			Spec: appsv1alpha1.HighlyAvailableAppSpec{
 				Type:     appsv1alpha1.Stateless,
 				Replicas: new(int32(replicas)),
+				// The least the operator allows: a lost node's pods leave the endpoints soonest.
+				Availability: &appsv1alpha1.AvailabilitySpec{NodeLossSeconds: new(nodeLossSeconds())},
 				Template: corev1.PodTemplateSpec{
 					ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "nginx"}},
 					Spec:       podSpec(tag),

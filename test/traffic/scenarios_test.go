@@ -20,8 +20,10 @@ package traffic
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +34,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/test/traffic/load"
 )
 
@@ -178,8 +181,19 @@ var _ = Describe("Traffic", Label("traffic"), func() {
 			time.Sleep(2 * time.Second)
 			By("losing " + node + ": its kubelet, runtime and containers freeze, as in a power or network failure")
 			lost := time.Now()
+			onLost := podsOn(ns, kind.name, node)
 			DeferCleanup(func() { clusterSh("node-up", node) })
 			clusterSh("node-down", node)
+			if kind.title == highlyAvailableApp.title {
+				By("the operator marks the lost node's pods not ready, before the node lifecycle controller")
+				Eventually(func(g Gomega) {
+					for _, name := range onLost {
+						pod := &corev1.Pod{}
+						g.Expect(k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, pod)).To(Succeed())
+						g.Expect(readyReason(pod)).To(Equal(appsv1alpha1.ReasonNodeSilent), "pod %s", name)
+					}
+				}).WithTimeout(2 * time.Minute).WithPolling(200 * time.Millisecond).Should(Succeed())
+			}
 
 			By("waiting until the app serves again from the other nodes, with no failure for 10s")
 			Eventually(func(g Gomega) {
@@ -198,6 +212,46 @@ var _ = Describe("Traffic", Label("traffic"), func() {
 		})
 	}
 })
+
+// podsOn are the names of the app's pods on the node.
+func podsOn(ns, app, node string) []string {
+	GinkgoHelper()
+	pods := &corev1.PodList{}
+	Expect(k8s.List(ctx, pods, client.InNamespace(ns), client.MatchingLabels{"app": app})).To(Succeed())
+	var out []string
+	for _, p := range pods.Items {
+		if p.Spec.NodeName == node && p.DeletionTimestamp == nil {
+			out = append(out, p.Name)
+		}
+	}
+	Expect(out).NotTo(BeEmpty(), "no pod of %s on %s", app, node)
+	return out
+}
+
+// readyReason is the reason of the pod's Ready condition when it is not True.
+func readyReason(pod *corev1.Pod) string {
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status != corev1.ConditionTrue {
+			return c.Reason
+		}
+	}
+	return ""
+}
+
+// leaseSettings are the cluster's node Lease duration and the node lifecycle controller's grace
+// period, as traffic.sh starts the cluster.
+func leaseSettings() string {
+	return fmt.Sprintf("Leases of %s s, grace period %s", envOr("CLUSTER_NODE_LEASE_SECONDS", "20"),
+		envOr("CLUSTER_NODE_MONITOR_GRACE", "20s"))
+}
+
+// nodeLossSeconds is the least availability.nodeLossSeconds the operator allows on this cluster: one
+// and a half renew intervals of its nodes' Leases (a quarter of their duration each).
+func nodeLossSeconds() int32 {
+	lease, err := strconv.Atoi(envOr("CLUSTER_NODE_LEASE_SECONDS", "20"))
+	Expect(err).NotTo(HaveOccurred())
+	return int32(math.Ceil(1.5 * float64(lease) / 4))
+}
 
 func sum(m map[string]int) int {
 	n := 0
@@ -221,10 +275,13 @@ func record(scenario string, kind appKind, report load.Report, recovery time.Dur
 	results = append(results, result{scenario: scenario, kind: kind.title, report: report, recovery: recovery})
 }
 
-// resultsTable is the side-by-side table: one row per scenario, a column per kind of app.
-func resultsTable() string {
+// resultsTable is the side-by-side table: one row per scenario, a column per kind of app; with its
+// header when header is true.
+func resultsTable(header bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| scenario | %s | %s |\n| --- | --- | --- |\n", plainDeployment.title, highlyAvailableApp.title)
+	if header {
+		fmt.Fprintf(&b, "| scenario | %s | %s |\n| --- | --- | --- |\n", plainDeployment.title, highlyAvailableApp.title)
+	}
 	for _, scenario := range []string{scenarioRollout, scenarioRollback, scenarioDrain, scenarioNodeLoss} {
 		cells := map[string]string{}
 		for _, r := range results {
@@ -235,8 +292,12 @@ func resultsTable() string {
 		if len(cells) == 0 {
 			continue
 		}
+		title := scenario
+		if scenario == scenarioNodeLoss {
+			title += " (" + leaseSettings() + ")"
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n",
-			scenario, orDash(cells[plainDeployment.title]), orDash(cells[highlyAvailableApp.title]))
+			title, orDash(cells[plainDeployment.title]), orDash(cells[highlyAvailableApp.title]))
 	}
 	return b.String()
 }

@@ -103,10 +103,17 @@ var _ = AfterSuite(func() {
 	if len(results) == 0 {
 		return
 	}
-	table := resultsTable()
+	path := os.Getenv("TRAFFIC_TABLE")
+	// Several runs (a cluster each) make one table: the header comes with the first.
+	_, err := os.Stat(path)
+	table := resultsTable(path == "" || os.IsNotExist(err))
 	_, _ = fmt.Fprintf(GinkgoWriter, "\n%s\n", table)
-	if path := os.Getenv("TRAFFIC_TABLE"); path != "" {
-		Expect(os.WriteFile(path, []byte(table), 0o644)).To(Succeed())
+	if path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = f.WriteString(table)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Close()).To(Succeed())
 	}
 })
 
