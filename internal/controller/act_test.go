@@ -321,3 +321,17 @@ func TestAStaleCacheDoesNotHideAStatusToWrite(t *testing.T) {
 		t.Errorf("the server has %d ready, %q", server.Status.ReadyReplicas, server.Status.ReadySummary)
 	}
 }
+
+func TestCombinedEvents(t *testing.T) {
+	started := decide.Event{Reason: appsv1alpha1.ReasonRolloutStarted, Message: "revision 1 (abc): web=nginx:1"}
+	created := decide.Event{Reason: appsv1alpha1.ReasonCreated, Message: "created Deployment web"}
+	failed := decide.Event{Reason: appsv1alpha1.ReasonRolloutFailed, Message: "revision 2 failed"}
+	got := combined([]decide.Event{started, failed, created})
+	if len(got) != 2 || got[0].Reason != appsv1alpha1.ReasonRolloutFailed ||
+		got[1].Message != "created Deployment web for revision 1 (abc): web=nginx:1" {
+		t.Errorf("combined %+v", got)
+	}
+	if got := combined([]decide.Event{started, failed}); len(got) != 2 {
+		t.Errorf("a rollout of an app whose objects exist: %+v", got)
+	}
+}

@@ -1,6 +1,8 @@
 package controller
 
 import (
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -14,7 +16,7 @@ import (
 
 // emit records the plan's Events and metrics; it is called once the status is written.
 func (r *HighlyAvailableAppReconciler) emit(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) {
-	for _, e := range events {
+	for _, e := range combined(events) {
 		r.event(app, e.Type, e.Reason, e.Action, "%s", e.Message)
 	}
 	for _, m := range ms {
@@ -31,6 +33,20 @@ func (r *HighlyAvailableAppReconciler) emit(app *appsv1alpha1.HighlyAvailableApp
 			metrics.ObserveRollback(m.Seconds)
 		}
 	}
+}
+
+// combined makes one Event of a rollout's start and the objects created for it, as a new app's first
+// reconcile has them: a person reading kubectl describe gets both in one line, and the API server one
+// request less per new app.
+func combined(events []decide.Event) []decide.Event {
+	started := slices.IndexFunc(events, func(e decide.Event) bool { return e.Reason == appsv1alpha1.ReasonRolloutStarted })
+	created := slices.IndexFunc(events, func(e decide.Event) bool { return e.Reason == appsv1alpha1.ReasonCreated })
+	if started < 0 || created < 0 {
+		return events
+	}
+	out := slices.Clone(events)
+	out[created].Message += " for " + out[started].Message
+	return slices.Delete(out, started, started+1)
 }
 
 // event records an Event on the app, when the reconciler has a recorder.
@@ -71,6 +87,8 @@ func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha
 		}
 	case before == nil || before.Status == now.Status:
 		// A new app has no ready pod yet: that is starting up, not a loss.
+	case now.Status == metav1.ConditionTrue && before.Reason == appsv1alpha1.ReasonNoReadyPods && app.Status.CurrentRevision == 0:
+		// A new app's pods became ready for the first time: its rollout's completion says it.
 	case now.Status == metav1.ConditionTrue:
 		r.event(app, corev1.EventTypeNormal, appsv1alpha1.ReasonHighlyAvailable, "Observe", "%s", now.Message)
 	default:

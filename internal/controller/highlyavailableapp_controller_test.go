@@ -122,9 +122,10 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 			g.Expect(a.Status.CurrentRevision).To(Equal(int64(1)))
 		}, timeout, poll).Should(Succeed())
 
-		By("announcing high availability once reached, without a warning while the pods were starting")
-		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(appsv1alpha1.ReasonHighlyAvailable))
+		By("announcing the rollout's completion, with no availability Event while the new app's pods were starting")
+		Eventually(func() []string { return eventReasons(ns) }, timeout, poll).Should(ContainElement(appsv1alpha1.ReasonRolloutComplete))
 		Expect(eventReasons(ns)).NotTo(ContainElement(appsv1alpha1.ReasonNotHighlyAvailable))
+		Expect(eventReasons(ns)).NotTo(ContainElement(appsv1alpha1.ReasonHighlyAvailable))
 
 		By("writing nothing once settled")
 		before := writesSettle()
@@ -197,12 +198,14 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		}, timeout, poll).Should(Succeed())
 	})
 
-	It("names every object it created in one Event", func() {
+	It("names every object it created in one Event, with the revision it started", func() {
 		Expect(k8sClient.Create(ctx, app)).To(Succeed())
 		// Events of one reason and action on one app form a series that keeps the first message: one
 		// Event per reconcile names them all.
 		Eventually(func() []string { return eventMessages(ns, app.Name, appsv1alpha1.ReasonCreated) }, timeout, poll).
-			Should(ConsistOf("created Deployment web, PodDisruptionBudget web, Service web"))
+			Should(ConsistOf(And(HavePrefix("created Deployment web, PodDisruptionBudget web, Service web for revision 1 ("),
+				HaveSuffix("): nginx=nginx:1.7.9"))))
+		Expect(eventReasons(ns)).NotTo(ContainElement(appsv1alpha1.ReasonRolloutStarted))
 	})
 
 	It("turns the API server's warnings about its objects into Events on the app", func() {

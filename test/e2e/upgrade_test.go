@@ -61,7 +61,8 @@ var _ = Describe("An operator upgrade", Label("operator-upgrade"), Serial, func(
 			updateApp(key, func(app *appsv1alpha1.HighlyAvailableApp) {
 				app.Annotations = map[string]string{"team": "checkout"}
 			})
-			waitSettled(key)
+			// This release writes the phase, which the previous one did not: it has reconciled the app.
+			Eventually(func() appsv1alpha1.Phase { return getApp(key).Status.Phase }).Should(Equal(appsv1alpha1.PhaseReady))
 		}
 		Consistently(func(g Gomega) {
 			for _, key := range []types.NamespacedName{web, db} {
