@@ -206,8 +206,15 @@ cluster-down: ## Stop the local cluster (CLUSTER_NAME=demo by default) and the o
 MANAGER_BIN ?= $(LOCALBIN)/manager
 
 .PHONY: demo
-demo: manifests controlplane $(LOCALBIN)/kwok ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
-	go build -o "$(MANAGER_BIN)" ./cmd
+demo: ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
+	@"$(CURDIR)/hack/build-progress.sh" \
+		"$(CONTROLLER_GEN)|controller-gen (the CRD's generator)|2" \
+		"$(LOCALBIN)/kube-apiserver|kube-apiserver, kube-controller-manager and kube-scheduler (one build)|8" \
+		"$(LOCALBIN)/etcd|etcd|2" \
+		"$(LOCALBIN)/kwok|kwok|3"
+	@$(MAKE) --no-print-directory -s manifests
+	@echo "building the operator (bin/manager)..."
+	@go build -o "$(MANAGER_BIN)" ./cmd
 	CLUSTER_NAME=demo MANAGER_BIN="$(MANAGER_BIN)" "$(CURDIR)/hack/cluster/demo.sh" up
 
 .PHONY: demo-down
@@ -324,9 +331,14 @@ envtest-assets: $(LOCALBIN)/kube-apiserver $(LOCALBIN)/etcd ## Build kube-apiser
 .PHONY: controlplane
 controlplane: $(LOCALBIN)/kube-apiserver $(LOCALBIN)/kube-controller-manager $(LOCALBIN)/kube-scheduler $(LOCALBIN)/etcd ## Build every control-plane binary.
 
-$(LOCALBIN)/kube-apiserver $(LOCALBIN)/kube-controller-manager $(LOCALBIN)/kube-scheduler: $(LOCALBIN)/%: hack/controlplane/go.mod | $(LOCALBIN)
-	@echo "Building $* $(KUBE_VERSION) from source (the API server takes about 5 minutes on 2 cores)..."
-	cd hack/controlplane && go build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$@" k8s.io/kubernetes/cmd/$*
+# One go build for the three: they share most of their packages, which are then compiled once.
+CONTROLPLANE_COMMANDS = kube-apiserver kube-controller-manager kube-scheduler
+$(addprefix $(LOCALBIN)/,$(CONTROLPLANE_COMMANDS)) &: hack/controlplane/go.mod | $(LOCALBIN)
+	@echo "Building kube-apiserver, kube-controller-manager and kube-scheduler $(KUBE_VERSION) from source..."
+	@tmp="$$(mktemp -d "$(LOCALBIN)/.controlplane-build.XXXXXX")" && trap 'rm -rf "$$tmp"' EXIT && \
+	cd hack/controlplane && go build -trimpath -ldflags "$(KUBE_LDFLAGS)" -o "$$tmp/" \
+		$(addprefix k8s.io/kubernetes/cmd/,$(CONTROLPLANE_COMMANDS)) && \
+	for c in $(CONTROLPLANE_COMMANDS); do mv "$$tmp/$$c" "$(LOCALBIN)/$$c"; done
 
 # kubectl is on the machines the project targets; this builds the pinned one where it is missing.
 $(LOCALBIN)/kubectl: hack/controlplane/go.mod | $(LOCALBIN)
