@@ -336,7 +336,8 @@ func failoverCases() []aggregateCase {
 		{
 			name: "after the eviction: the survivor alone, once across clusters", template: web,
 			previous: &appsv1alpha1.HighlyAvailableAppStatus{ObservedGeneration: 1, Conditions: []metav1.Condition{{
-				Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionFalse, Reason: appsv1alpha1.ReasonSingleCluster,
+				Type: appsv1alpha1.ConditionHighlyAvailable, Status: metav1.ConditionFalse,
+				Reason:             appsv1alpha1.ReasonSingleCluster,
 				Message:            "all 4 ready pods run in cluster member-west, although the app is placed on " + bothClusters,
 				LastTransitionTime: metav1.Now()}}},
 			members: []member{serving(west, 4, 4)},
@@ -548,7 +549,7 @@ func checkStatefulOnOne(t *testing.T, st appsv1alpha1.HighlyAvailableAppStatus) 
 func checkAggregate(t *testing.T, aggregated *unstructured.Unstructured, w want) {
 	t.Helper()
 	validateAgainstCRD(t, aggregated)
-	if state := phaseAgrees(t, aggregated); state.Phase != appsv1alpha1.Phase(w.phase) {
+	if state := phaseAgrees(t, aggregated); state.Phase != w.phase {
 		t.Errorf("phase = %s (%s: %s), want %s", state.Phase, state.Reason, state.Message, w.phase)
 	}
 	if res := kstatusOf(t, aggregated); res.Status != w.kstatus {
