@@ -72,7 +72,7 @@ test-unit: manifests generate fmt vet envtest-assets ## Run the unit and envtest
 
 # Each fuzz target of these packages runs for FUZZTIME (a count of inputs: a duration can end while an
 # input runs, which go test reports as a failure); FUZZFLAGS adds go test flags (-parallel 1).
-FUZZ_PACKAGES ?= ./internal/workload ./internal/decide
+FUZZ_PACKAGES ?= ./internal/workload ./internal/decide ./internal/advice
 FUZZTIME ?= 1000x
 FUZZFLAGS ?=
 

@@ -15,13 +15,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
 
 const (
-	kindDaemonSet = "DaemonSet"
-	kindCronJob   = "CronJob"
 	// rowMissing and rowAvailable are the STATUS of an object that is not there yet, and of a
 	// workload that is done rolling.
 	rowMissing   = "Missing"
@@ -91,7 +90,7 @@ func runNodes(snap *snapshot, now time.Time) []*treeNode {
 	}
 	if snap.cronJob == nil {
 		return []*treeNode{{cells: []string{
-			kindCronJob + "/" + workload.CronJobName(app), rowMissing, "", "", "", "", notCreatedYet}}}
+			kinds.CronJob + "/" + workload.CronJobName(app), rowMissing, "", "", "", "", notCreatedYet}}}
 	}
 	cj := snap.cronJob
 	info := fmt.Sprintf("schedule %q, %s", cj.Spec.Schedule, cj.Spec.ConcurrencyPolicy)
@@ -102,7 +101,7 @@ func runNodes(snap *snapshot, now time.Time) []*treeNode {
 	if cj.Spec.Suspend != nil && *cj.Spec.Suspend {
 		state = "Suspended"
 	}
-	return []*treeNode{{cells: []string{kindCronJob + "/" + cj.Name, state,
+	return []*treeNode{{cells: []string{kinds.CronJob + "/" + cj.Name, state,
 		fmt.Sprintf("%d active", len(cj.Status.Active)),
 		"", "", age(now, cj.CreationTimestamp), info}, children: runs}}
 }
@@ -134,7 +133,7 @@ func daemonSetNode(ds *appsv1.DaemonSet, now time.Time) *treeNode {
 	if st.NumberMisscheduled > 0 {
 		info += fmt.Sprintf(", misscheduled %d", st.NumberMisscheduled)
 	}
-	return &treeNode{cells: []string{kindDaemonSet + "/" + ds.Name, state,
+	return &treeNode{cells: []string{kinds.DaemonSet + "/" + ds.Name, state,
 		fmt.Sprintf("%d/%d", st.NumberReady, st.DesiredNumberScheduled), "", "", age(now, ds.CreationTimestamp), info}}
 }
 

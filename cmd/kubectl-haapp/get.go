@@ -16,13 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/decide"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/rollout"
-)
-
-// The kinds of workload an app runs on.
-const (
-	kindDeployment  = "Deployment"
-	kindStatefulSet = "StatefulSet"
 )
 
 // clearScreen moves the cursor home and clears a terminal, so --watch redraws in place.
@@ -151,35 +147,25 @@ func (s *session) read(ctx context.Context, name string) (*snapshot, error) {
 	return snap, nil
 }
 
-// workload is the app's Deployment or StatefulSet, nil when it does not exist (yet).
+// workload is the app's Deployment, StatefulSet or DaemonSet, as its type names it (decide.WorkloadRef)
+// or its status says; nil when it does not exist (yet), and for a Job app, whose runs readRuns reads.
 func (s *session) workload(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (client.Object, error) {
-	kind, name := kindDeployment, app.Name
-	switch app.Spec.AppType() {
-	case appsv1alpha1.Stateful:
-		kind = kindStatefulSet
-	case appsv1alpha1.Daemon:
-		kind = kindDaemonSet
-	case appsv1alpha1.Job:
-		// A Job app's runs are read by readRuns.
+	if decide.ObservesOf(app).Runs {
 		return nil, nil
 	}
-	if ref := app.Status.Workload; ref != nil {
-		kind, name = ref.Kind, ref.Name
+	ref := decide.WorkloadRef(app)
+	if w := app.Status.Workload; w != nil {
+		ref = decide.Ref{Kind: w.Kind, Name: w.Name}
 	}
-	var obj client.Object
-	switch kind {
-	case kindStatefulSet:
-		obj = &appsv1.StatefulSet{}
-	case kindDaemonSet:
-		obj = &appsv1.DaemonSet{}
-	default:
-		obj = &appsv1.Deployment{}
+	if _, known := kinds.ByName(ref.Kind); !known {
+		return nil, fmt.Errorf("the app's status names a workload of kind %q", ref.Kind)
 	}
-	if err := s.client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, obj); err != nil {
+	obj := kinds.NewObject(ref.Kind, ref.Name, app.Namespace)
+	if err := s.client.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("get %s %q: %w", strings.ToLower(kind), name, err)
+		return nil, fmt.Errorf("get %s %q: %w", strings.ToLower(ref.Kind), ref.Name, err)
 	}
 	return obj, nil
 }
@@ -210,15 +196,9 @@ func renderTree(w *bytes.Buffer, width int, snap *snapshot, now time.Time) error
 		root.children = append(root.children, wl)
 		parent = wl
 	} else {
-		kind := kindDeployment
-		switch app.Spec.AppType() {
-		case appsv1alpha1.Stateful:
-			kind = kindStatefulSet
-		case appsv1alpha1.Daemon:
-			kind = kindDaemonSet
-		}
+		ref := decide.WorkloadRef(app)
 		root.children = append(root.children, &treeNode{cells: []string{
-			kind + "/" + app.Name, "Missing", "", "", "", "", "not created yet",
+			ref.Kind + "/" + ref.Name, "Missing", "", "", "", "", "not created yet",
 		}})
 	}
 	if app.Spec.AppType() != appsv1alpha1.Job && snap.clusters == nil {

@@ -138,6 +138,21 @@ func readObjects(path string) ([]object, error) {
 	}
 }
 
+// addKarmada adds config/karmada's customization, installed only with karmada.interpreter.enabled.
+func addKarmada(files map[string]string, karmada []object, names map[string]bool) error {
+	for _, o := range karmada {
+		if o.kind() != "ResourceInterpreterCustomization" {
+			return fmt.Errorf("config/karmada: unexpected %s %s", o.kind(), o.name())
+		}
+		text, err := template(o, names)
+		if err != nil {
+			return err
+		}
+		files[fileName(o)] = wrap(karmadaToggle, text)
+	}
+	return nil
+}
+
 // generate returns the chart's files by path. Everything but the CRD belongs to the operator and is
 // installed with operator.enabled; the Karmada customization only with karmada.interpreter.enabled.
 func generate(objs, monitoring, karmada []object, version string) (map[string]string, error) {
@@ -215,15 +230,8 @@ func generate(objs, monitoring, karmada []object, version string) (map[string]st
 		}
 		files[file] = wrap(operatorToggle, wrap(toggle, text))
 	}
-	for _, o := range karmada {
-		if o.kind() != "ResourceInterpreterCustomization" {
-			return nil, fmt.Errorf("config/karmada: unexpected %s %s", o.kind(), o.name())
-		}
-		text, err := template(o, names)
-		if err != nil {
-			return nil, err
-		}
-		files[fileName(o)] = wrap(karmadaToggle, text)
+	if err := addKarmada(files, karmada, names); err != nil {
+		return nil, err
 	}
 	return files, nil
 }

@@ -20,7 +20,7 @@ import (
 // The rules: the names are the API's contract (status.advice[].rule).
 const (
 	// NoReadinessProbe: a container of a Stateless, Stateful or Daemon app has no readiness probe,
-	// and the operator gives it none (the default is off, or it declares no port).
+	// and the operator gives it none (the default is off, or it declares no TCP port).
 	NoReadinessProbe = "NoReadinessProbe"
 	// IdenticalProbes: the liveness probe equals the readiness probe.
 	IdenticalProbes = "IdenticalProbes"
@@ -68,7 +68,7 @@ type Input struct {
 // same result.
 //
 // A message says what is wrong, then after ": " why it matters, then after "; " what to change; the
-// first part alone ("container web has no readiness probe and declares no port") is a summary.
+// first part alone ("container web has no readiness probe and declares no TCP port") is a summary.
 //
 // The list has no bound of its own: an app with many containers that each break several rules can
 // get more entries than status.advice holds (MaxItems 64), so a caller that writes it on the status

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/workload"
 )
 
 // longInitialDelaySeconds is where an initialDelaySeconds counts as a guess at the start-up time
@@ -39,8 +40,8 @@ func noDefaultReadiness(in containerInput) string {
 	switch {
 	case !in.App.Spec.DefaultProbes():
 		return "spec.availability.defaultProbes is false"
-	case len(in.Container.Ports) == 0:
-		return "it declares no port, so the operator cannot give it its default TCP probe"
+	case !hasProbePort(in.Container):
+		return "it declares no TCP port, so the operator cannot give it its default TCP probe"
 	}
 	return ""
 }
@@ -169,4 +170,10 @@ func checkLongInitialDelay(in containerInput) (string, string, bool) {
 		"(initialDelaySeconds): %s; add a startupProbe on the same check (periodSeconds 5, failureThreshold × "+
 		"periodSeconds longer than the slowest start) and drop initialDelaySeconds",
 		in.what(), strings.Join(long, " and "), strings.Join(costs, ", and ")), true
+}
+
+// hasProbePort tells whether the operator's default probe has a port to check (workload.DefaultProbePort).
+func hasProbePort(c *corev1.Container) bool {
+	_, ok := workload.DefaultProbePort(c)
+	return ok
 }

@@ -34,8 +34,12 @@ func TestNoReadinessProbe(t *testing.T) {
 			says: []string{"spec.availability.defaultProbes is false", "add a readinessProbe"}},
 		{name: "the default off, with a probe of its own", app: noDefaults(goodApp(appsv1alpha1.Stateless))},
 		{name: "no port", app: withWeb(appsv1alpha1.Stateless, noPorts), applies: true,
-			says: []string{"declares no port", "add a readinessProbe"}},
+			says: []string{"declares no TCP port", "add a readinessProbe"}},
 		{name: "Stateful, no port", app: withWeb(appsv1alpha1.Stateful, noPorts), applies: true},
+		{name: "UDP ports alone: the default TCP probe has none to check", app: withWeb(appsv1alpha1.Stateless, func(c *corev1.Container) {
+			noReadiness(c)
+			c.Ports = []corev1.ContainerPort{{ContainerPort: 53, Protocol: corev1.ProtocolUDP}}
+		}), applies: true, says: []string{"declares no TCP port"}},
 		{name: "Daemon, the default off", app: noDefaults(withWeb(appsv1alpha1.Daemon, noReadiness)), applies: true},
 		{name: "a Job serves no traffic", app: withWeb(appsv1alpha1.Job, noPorts)},
 		// LivenessWithoutReadiness says it, better.
@@ -55,7 +59,7 @@ func TestLivenessWithoutReadiness(t *testing.T) {
 		{name: "no probe at all", app: withWeb(appsv1alpha1.Stateless, noPorts)},
 		{name: "the operator adds its readiness probe", app: withWeb(appsv1alpha1.Stateless, livenessOnly)},
 		{name: "no port", app: withWeb(appsv1alpha1.Stateless, livenessOnlyNoPorts), applies: true,
-			says: []string{"liveness probe but no readiness probe", "declares no port", "add a readinessProbe"}},
+			says: []string{"liveness probe but no readiness probe", "declares no TCP port", "add a readinessProbe"}},
 		{name: "the default off", app: noDefaults(withWeb(appsv1alpha1.Stateful, livenessOnly)), applies: true,
 			says: []string{"defaultProbes is false"}},
 		{name: "a Job", app: withWeb(appsv1alpha1.Job, livenessOnlyNoPorts)},

@@ -1037,10 +1037,7 @@ func TestAdviceReachesTheStatusOnce(t *testing.T) {
 	if len(p.Apply) == 0 {
 		t.Fatal("advice blocked the app")
 	}
-	var rules []string
-	for _, a := range p.Advice {
-		rules = append(rules, a.Rule)
-	}
+	rules := rulesOf(p)
 	if !contains(rules, "MutableImage") {
 		t.Fatalf("advice %v, want MutableImage for nginx:latest", rules)
 	}

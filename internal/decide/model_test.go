@@ -98,30 +98,9 @@ func TestModel(t *testing.T) {
 				w.options.Defaults = 0
 				trace = append(trace, "upgrade the operator")
 			}
-			switch rng.IntN(13) {
-			case 12:
-				node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
-				if _, ok := w.silent[node]; ok {
-					delete(w.silent, node)
-					trace = append(trace, node+" renews its Lease again")
-				} else {
-					w.silent[node] = w.now
-					trace = append(trace, node+" stops renewing its Lease")
-				}
-			case 9:
-				node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
-				w.draining[node] = !w.draining[node]
-				if w.draining[node] {
-					w.evictOne(node)
-				}
-				trace = append(trace, fmt.Sprintf("cordon %s %v", node, w.draining[node]))
-			case 10:
-				zone := []string{"zone-a", "zone-b", "zone-c"}[rng.IntN(3)]
-				w.down[zone] = !w.down[zone]
-				if w.down[zone] {
-					w.loseZone(zone)
-				}
-				trace = append(trace, fmt.Sprintf("zone %s down %v", zone, w.down[zone]))
+			switch choice := rng.IntN(13); choice {
+			case 9, 10, 12:
+				trace = append(trace, w.disturb(rng, choice))
 			case 11:
 				if typ == appsv1alpha1.Stateless {
 					on := w.app.Spec.Availability == nil || w.app.Spec.Availability.Rebalance == nil || !*w.app.Spec.Availability.Rebalance
@@ -194,6 +173,36 @@ func TestModel(t *testing.T) {
 		if seen[reason] == 0 {
 			t.Errorf("no random run reached %s (reached: %v)", reason, seen)
 		}
+	}
+}
+
+// disturb does to the world's nodes what happens to a cluster's: a cordon and its end (9), a zone
+// lost and back (10), a node that stops renewing its Lease and renews it again (12); it returns what
+// it did, for the trace.
+func (w *world) disturb(rng *rand.Rand, choice int) string {
+	switch choice {
+	case 9:
+		node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
+		w.draining[node] = !w.draining[node]
+		if w.draining[node] {
+			w.evictOne(node)
+		}
+		return fmt.Sprintf("cordon %s %v", node, w.draining[node])
+	case 10:
+		zone := []string{"zone-a", "zone-b", "zone-c"}[rng.IntN(3)]
+		w.down[zone] = !w.down[zone]
+		if w.down[zone] {
+			w.loseZone(zone)
+		}
+		return fmt.Sprintf("zone %s down %v", zone, w.down[zone])
+	default:
+		node := []string{"node-a", "node-b", "node-c"}[rng.IntN(3)]
+		if _, ok := w.silent[node]; ok {
+			delete(w.silent, node)
+			return node + " renews its Lease again"
+		}
+		w.silent[node] = w.now
+		return node + " stops renewing its Lease"
 	}
 }
 

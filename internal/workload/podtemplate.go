@@ -154,14 +154,26 @@ func servingTemplate(app *appsv1alpha1.HighlyAvailableApp, revisionKey string, d
 	return tpl
 }
 
-// addReadinessProbe gives a container that declares a port and has no readiness probe a TCP probe on
-// its first port, so that it receives traffic only once it listens.
+// DefaultProbePort is the port of a container's default readiness probe: its first TCP port (a UDP or
+// SCTP port cannot answer a TCP probe); false when it declares none.
+func DefaultProbePort(c *corev1.Container) (int32, bool) {
+	for _, p := range c.Ports {
+		if p.Protocol == "" || p.Protocol == corev1.ProtocolTCP {
+			return p.ContainerPort, true
+		}
+	}
+	return 0, false
+}
+
+// addReadinessProbe gives a container that declares a TCP port and has no readiness probe a TCP probe
+// on its first TCP port, so that it receives traffic only once it listens.
 func addReadinessProbe(c *corev1.Container) {
-	if c.ReadinessProbe != nil || len(c.Ports) == 0 {
+	port, ok := DefaultProbePort(c)
+	if c.ReadinessProbe != nil || !ok {
 		return
 	}
 	c.ReadinessProbe = &corev1.Probe{
-		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(c.Ports[0].ContainerPort)}},
+		ProbeHandler:     corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(port)}},
 		PeriodSeconds:    DefaultProbePeriodSeconds,
 		TimeoutSeconds:   DefaultProbeTimeoutSeconds,
 		SuccessThreshold: 1,

@@ -389,6 +389,16 @@ func TestDefaultReadinessProbe(t *testing.T) {
 			DefaultsCurrent, own},
 		{"a container without ports gets none", webApp(func(a *app) { a.Spec.Template.Spec.Containers[0].Ports = nil }),
 			DefaultsCurrent, nil},
+		{"a UDP port cannot answer a TCP probe: the first TCP port", webApp(func(a *app) {
+			a.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 53, Protocol: corev1.ProtocolUDP},
+				{ContainerPort: 8080, Protocol: corev1.ProtocolTCP}}
+		}), DefaultsCurrent, &corev1.Probe{
+			ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8080)}},
+			PeriodSeconds: 5, TimeoutSeconds: 1, SuccessThreshold: 1, FailureThreshold: 3,
+		}},
+		{"UDP ports alone: none", webApp(func(a *app) {
+			a.Spec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 53, Protocol: corev1.ProtocolUDP}}
+		}), DefaultsCurrent, nil},
 		{"availability.defaultProbes false turns it off", webApp(func(a *app) {
 			a.Spec.Availability = &appsv1alpha1.AvailabilitySpec{DefaultProbes: new(false)}
 		}), DefaultsCurrent, nil},
