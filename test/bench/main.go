@@ -177,6 +177,9 @@ func run() error {
 	b.results.Table = tableRows(b.results)
 	fmt.Printf("\n%s\n", renderTable(fmt.Sprintf("N=%d (%d nodes)", *n, perZone*zones), b.results.Table))
 	fmt.Printf("%s\n%s\n", notes(b.results, b), argoNote(b.results, argo.binary != "" && selected[argoPhase]))
+	if note := requestsNote(b.results); note != "" {
+		fmt.Println(note)
+	}
 	fmt.Printf("Measured in %s.\n", time.Since(started).Round(time.Second))
 	data, err := json.MarshalIndent(b.results, "", "  ")
 	if err != nil {

@@ -54,6 +54,12 @@ type operatorRun struct {
 	Counters         counters `json:"counters"`
 	ReconcilesPerApp float64  `json:"reconcilesPerApp"`
 	RequestsPerApp   float64  `json:"requestsPerApp"`
+	// APIServerRequests are the API server's counts of the requests to the kinds the operator
+	// writes over the phase, every client's, by verb and resource (apirequests.go); catch-up only.
+	APIServerRequests []apiRequests `json:"apiServerRequests,omitempty"`
+	// BindingsPerApp are the scheduler's bindings of pods over the same window, per app: it sends
+	// one Event (events.k8s.io) for each, counted in the rows of Events.
+	BindingsPerApp float64 `json:"bindingsPerApp,omitempty"`
 }
 
 type memoryRun struct {
@@ -205,6 +211,7 @@ func seconds(from, to time.Time) float64 { return to.Sub(from).Seconds() }
 // freshPhase is what every phase starts from: a fresh cluster, a client of it with the phase's
 // namespaces created, and an observer fed by a watch that runs until the context given to fresh ends.
 type freshPhase struct {
+	cfg      *rest.Config
 	client   countingClient
 	observer *observer
 	seen     cache.Cache
@@ -224,7 +231,7 @@ func (b *bench) fresh(ctx context.Context, handlers func(*observer) map[client.O
 // handlers.
 func (b *bench) watched(ctx context.Context, cfg *rest.Config, handlers func(*observer) map[client.Object]handler,
 	namespaces ...string) (freshPhase, error) {
-	var f freshPhase
+	f := freshPhase{cfg: cfg}
 	var err error
 	if f.client, err = newClient(cfg); err != nil {
 		return f, err
@@ -332,6 +339,10 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	if err := createAll(ctx, c, 8, groups); err != nil {
 		return run, err
 	}
+	apiBefore, err := apiServerRequests(ctx, f.cfg)
+	if err != nil {
+		return run, err
+	}
 	op, start, err := startOperator(ctx, b.cluster, b.manager, b.operatorArgs)
 	if err != nil {
 		return run, err
@@ -347,6 +358,16 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	}
 	run.ReconcilesPerApp = run.Counters.Reconciles / float64(b.n)
 	run.RequestsPerApp = run.Counters.Requests / float64(b.n)
+	apiAfter, err := apiServerRequests(ctx, f.cfg)
+	if err != nil {
+		return run, err
+	}
+	resources, err := resourcesOf(writtenKinds)
+	if err != nil {
+		return run, err
+	}
+	run.APIServerRequests = requestsBetween(apiBefore, apiAfter, resources, b.n)
+	run.BindingsPerApp = (apiAfter[bindingKey] - apiBefore[bindingKey]) / float64(b.n)
 	b.logf("catch-up: children and status %.1fs, ready %.1fs, %.1f reconciles and %.1f requests per app",
 		run.ChildrenSeconds, run.ReadySeconds, run.ReconcilesPerApp, run.RequestsPerApp)
 	return run, nil
