@@ -30,9 +30,10 @@ type bench struct {
 	rollbacks     int
 	unrelated     int
 	// argo is the Argo Rollouts controller of the argo phase; none when its binary is empty.
-	argo    argoRollouts
-	logf    func(format string, args ...any)
-	results results
+	argo         argoRollouts
+	soakSettings soakSettings
+	logf         func(format string, args ...any)
+	results      results
 }
 
 // floorRun is the floor with a number of workers: the Deployments, Services and PDBs created
@@ -103,6 +104,7 @@ type results struct {
 	Memory       memoryRun   `json:"memory"`
 	Churn        churnRun    `json:"churn"`
 	ArgoRollouts argoRun     `json:"argoRollouts"`
+	Soak         soakRun     `json:"soak"`
 	Table        []row       `json:"table"`
 	// Ran and Failed are the phases that ran to the end, and those that failed with why.
 	Ran    []string `json:"ran"`
