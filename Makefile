@@ -248,6 +248,7 @@ test-e2e-chaos: manifests controlplane $(LOCALBIN)/kwok ## Run the drills of the
 # here); BENCH_ARGS: more flags (go run ./test/bench -h). The figures go to bench.json.
 # ARGO_ROLLOUTS_BIN=bin/rollouts-controller adds the Argo Rollouts column (built here when it names that
 # binary); the bench takes the Rollout CRD from the module that hack/argo-rollouts pins.
+# BENCH_ARGS="-phases soak" runs the soak alone (30 minutes of churn; -soak-duration, -soak-rate).
 N ?= 200
 BENCH_MANAGER ?=
 BENCH_ARGS ?=

@@ -235,16 +235,14 @@ func (op *operator) metrics() ([]sample, error) {
 	return parseMetrics(string(body)), nil
 }
 
-// memory is the operator's heap and resident set in bytes.
+// memory is the operator's heap and resident set in bytes, and its goroutines.
 type memory struct {
-	Heap float64 `json:"heapBytes"`
-	RSS  float64 `json:"rssBytes"`
+	Heap       float64 `json:"heapBytes"`
+	RSS        float64 `json:"rssBytes"`
+	Goroutines float64 `json:"goroutines"`
 }
 
-// settledMemory samples the operator's memory once a second and keeps the lowest of each. Each
-// sample first has the operator collect its garbage (a heap profile with gc=1), then reads the heap
-// the collection found live (go_gc_heap_live_bytes): what the operator holds, not what it has yet to
-// collect.
+// settledMemory samples the operator's memory once a second and keeps the lowest of each figure.
 func (op *operator) settledMemory(ctx context.Context, samples int) (memory, error) {
 	var low memory
 	for i := range samples {
@@ -255,23 +253,39 @@ func (op *operator) settledMemory(ctx context.Context, samples int) (memory, err
 			case <-time.After(time.Second):
 			}
 		}
-		if err := op.collectGarbage(); err != nil {
-			return low, err
-		}
-		m, err := op.metrics()
+		m, _, err := op.memoryNow()
 		if err != nil {
 			return low, err
 		}
-		heap := liveHeap(m)
-		rss := sumMetric(m, "process_resident_memory_bytes", nil)
-		if i == 0 || heap < low.Heap {
-			low.Heap = heap
+		if i == 0 || m.Heap < low.Heap {
+			low.Heap = m.Heap
 		}
-		if i == 0 || rss < low.RSS {
-			low.RSS = rss
+		if i == 0 || m.RSS < low.RSS {
+			low.RSS = m.RSS
+		}
+		if i == 0 || m.Goroutines < low.Goroutines {
+			low.Goroutines = m.Goroutines
 		}
 	}
 	return low, nil
+}
+
+// memoryNow is one sample of the operator's memory, and the metrics it was read from. It first has
+// the operator collect its garbage (a heap profile with gc=1), then reads the heap the collection
+// found live (go_gc_heap_live_bytes): what the operator holds, not what it has yet to collect.
+func (op *operator) memoryNow() (memory, []sample, error) {
+	if err := op.collectGarbage(); err != nil {
+		return memory{}, nil, err
+	}
+	m, err := op.metrics()
+	if err != nil {
+		return memory{}, nil, err
+	}
+	return memory{
+		Heap:       liveHeap(m),
+		RSS:        sumMetric(m, "process_resident_memory_bytes", nil),
+		Goroutines: sumMetric(m, "go_goroutines", nil),
+	}, m, nil
 }
 
 // liveHeap is the heap the last collection found live; a program whose Prometheus client does not
@@ -314,6 +328,11 @@ func (op *operator) counters() (counters, error) {
 	if err != nil {
 		return counters{}, err
 	}
+	return countersIn(m), nil
+}
+
+// countersIn are the counters in the operator's metrics.
+func countersIn(m []sample) counters {
 	c := counters{
 		Reconciles: sumMetric(m, "controller_runtime_reconcile_total", map[string]string{"controller": "highlyavailableapp"}),
 		Requests:   sumMetric(m, "rest_client_requests_total", nil),
@@ -321,5 +340,5 @@ func (op *operator) counters() (counters, error) {
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		c.Writes += sumMetric(m, "rest_client_requests_total", map[string]string{"method": method})
 	}
-	return c, nil
+	return c
 }

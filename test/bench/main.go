@@ -65,17 +65,25 @@ func run() error {
 	churn := flag.Int("churn", 0, "image changes for the churn figures (default: N, at most 100)")
 	rollbacks := flag.Int("rollbacks", 0, "apps given a missing image for the rollback figure (default: N/5, 1 to 10)")
 	keep := flag.Bool("keep-cluster", false, "leave the last phase's cluster running")
-	only := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, separated by commas")
+	only := flag.String("phases", strings.Join(phaseNames, ","), "the phases to run, separated by commas; "+
+		"the soak phase ("+soakPhase+") is long and runs only when named here")
 	statusWorkers := flag.Int("status-floor-workers", defaultStatusFloorWorkers, "the workers of the floor with status")
 	argoBin := flag.String("argo-rollouts", os.Getenv("ARGO_ROLLOUTS_BIN"), "Argo Rollouts' rollouts-controller "+
 		"binary for the argo phase (default $ARGO_ROLLOUTS_BIN; none: the phase does not run)")
 	argoArgs := flag.String("argo-rollouts-args", "", "extra flags for rollouts-controller, separated by spaces")
+	soakDuration := flag.Duration("soak-duration", 30*time.Minute, "how long the soak phase keeps changing the apps")
+	soakRate := flag.Float64("soak-rate", 2, "the soak's changes a second: in turn an app replaced "+
+		"(one deleted, a new one created), an image changed, a replica count changed to between 2 and 5")
+	soakSeed := flag.Uint64("soak-seed", 1, "the seed of the soak's random choices: the same seed, the same changes")
 	flag.Parse()
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
 	}
 	if *statusWorkers < 1 {
 		return errors.New("-status-floor-workers must be at least 1")
+	}
+	if *soakRate <= 0 || *soakDuration <= 0 {
+		return errors.New("-soak-rate and -soak-duration must be positive")
 	}
 	// The control plane's clients log through klog; the figures are what matters here.
 	klog.SetOutput(os.Stderr)
@@ -111,6 +119,7 @@ func run() error {
 		rollbacks:     *rollbacks,
 		unrelated:     scaledCount(unrelatedObjectsAt1000, *n, referenceApps),
 		argo:          argo,
+		soakSettings:  soakSettings{duration: *soakDuration, rate: *soakRate, seed: *soakSeed},
 		logf: func(format string, args ...any) {
 			fmt.Fprintf(os.Stderr, "%s %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, args...))
 		},
@@ -142,12 +151,9 @@ func run() error {
 	if argo.binary != "" {
 		b.logf("Argo Rollouts: %s %s", argo.binary, *argoArgs)
 	}
-	selected := map[string]bool{}
-	for name := range strings.SplitSeq(*only, ",") {
-		if !slices.Contains(phaseNames, name) {
-			return fmt.Errorf("unknown phase %q (phases: %s)", name, strings.Join(phaseNames, ", "))
-		}
-		selected[name] = true
+	selected, err := selectPhases(*only)
+	if err != nil {
+		return err
 	}
 	// A phase that fails leaves its figures out; the others still run and the table is printed.
 	var failed []string
@@ -162,6 +168,7 @@ func run() error {
 		{"endtoend", func() (err error) { b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); return err }},
 		{"churn", func() (err error) { b.results.Churn, err = b.churnAndRollback(ctx); return err }},
 		{argoPhase, func() (err error) { b.results.ArgoRollouts, err = b.argoRollouts(ctx); return err }},
+		{soakPhase, func() (err error) { b.results.Soak, err = b.soak(ctx); return err }},
 	} {
 		if !selected[p.name] || ctx.Err() != nil || (p.name == argoPhase && argo.binary == "") {
 			continue
@@ -175,8 +182,7 @@ func run() error {
 		}
 	}
 	b.results.Table = tableRows(b.results)
-	fmt.Printf("\n%s\n", renderTable(fmt.Sprintf("N=%d (%d nodes)", *n, perZone*zones), b.results.Table))
-	fmt.Printf("%s\n%s\n", notes(b.results, b), argoNote(b.results, argo.binary != "" && selected[argoPhase]))
+	b.printResults(selected, perZone)
 	fmt.Printf("Measured in %s.\n", time.Since(started).Round(time.Second))
 	data, err := json.MarshalIndent(b.results, "", "  ")
 	if err != nil {
@@ -191,13 +197,46 @@ func run() error {
 	return ctx.Err()
 }
 
-// phaseNames are the phases, in the order they run; argoPhase runs only with an Argo Rollouts binary.
+// selectPhases are the phases named in a list separated by commas.
+func selectPhases(list string) (map[string]bool, error) {
+	known := append(slices.Clone(phaseNames), soakPhase)
+	selected := map[string]bool{}
+	for name := range strings.SplitSeq(list, ",") {
+		if !slices.Contains(known, name) {
+			return nil, fmt.Errorf("unknown phase %q (phases: %s)", name, strings.Join(known, ", "))
+		}
+		selected[name] = true
+	}
+	return selected, nil
+}
+
+// printResults prints the table and the notes under it.
+func (b *bench) printResults(selected map[string]bool, perZone int) {
+	title := fmt.Sprintf("N=%d (%d nodes)", b.n, perZone*zones)
+	if selected[soakPhase] {
+		title = fmt.Sprintf("N=%d (%d nodes, soak %d)", b.n, perZone*zones, soakNodesPerZone(b.n)*zones)
+	}
+	fmt.Printf("\n%s\n", renderTable(title, b.results.Table))
+	fmt.Printf("%s\n%s\n", notes(b.results, b), argoNote(b.results, b.argo.binary != "" && selected[argoPhase]))
+	if note := requestsNote(b.results); note != "" {
+		fmt.Println(note)
+	}
+	if selected[soakPhase] {
+		fmt.Println(soakNote(b.results))
+	}
+}
+
+// phaseNames are the phases run by default, in the order they run; argoPhase runs only with an Argo
+// Rollouts binary. The soak phase runs last, and only when named.
 var phaseNames = []string{"floor1", "floor8", statusFloorPhase, "catchup", "endtoend", "churn", argoPhase}
 
 const argoPhase = "argo"
 
-// kib is the unit of the per-app memory rows.
-const kib = "KiB"
+// kib is the unit of the per-app memory rows, mib that of the rows of changes and totals.
+const (
+	kib = "KiB"
+	mib = "MiB"
+)
 
 // tableRows lays the results out beside the floor.
 func tableRows(r results) []row {
@@ -215,7 +254,7 @@ func tableRows(r results) []row {
 		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Floor8.IdleWindowSecs / 60))
 	}
 	unrelated := fmt.Sprintf("after %d unrelated 32 KiB ConfigMaps and Secrets", r.Memory.Unrelated)
-	return []row{
+	return append([]row{
 		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
 			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds),
 			Status: fs(r.FloorStatus.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
@@ -239,8 +278,8 @@ func tableRows(r results) []row {
 		{Name: "of which Events kept by client-go to find series (6 to 12 min)", Unit: kib,
 			Op: e2e(r.Memory.EventSeriesPerAppKiB)},
 		{Name: "RSS per app, settled", Unit: kib, Op: e2e(r.Memory.RSSPerAppKiB)},
-		{Name: "Go heap change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.HeapChangeMiB)},
-		{Name: "RSS change " + unrelated, Unit: "MiB", Op: e2e(r.Memory.RSSChangeMiB)},
+		{Name: "Go heap change " + unrelated, Unit: mib, Op: e2e(r.Memory.HeapChangeMiB)},
+		{Name: "RSS change " + unrelated, Unit: mib, Op: e2e(r.Memory.RSSChangeMiB)},
 		{Name: "churn: image change → template, p50 (floor: Deployment controller)", Unit: "ms",
 			Floor8: ch(r.Churn.DeploymentCtrlP50Ms), Op: ch(r.Churn.OperatorP50Ms)},
 		{Name: "churn: image change → template, p99 (floor: Deployment controller)", Unit: "ms",
@@ -248,7 +287,7 @@ func tableRows(r results) []row {
 		{Name: "rollback: first failure signal → template back, p50", Unit: "s", Op: ch(r.Churn.RollbackP50Seconds)},
 		{Name: "rollback: first failure signal → template back, max", Unit: "s", Op: ch(r.Churn.RollbackMaxSeconds)},
 		{Name: "idle writes per minute", Floor8: idleFloor, Op: e2e(r.Memory.IdleWritesPerMn)},
-	}
+	}, soakRows(r)...)
 }
 
 // notes says how the figures were taken, under the table.

@@ -30,9 +30,10 @@ type bench struct {
 	rollbacks     int
 	unrelated     int
 	// argo is the Argo Rollouts controller of the argo phase; none when its binary is empty.
-	argo    argoRollouts
-	logf    func(format string, args ...any)
-	results results
+	argo         argoRollouts
+	soakSettings soakSettings
+	logf         func(format string, args ...any)
+	results      results
 }
 
 // floorRun is the floor with a number of workers: the Deployments, Services and PDBs created
@@ -54,6 +55,12 @@ type operatorRun struct {
 	Counters         counters `json:"counters"`
 	ReconcilesPerApp float64  `json:"reconcilesPerApp"`
 	RequestsPerApp   float64  `json:"requestsPerApp"`
+	// APIServerRequests are the API server's counts of the requests to the kinds the operator
+	// writes over the phase, every client's, by verb and resource (apirequests.go); catch-up only.
+	APIServerRequests []apiRequests `json:"apiServerRequests,omitempty"`
+	// BindingsPerApp are the scheduler's bindings of pods over the same window, per app: it sends
+	// one Event (events.k8s.io) for each, counted in the rows of Events.
+	BindingsPerApp float64 `json:"bindingsPerApp,omitempty"`
 }
 
 type memoryRun struct {
@@ -97,6 +104,7 @@ type results struct {
 	Memory       memoryRun   `json:"memory"`
 	Churn        churnRun    `json:"churn"`
 	ArgoRollouts argoRun     `json:"argoRollouts"`
+	Soak         soakRun     `json:"soak"`
 	Table        []row       `json:"table"`
 	// Ran and Failed are the phases that ran to the end, and those that failed with why.
 	Ran    []string `json:"ran"`
@@ -205,6 +213,7 @@ func seconds(from, to time.Time) float64 { return to.Sub(from).Seconds() }
 // freshPhase is what every phase starts from: a fresh cluster, a client of it with the phase's
 // namespaces created, and an observer fed by a watch that runs until the context given to fresh ends.
 type freshPhase struct {
+	cfg      *rest.Config
 	client   countingClient
 	observer *observer
 	seen     cache.Cache
@@ -224,7 +233,7 @@ func (b *bench) fresh(ctx context.Context, handlers func(*observer) map[client.O
 // handlers.
 func (b *bench) watched(ctx context.Context, cfg *rest.Config, handlers func(*observer) map[client.Object]handler,
 	namespaces ...string) (freshPhase, error) {
-	var f freshPhase
+	f := freshPhase{cfg: cfg}
 	var err error
 	if f.client, err = newClient(cfg); err != nil {
 		return f, err
@@ -332,6 +341,10 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	if err := createAll(ctx, c, 8, groups); err != nil {
 		return run, err
 	}
+	apiBefore, err := apiServerRequests(ctx, f.cfg)
+	if err != nil {
+		return run, err
+	}
 	op, start, err := startOperator(ctx, b.cluster, b.manager, b.operatorArgs)
 	if err != nil {
 		return run, err
@@ -347,6 +360,16 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	}
 	run.ReconcilesPerApp = run.Counters.Reconciles / float64(b.n)
 	run.RequestsPerApp = run.Counters.Requests / float64(b.n)
+	apiAfter, err := apiServerRequests(ctx, f.cfg)
+	if err != nil {
+		return run, err
+	}
+	resources, err := resourcesOf(writtenKinds)
+	if err != nil {
+		return run, err
+	}
+	run.APIServerRequests = requestsBetween(apiBefore, apiAfter, resources, b.n)
+	run.BindingsPerApp = (apiAfter[bindingKey] - apiBefore[bindingKey]) / float64(b.n)
 	b.logf("catch-up: children and status %.1fs, ready %.1fs, %.1f reconciles and %.1f requests per app",
 		run.ChildrenSeconds, run.ReadySeconds, run.ReconcilesPerApp, run.RequestsPerApp)
 	return run, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/google/pprof/profile"
@@ -31,6 +32,29 @@ func (op *operator) heapHeldUnder(frame string) (float64, error) {
 		return 0, fmt.Errorf("heap profile: %w", err)
 	}
 	return inuseUnder(p, frame)
+}
+
+// saveHeapProfile writes the operator's heap profile, after a garbage collection, to path, for
+// go tool pprof (-diff_base compares two).
+func (op *operator) saveHeapProfile(path string) error {
+	resp, err := http.Get("http://" + op.pprofAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return fmt.Errorf("heap profile: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // inuseUnder adds up the in-use bytes of the samples whose stack has a function whose name
