@@ -11,6 +11,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -57,6 +58,9 @@ type soakRun struct {
 	EventSeriesPerAppBeforeKiB float64 `json:"eventSeriesPerAppBeforeKiB"`
 	EventSeriesPerAppAfterKiB  float64 `json:"eventSeriesPerAppAfterKiB"`
 	MaxGoroutines              float64 `json:"maxGoroutines"`
+	// SilentNodeMarks are the operator's NodeSilent Events that marked pods not ready: every node
+	// stays healthy through the soak, so any is a false alarm.
+	SilentNodeMarks int `json:"silentNodeMarks"`
 	// Series is a sample a minute during the churn.
 	Series []soakSample `json:"series"`
 	// HeapProfiles are the operator's heap profiles before and after, in the cluster's logs.
@@ -146,6 +150,9 @@ func (b *bench) soak(ctx context.Context) (soakRun, error) {
 	if run.After, run.EventSeriesPerAppAfterKiB, err = b.settledSample(ctx, op, seen, "after", &run); err != nil {
 		return run, err
 	}
+	if run.SilentNodeMarks, err = silentNodeMarks(ctx, c); err != nil {
+		return run, err
+	}
 	run.Before.Changes, run.After.Changes = 0, int(changes.Load())
 	run.After.ElapsedSeconds = time.Since(start).Seconds()
 	soakFigures(&run)
@@ -155,6 +162,22 @@ func (b *bench) soak(ctx context.Context) (soakRun, error) {
 		run.ChurnSeconds, run.SettleSeconds, run.HeapPerAppBeforeKiB, run.HeapPerAppAfterKiB, run.HeapPerAppRatio,
 		run.Before.Goroutines, run.After.Goroutines, run.MaxGoroutines)
 	return run, nil
+}
+
+// silentNodeMarks counts the operator's NodeSilent Events that marked pods not ready, in every
+// namespace (the others say why it marked none).
+func silentNodeMarks(ctx context.Context, c client.Reader) (int, error) {
+	events := &corev1.EventList{}
+	if err := c.List(ctx, events, client.MatchingFields{"reason": appsv1alpha1.ReasonNodeSilent}); err != nil {
+		return 0, fmt.Errorf("list NodeSilent Events: %w", err)
+	}
+	marks := 0
+	for _, e := range events.Items {
+		if strings.Contains(e.Message, ": marked pods ") {
+			marks += max(int(e.Count), 1)
+		}
+	}
+	return marks, nil
 }
 
 // soakFigures derives the soak's figures from its samples.
@@ -418,6 +441,7 @@ func soakRows(r results) []row {
 		{Name: "soak: image changes", Op: count(s.Done.ImageChanges)},
 		{Name: "soak: scale changes", Op: count(s.Done.ScaleChanges)},
 		{Name: "soak: changes the API server refused", Op: count(s.Done.Failed)},
+		{Name: "soak: NodeSilent marks, every node healthy", Op: count(s.SilentNodeMarks)},
 	}
 }
 

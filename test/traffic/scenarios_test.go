@@ -284,9 +284,11 @@ func resultsTable(header bool) string {
 	}
 	for _, scenario := range []string{scenarioRollout, scenarioRollback, scenarioDrain, scenarioNodeLoss} {
 		cells := map[string]string{}
+		byKind := map[string]result{}
 		for _, r := range results {
 			if r.scenario == scenario {
 				cells[r.kind] = cell(r)
+				byKind[r.kind] = r
 			}
 		}
 		if len(cells) == 0 {
@@ -295,6 +297,11 @@ func resultsTable(header bool) string {
 		title := scenario
 		if scenario == scenarioNodeLoss {
 			title += " (" + leaseSettings() + ")"
+			plain, okPlain := byKind[plainDeployment.title]
+			app, okApp := byKind[highlyAvailableApp.title]
+			if okPlain && okApp {
+				cells[highlyAvailableApp.title] += nodeLossRatios(plain, app)
+			}
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s |\n",
 			title, orDash(cells[plainDeployment.title]), orDash(cells[highlyAvailableApp.title]))
@@ -312,6 +319,22 @@ func cell(r result) string {
 		} else {
 			text += fmt.Sprintf(", recovered %s after the loss", r.recovery.Round(100*time.Millisecond))
 		}
+	}
+	return text
+}
+
+// nodeLossRatios sets the app's node loss beside the targets: at most a third of the plain
+// Deployment's failed requests, and recovered within half the node lifecycle controller's grace
+// period.
+func nodeLossRatios(plain, app result) string {
+	text := ""
+	if plain.report.Failed > 0 {
+		text += fmt.Sprintf("; **%.2f×** the plain Deployment's failures (target at most 0.33×)",
+			float64(app.report.Failed)/float64(plain.report.Failed))
+	}
+	if grace, err := time.ParseDuration(envOr("CLUSTER_NODE_MONITOR_GRACE", "20s")); err == nil && grace > 0 {
+		text += fmt.Sprintf("; recovered in **%.2f×** the grace period (target at most 0.5×)",
+			app.recovery.Seconds()/grace.Seconds())
 	}
 	return text
 }
