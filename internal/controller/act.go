@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -241,6 +242,10 @@ type appMemory struct {
 	// status may be older than what the API server has (patchStatus).
 	statusVersion string
 	statusDigest  uint64
+	// unsentEvents and unsentMetrics are what a reconcile did whose status write failed (a conflict
+	// while the cache is behind): they go out after the next status write.
+	unsentEvents  []decide.Event
+	unsentMetrics []decide.Metric
 }
 
 // of returns what is kept of the app (the zero memory for an app it has not seen, or for another app
@@ -289,6 +294,42 @@ func (m *memory) failing(app *appsv1alpha1.HighlyAvailableApp, now time.Time) ti
 // wroteStatus records the status the operator wrote, and the app's resourceVersion after it.
 func (m *memory) wroteStatus(app *appsv1alpha1.HighlyAvailableApp, resourceVersion string, digest uint64) {
 	m.update(app, func(a *appMemory) { a.statusVersion, a.statusDigest = resourceVersion, digest })
+}
+
+// hold keeps the Events and metrics of a reconcile whose status could not be written, so that what it
+// did is told once a status is written: the status first, then what happened.
+func (m *memory) hold(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) {
+	if len(events) == 0 && len(ms) == 0 {
+		return
+	}
+	m.update(app, func(a *appMemory) {
+		a.unsentEvents = append(a.unsentEvents, events...)
+		a.unsentMetrics = append(a.unsentMetrics, ms...)
+	})
+}
+
+// withUnsent returns the held Events and metrics followed by the new ones, and forgets the held ones.
+// A held Event or metric that the new ones repeat (same type and reason, or same kind and reason) is
+// dropped: a status transition that was not written is decided again, and told once.
+func (m *memory) withUnsent(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) ([]decide.Event, []decide.Metric) {
+	held := m.of(app)
+	if len(held.unsentEvents) == 0 && len(held.unsentMetrics) == 0 {
+		return events, ms
+	}
+	m.update(app, func(a *appMemory) { a.unsentEvents, a.unsentMetrics = nil, nil })
+	var outEvents []decide.Event
+	for _, e := range held.unsentEvents {
+		if !slices.ContainsFunc(events, func(n decide.Event) bool { return n.Type == e.Type && n.Reason == e.Reason }) {
+			outEvents = append(outEvents, e)
+		}
+	}
+	var outMetrics []decide.Metric
+	for _, mt := range held.unsentMetrics {
+		if !slices.ContainsFunc(ms, func(n decide.Metric) bool { return n.Kind == mt.Kind && n.Reason == mt.Reason }) {
+			outMetrics = append(outMetrics, mt)
+		}
+	}
+	return append(outEvents, events...), append(outMetrics, ms...)
 }
 
 // recovered ends the app's run of transient errors.

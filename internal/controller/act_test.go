@@ -335,3 +335,66 @@ func TestCombinedEvents(t *testing.T) {
 		t.Errorf("a rollout of an app whose objects exist: %+v", got)
 	}
 }
+
+// A reconcile whose status write meets a conflict (the cache behind the operator's own last write)
+// tells nothing then; what it did is told after the next status write, once, beside what that
+// reconcile decides again.
+func TestEventsOfAReconcileWhoseStatusConflictedAreToldLater(t *testing.T) {
+	app := nginxApp()
+	conflict := true
+	b := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
+		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})
+	for _, obj := range appIndexed() {
+		b = b.WithIndex(obj, appIndex, appOf)
+	}
+	c := interceptor.NewClient(b.Build(), interceptor.Funcs{
+		Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
+			return nil
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			if conflict {
+				return apierrors.NewConflict(schema.GroupResource{Group: "apps.haoperator.dev", Resource: "highlyavailableapps"}, app.Name, errors.New("the object has been modified"))
+			}
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+	recorder := events.NewFakeRecorder(100)
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	r := &HighlyAvailableAppReconciler{Client: c, Recorder: recorder, Now: func() time.Time { return now }}
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}
+	drained := func() []string {
+		var got []string
+		for len(recorder.Events) > 0 {
+			got = append(got, <-recorder.Events)
+		}
+		return got
+	}
+
+	if res, err := r.Reconcile(context.Background(), req); err != nil || res.RequeueAfter != conflictRetry {
+		t.Fatalf("a conflict: %v %v, want a quick look again without an error", res, err)
+	}
+	if got := drained(); len(got) != 0 {
+		t.Fatalf("Events told before the status was written: %q", got)
+	}
+	held := r.memory.of(app).unsentEvents
+	if !slices.ContainsFunc(held, func(e decide.Event) bool { return e.Reason == appsv1alpha1.ReasonCreated }) {
+		t.Fatalf("held %+v, want the Created Event", held)
+	}
+	// Something the first reconcile alone did, which the next one does not decide again.
+	r.memory.hold(app, []decide.Event{{Type: corev1.EventTypeNormal, Reason: appsv1alpha1.ReasonDrainSurge, Message: "4 replicas"}}, nil)
+
+	conflict = false
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	got := drained()
+	count := func(reason string) int {
+		return len(slices.DeleteFunc(slices.Clone(got), func(e string) bool { return !containsReason(e, reason) }))
+	}
+	if count(appsv1alpha1.ReasonDrainSurge) != 1 || count(appsv1alpha1.ReasonCreated) != 1 {
+		t.Errorf("Events %q: want the held DrainSurge once and Created once", got)
+	}
+	if held := r.memory.of(app); len(held.unsentEvents) != 0 || len(held.unsentMetrics) != 0 {
+		t.Errorf("still held after the status was written: %+v", held)
+	}
+}

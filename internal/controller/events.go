@@ -87,8 +87,9 @@ func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha
 		}
 	case before == nil || before.Status == now.Status:
 		// A new app has no ready pod yet: that is starting up, not a loss.
-	case now.Status == metav1.ConditionTrue && before.Reason == appsv1alpha1.ReasonNoReadyPods && app.Status.CurrentRevision == 0:
-		// A new app's pods became ready for the first time: its rollout's completion says it.
+	case now.Status == metav1.ConditionTrue && app.Status.CurrentRevision == 0:
+		// A new app's first rollout has not completed: its pods becoming ready, one by one or all at
+		// once, is starting up, and the rollout's completion says it.
 	case now.Status == metav1.ConditionTrue:
 		r.event(app, corev1.EventTypeNormal, appsv1alpha1.ReasonHighlyAvailable, "Observe", "%s", now.Message)
 	default:

@@ -183,11 +183,12 @@ func templateHash(tpl corev1.PodTemplateSpec) string {
 	return tpl.Labels[rollout.LabelRevisionHash]
 }
 
-// writesSettle waits until the operator has sent no write for a while and returns the count.
-func writesSettle() int64 {
+// writesSettle waits until the operator has sent no write to the namespace's objects for a while and
+// returns their count.
+func writesSettle(ns string) int64 {
 	var last int64 = -1
 	EventuallyWithOffset(1, func() bool {
-		n := writes.Load()
+		n := writes.in(ns)
 		settled := n == last
 		last = n
 		return settled

@@ -141,6 +141,8 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	next := plan.Report.Status(plan.Problem, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
 	if err := r.patchStatus(ctx, app, next); err != nil {
+		// What this reconcile did is told after the next status write.
+		r.memory.hold(before, append(plan.Events, done...), plan.Metrics)
 		if apierrors.IsConflict(err) {
 			// The cached app is behind the operator's own last write: look again once it caught up.
 			return ctrl.Result{RequeueAfter: conflictRetry}, nil
@@ -148,7 +150,8 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return ctrl.Result{}, err
 	}
 	// The status is persisted: now what happened may be told.
-	r.emit(before, append(plan.Events, done...), plan.Metrics)
+	events, ms := r.memory.withUnsent(before, append(plan.Events, done...), plan.Metrics)
+	r.emit(before, events, ms)
 	r.reportProblem(before, plan.Problem)
 	r.reportAvailabilityChange(before, next)
 	recordAppState(app)
@@ -186,9 +189,11 @@ func (r *HighlyAvailableAppReconciler) retry(ctx context.Context, app *appsv1alp
 	before := app.DeepCopy()
 	if perr := r.patchStatus(ctx, app, next); perr != nil {
 		r.log(ctx).Info("could not report the error on the app", "error", err.Error(), "status error", perr.Error())
+		r.memory.hold(before, done, nil)
 		return ctrl.Result{}, err
 	}
-	r.emit(before, done, nil)
+	events, ms := r.memory.withUnsent(before, done, nil)
+	r.emit(before, events, ms)
 	if persists && !status.IsRetrying(before.Status) {
 		r.event(before, corev1.EventTypeWarning, appsv1alpha1.ReasonRetryingAfterError, "Reconcile", "%s", err.Error())
 	}

@@ -128,10 +128,10 @@ var _ = Describe("A Stateless HighlyAvailableApp", func() {
 		Expect(eventReasons(ns)).NotTo(ContainElement(appsv1alpha1.ReasonHighlyAvailable))
 
 		By("writing nothing once settled")
-		before := writesSettle()
+		before := writesSettle(ns)
 		// A change that asks nothing of the operator still wakes it up.
 		updateApp(key, func(a *appsv1alpha1.HighlyAvailableApp) { a.Annotations = map[string]string{"team": "shop"} })
-		Consistently(func() int64 { return writes.Load() }, 3*time.Second, 200*time.Millisecond).Should(Equal(before))
+		Consistently(func() int64 { return writes.in(ns) }, 3*time.Second, 200*time.Millisecond).Should(Equal(before))
 	})
 
 	It("follows a new image, brings back a deleted Service and scales through the scale subresource", func() {

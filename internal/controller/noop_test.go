@@ -57,12 +57,12 @@ var _ = Describe("The no-op check", func() {
 			}
 		}
 		By("waking each app once, so that it finishes what it had left (the autoscaler's app hands its replica count over)")
-		writesSettle()
+		writesSettle(ns)
 		wake("shop")
 		By("waking each app again with a change that asks nothing of the operator: nothing is written")
-		before := writesSettle()
+		before := writesSettle(ns)
 		wake("checkout")
-		Consistently(func() int64 { return writes.Load() }, 3*time.Second, 200*time.Millisecond).Should(Equal(before))
+		Consistently(func() int64 { return writes.in(ns) }, 3*time.Second, 200*time.Millisecond).Should(Equal(before))
 
 		By("finding no mark of the operator's on the objects, only its managed-fields entry")
 		for _, obj := range generatedObjects(ns) {

@@ -123,11 +123,11 @@ var _ = Describe("A Stateful HighlyAvailableApp", func() {
 
 		By("deleting nothing itself when the app goes: the garbage collector follows owner references, claims are retained")
 		pvc := claimFor(app, 0)
-		before := writesSettle()
+		before := writesSettle(ns)
 		Expect(k8sClient.Delete(ctx, getApp(key))).To(Succeed())
 		Eventually(func() bool { return apierrors.IsNotFound(k8sClient.Get(ctx, key, &appsv1alpha1.HighlyAvailableApp{})) },
 			timeout, poll).Should(BeTrue())
-		Consistently(func() int64 { return writes.Load() }, 2*time.Second, 100*time.Millisecond).Should(Equal(before))
+		Consistently(func() int64 { return writes.in(ns) }, 2*time.Second, 100*time.Millisecond).Should(Equal(before))
 		Expect(k8sClient.Get(ctx, client.ObjectKeyFromObject(pvc), pvc)).To(Succeed())
 		Expect(pvc.DeletionTimestamp.IsZero()).To(BeTrue())
 		Expect(pvc.OwnerReferences).To(BeEmpty())

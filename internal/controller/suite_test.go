@@ -19,6 +19,7 @@ package controller
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +29,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -50,8 +52,9 @@ var (
 	// operatorCache is the operator's cache, with its indexes.
 	operatorCache cache.Cache
 	// writes counts every write the operator's client sends (create, update, patch, apply, delete,
-	// status included).
-	writes atomic.Int64
+	// status included), by the namespace of the object written: the apps of earlier specs live on in
+	// theirs, and may still have something to do.
+	writes writeCounts
 	// clock is the reconciler's clock; tests move it forward to pass deadlines.
 	clock atomic.Pointer[time.Time]
 )
@@ -61,31 +64,60 @@ func TestControllers(t *testing.T) {
 	RunSpecs(t, "Controller Suite")
 }
 
+// writeCounts counts writes by namespace ("" for cluster-scoped objects).
+type writeCounts struct{ byNamespace sync.Map }
+
+func (w *writeCounts) add(obj client.Object) {
+	n, _ := w.byNamespace.LoadOrStore(obj.GetNamespace(), new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+func (w *writeCounts) addApplied(obj runtime.ApplyConfiguration) {
+	ns := ""
+	switch o := obj.(type) {
+	case interface{ GetNamespace() string }: // an unstructured apply configuration
+		ns = o.GetNamespace()
+	case interface{ GetNamespace() *string }: // a typed one
+		ns = ptr.Deref(o.GetNamespace(), "")
+	}
+	n, _ := w.byNamespace.LoadOrStore(ns, new(atomic.Int64))
+	n.(*atomic.Int64).Add(1)
+}
+
+// in is the number of writes so far to objects in the namespace.
+func (w *writeCounts) in(ns string) int64 {
+	n, ok := w.byNamespace.Load(ns)
+	if !ok {
+		return 0
+	}
+	return n.(*atomic.Int64).Load()
+}
+
 // countingClient counts every write the operator sends, status included; reads go to the cache.
 type countingClient struct{ client.Client }
 
 func (c countingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
-	writes.Add(1)
+	writes.add(obj)
 	return c.Client.Create(ctx, obj, opts...)
 }
 
 func (c countingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
-	writes.Add(1)
+	writes.add(obj)
 	return c.Client.Update(ctx, obj, opts...)
 }
 
 func (c countingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-	writes.Add(1)
+	writes.add(obj)
 	return c.Client.Patch(ctx, obj, patch, opts...)
 }
 
 func (c countingClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
-	writes.Add(1)
+	writes.addApplied(obj)
 	return c.Client.Apply(ctx, obj, opts...)
 }
 
 func (c countingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
-	writes.Add(1)
+	writes.add(obj)
 	return c.Client.Delete(ctx, obj, opts...)
 }
 
@@ -96,12 +128,12 @@ func (c countingClient) Status() client.SubResourceWriter {
 type countingStatus struct{ client.SubResourceWriter }
 
 func (c countingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
-	writes.Add(1)
+	writes.add(obj)
 	return c.SubResourceWriter.Patch(ctx, obj, patch, opts...)
 }
 
 func (c countingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
-	writes.Add(1)
+	writes.add(obj)
 	return c.SubResourceWriter.Update(ctx, obj, opts...)
 }
 
