@@ -297,39 +297,44 @@ func (m *memory) wroteStatus(app *appsv1alpha1.HighlyAvailableApp, resourceVersi
 }
 
 // hold keeps the Events and metrics of a reconcile whose status could not be written, so that what it
-// did is told once a status is written: the status first, then what happened.
+// did is told once a status is written: the status first, then what happened. A reconcile that meets
+// the conflict again decides its status transitions again: they replace the ones held.
 func (m *memory) hold(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) {
 	if len(events) == 0 && len(ms) == 0 {
 		return
 	}
 	m.update(app, func(a *appMemory) {
-		a.unsentEvents = append(a.unsentEvents, events...)
-		a.unsentMetrics = append(a.unsentMetrics, ms...)
+		a.unsentEvents = superseded(a.unsentEvents, events, sameEvent)
+		a.unsentMetrics = superseded(a.unsentMetrics, ms, sameMetric)
 	})
 }
 
 // withUnsent returns the held Events and metrics followed by the new ones, and forgets the held ones.
-// A held Event or metric that the new ones repeat (same type and reason, or same kind and reason) is
-// dropped: a status transition that was not written is decided again, and told once.
+// A held Event or metric that the new ones repeat is dropped: a status transition that was not
+// written is decided again, and told once.
 func (m *memory) withUnsent(app *appsv1alpha1.HighlyAvailableApp, events []decide.Event, ms []decide.Metric) ([]decide.Event, []decide.Metric) {
 	held := m.of(app)
 	if len(held.unsentEvents) == 0 && len(held.unsentMetrics) == 0 {
 		return events, ms
 	}
 	m.update(app, func(a *appMemory) { a.unsentEvents, a.unsentMetrics = nil, nil })
-	var outEvents []decide.Event
-	for _, e := range held.unsentEvents {
-		if !slices.ContainsFunc(events, func(n decide.Event) bool { return n.Type == e.Type && n.Reason == e.Reason }) {
-			outEvents = append(outEvents, e)
+	return superseded(held.unsentEvents, events, sameEvent), superseded(held.unsentMetrics, ms, sameMetric)
+}
+
+// sameEvent and sameMetric say that two Events or metrics tell the same thing: the same type and
+// reason, the same kind and reason.
+func sameEvent(a, b decide.Event) bool   { return a.Type == b.Type && a.Reason == b.Reason }
+func sameMetric(a, b decide.Metric) bool { return a.Kind == b.Kind && a.Reason == b.Reason }
+
+// superseded returns the older entries that none of the newer repeats, followed by the newer ones.
+func superseded[T any](older, newer []T, same func(a, b T) bool) []T {
+	var out []T
+	for _, o := range older {
+		if !slices.ContainsFunc(newer, func(n T) bool { return same(o, n) }) {
+			out = append(out, o)
 		}
 	}
-	var outMetrics []decide.Metric
-	for _, mt := range held.unsentMetrics {
-		if !slices.ContainsFunc(ms, func(n decide.Metric) bool { return n.Kind == mt.Kind && n.Reason == mt.Reason }) {
-			outMetrics = append(outMetrics, mt)
-		}
-	}
-	return append(outEvents, events...), append(outMetrics, ms...)
+	return append(out, newer...)
 }
 
 // recovered ends the app's run of transient errors.

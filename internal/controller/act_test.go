@@ -167,6 +167,17 @@ func nginxApp() *appsv1alpha1.HighlyAvailableApp {
 	return app
 }
 
+// appClient is a fake API server holding the app, with its status subresource and the cache's index
+// by app.
+func appClient(t *testing.T, app *appsv1alpha1.HighlyAvailableApp) client.WithWatch {
+	b := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
+		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})
+	for _, obj := range appIndexed() {
+		b = b.WithIndex(obj, appIndex, appOf)
+	}
+	return b.Build()
+}
+
 // statusWrites records the app's status patches.
 type statusWrites struct {
 	patches []appsv1alpha1.HighlyAvailableAppStatus
@@ -177,12 +188,7 @@ func TestAnErrorThatPersistsReachesTheStatus(t *testing.T) {
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	statuses := &statusWrites{}
 	broken := true
-	b := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
-		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})
-	for _, obj := range appIndexed() {
-		b = b.WithIndex(obj, appIndex, appOf)
-	}
-	c := interceptor.NewClient(b.Build(), interceptor.Funcs{
+	c := interceptor.NewClient(appClient(t, app), interceptor.Funcs{
 		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
 			if broken {
 				return apierrors.NewInternalError(errors.New("webhook timed out"))
@@ -342,12 +348,7 @@ func TestCombinedEvents(t *testing.T) {
 func TestEventsOfAReconcileWhoseStatusConflictedAreToldLater(t *testing.T) {
 	app := nginxApp()
 	conflict := true
-	b := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
-		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{})
-	for _, obj := range appIndexed() {
-		b = b.WithIndex(obj, appIndex, appOf)
-	}
-	c := interceptor.NewClient(b.Build(), interceptor.Funcs{
+	c := interceptor.NewClient(appClient(t, app), interceptor.Funcs{
 		Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
 			return nil
 		},
@@ -382,6 +383,15 @@ func TestEventsOfAReconcileWhoseStatusConflictedAreToldLater(t *testing.T) {
 	}
 	// Something the first reconcile alone did, which the next one does not decide again.
 	r.memory.hold(app, []decide.Event{{Type: corev1.EventTypeNormal, Reason: appsv1alpha1.ReasonDrainSurge, Message: "4 replicas"}}, nil)
+	// A second conflict: what it decides again replaces what was held, and is told once.
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(r.memory.of(app).unsentEvents), func(e decide.Event) bool {
+		return e.Reason != appsv1alpha1.ReasonAdvice
+	})); n != 1 {
+		t.Errorf("%d Advice Events held after two conflicts, want 1", n)
+	}
 
 	conflict = false
 	if _, err := r.Reconcile(context.Background(), req); err != nil {
