@@ -163,7 +163,8 @@ func run() error {
 	}{
 		{"floor1", func() (err error) { b.results.Floor1, err = b.floor(ctx, 1); return err }},
 		{"floor8", func() (err error) { b.results.Floor8, err = b.floor(ctx, 8); return err }},
-		{statusFloorPhase, func() (err error) { b.results.FloorStatus, err = b.floorWithStatus(ctx); return err }},
+		{statusFloorPhase, func() (err error) { b.results.FloorStatus, err = b.floorWithStatus(ctx, false); return err }},
+		{guardedFloorPhase, func() (err error) { b.results.FloorGuarded, err = b.floorWithStatus(ctx, true); return err }},
 		{"catchup", func() (err error) { b.results.CatchUp, err = b.catchUp(ctx); return err }},
 		{"endtoend", func() (err error) { b.results.EndToEnd, b.results.Memory, err = b.endToEnd(ctx); return err }},
 		{"churn", func() (err error) { b.results.Churn, err = b.churnAndRollback(ctx); return err }},
@@ -228,7 +229,7 @@ func (b *bench) printResults(selected map[string]bool, perZone int) {
 
 // phaseNames are the phases run by default, in the order they run; argoPhase runs only with an Argo
 // Rollouts binary. The soak phase runs last, and only when named.
-var phaseNames = []string{"floor1", "floor8", statusFloorPhase, "catchup", "endtoend", "churn", argoPhase}
+var phaseNames = []string{"floor1", "floor8", statusFloorPhase, guardedFloorPhase, "catchup", "endtoend", "churn", argoPhase}
 
 const argoPhase = "argo"
 
@@ -248,7 +249,7 @@ func tableRows(r results) []row {
 		return value
 	}
 	f1, f8, cu, e2e, ch, ar := in("floor1"), in("floor8"), in("catchup"), in("endtoend"), in("churn"), in(argoPhase)
-	fs := in(statusFloorPhase)
+	fs, fg := in(statusFloorPhase), in(guardedFloorPhase)
 	idleFloor := figure(nil)
 	if r.Floor8.IdleWrites != nil && r.Floor8.IdleWindowSecs > 0 {
 		idleFloor = value(float64(*r.Floor8.IdleWrites) / (r.Floor8.IdleWindowSecs / 60))
@@ -257,22 +258,22 @@ func tableRows(r results) []row {
 	return append([]row{
 		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
 			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds),
-			Status: fs(r.FloorStatus.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
+			Status: fs(r.FloorStatus.ChildrenSeconds), Guarded: fg(r.FloorGuarded.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
 			Argo: ar(r.ArgoRollouts.ChildrenSeconds)},
 		{Name: "catch-up: all Ready", Unit: "s",
 			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Status: fs(r.FloorStatus.ReadySeconds),
-			Op: cu(r.CatchUp.ReadySeconds), Argo: ar(r.ArgoRollouts.ReadySeconds)},
+			Guarded: fg(r.FloorGuarded.ReadySeconds), Op: cu(r.CatchUp.ReadySeconds), Argo: ar(r.ArgoRollouts.ReadySeconds)},
 		{Name: "end to end: create the apps, all Ready", Unit: "s",
 			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Status: fs(r.FloorStatus.ReadySeconds),
-			Op: e2e(r.EndToEnd.ReadySeconds)},
+			Guarded: fg(r.FloorGuarded.ReadySeconds), Op: e2e(r.EndToEnd.ReadySeconds)},
 		{Name: "reconciles per app, catch-up", Op: cu(r.CatchUp.ReconcilesPerApp)},
 		{Name: "reconciles per app, end to end", Op: e2e(r.EndToEnd.ReconcilesPerApp)},
 		{Name: "API requests per app, catch-up",
 			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Status: fs(r.FloorStatus.RequestsPerApp),
-			Op: cu(r.CatchUp.RequestsPerApp)},
+			Guarded: fg(r.FloorGuarded.RequestsPerApp), Op: cu(r.CatchUp.RequestsPerApp)},
 		{Name: "API requests per app, end to end",
 			Floor1: f1(r.Floor1.RequestsPerApp), Floor8: f8(r.Floor8.RequestsPerApp), Status: fs(r.FloorStatus.RequestsPerApp),
-			Op: e2e(r.EndToEnd.RequestsPerApp)},
+			Guarded: fg(r.FloorGuarded.RequestsPerApp), Op: e2e(r.EndToEnd.RequestsPerApp)},
 		{Name: "Go heap per app, settled", Unit: kib,
 			Op: e2e(r.Memory.HeapPerAppKiB), Argo: ar(r.ArgoRollouts.HeapPerAppKiB)},
 		{Name: "of which Events kept by client-go to find series (6 to 12 min)", Unit: kib,
@@ -296,8 +297,11 @@ func notes(r results, b *bench) string {
 has no catch-up of its own, so its catch-up and end-to-end figures are one run. Floor + status: the apps
 exist first; %d workers create each app's objects, owned by the app, and write its status twice (with
 the objects in place, then Ready), as the status contract asks of any implementation: no read, no
-revision record, no Event; its figures are counted as the catch-up's. The operator's catch-up
-counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
+revision record, no Event; its figures are counted as the catch-up's. Guarded floor: the same, and,
+as the operator does, a read before each create (which refuses an object the app does not own),
+server-side applies, a revision record written at the start and marked at the end, and the three
+Events a new bench app gets (created and rollout started, advice, rollout complete). The operator's
+catch-up counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
 Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on
 the same cluster. Rollback: %d apps given %s (%d not observed). Memory: the heap live after a forced garbage
 collection and the resident set, the lowest of 10 samples a second apart, minus the operator with no

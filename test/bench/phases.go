@@ -99,6 +99,7 @@ type results struct {
 	Floor1       floorRun    `json:"floor1"`
 	Floor8       floorRun    `json:"floor8"`
 	FloorStatus  floorRun    `json:"floorStatus"`
+	FloorGuarded floorRun    `json:"floorGuarded"`
 	CatchUp      operatorRun `json:"catchUp"`
 	EndToEnd     operatorRun `json:"endToEnd"`
 	Memory       memoryRun   `json:"memory"`

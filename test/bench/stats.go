@@ -56,8 +56,10 @@ type row struct {
 	Floor8 figure
 	// Status is the floor with the apps' status (statusFloorPhase).
 	Status figure
-	Op     figure
-	Argo   figure
+	// Guarded is the guarded floor (guardedFloorPhase).
+	Guarded figure
+	Op      figure
+	Argo    figure
 }
 
 // ratio is the operator's figure over a floor, or absent when either is absent or the floor is
@@ -88,12 +90,12 @@ func formatFigure(f figure) string {
 }
 
 // renderTable prints the rows as a Markdown table: the figure, the floor with 1 and 8 workers, the
-// floor with status, the operator, the operator's ratios to the floor with 8 workers and to the floor
-// with status, and Argo Rollouts.
+// floor with status, the guarded floor, the operator, the operator's ratios to the floor with 8
+// workers, to the floor with status and to the guarded floor, and Argo Rollouts.
 func renderTable(title string, rows []row) string {
 	header := []string{title, "floor, 1 worker", "floor, 8 workers",
-		"floor + status", "ha-operator",
-		"ratio to floor (8)", "ratio to floor + status", "Argo Rollouts"}
+		"floor + status", "guarded floor", "ha-operator",
+		"ratio to floor (8)", "ratio to floor + status", "ratio to guarded floor", "Argo Rollouts"}
 	cells := make([][]string, 0, 1+len(rows))
 	cells = append(cells, header)
 	for _, r := range rows {
@@ -108,7 +110,8 @@ func renderTable(title string, rows []row) string {
 			return "–"
 		}
 		cells = append(cells, []string{name, formatFigure(r.Floor1), formatFigure(r.Floor8), formatFigure(r.Status),
-			formatFigure(r.Op), ratio(r.Floor8), ratio(r.Status), formatFigure(r.Argo)})
+			formatFigure(r.Guarded), formatFigure(r.Op), ratio(r.Floor8), ratio(r.Status), ratio(r.Guarded),
+			formatFigure(r.Argo)})
 	}
 	widths := make([]int, len(header))
 	for _, line := range cells {

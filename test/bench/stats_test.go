@@ -71,22 +71,22 @@ func TestScaledCount(t *testing.T) {
 
 func TestRenderTable(t *testing.T) {
 	got := renderTable("N=50", []row{
-		{Name: "all Ready", Unit: "s", Floor1: value(20), Floor8: value(10), Status: value(12), Op: value(15),
-			Argo: value(30)},
+		{Name: "all Ready", Unit: "s", Floor1: value(20), Floor8: value(10), Status: value(12), Guarded: value(14.5),
+			Op: value(15), Argo: value(30)},
 		{Name: "heap per app", Unit: "KiB", Op: value(38.25), Argo: value(155)},
 		{Name: "idle writes per minute", Floor8: value(0), Op: value(0)},
 	})
 	want := strings.Join([]string{
-		"| N=50                   | floor, 1 worker | floor, 8 workers | floor + status | ha-operator " +
-			"| ratio to floor (8) | ratio to floor + status | Argo Rollouts |",
-		"| ---------------------- | --------------: | ---------------: | -------------: | ----------: " +
-			"| -----------------: | ----------------------: | ------------: |",
-		"| all Ready [s]          |            20.0 |             10.0 |           12.0 |        15.0 " +
-			"|              1.50× |                   1.25× |          30.0 |",
-		"| heap per app [KiB]     |               – |                – |              – |        38.2 " +
-			"|                  – |                       – |           155 |",
-		"| idle writes per minute |               – |                0 |              – |           0 " +
-			"|                  – |                       – |             – |",
+		"| N=50                   | floor, 1 worker | floor, 8 workers | floor + status | guarded floor | ha-operator " +
+			"| ratio to floor (8) | ratio to floor + status | ratio to guarded floor | Argo Rollouts |",
+		"| ---------------------- | --------------: | ---------------: | -------------: | ------------: | ----------: " +
+			"| -----------------: | ----------------------: | ---------------------: | ------------: |",
+		"| all Ready [s]          |            20.0 |             10.0 |           12.0 |          14.5 |        15.0 " +
+			"|              1.50× |                   1.25× |                  1.03× |          30.0 |",
+		"| heap per app [KiB]     |               – |                – |              – |             – |        38.2 " +
+			"|                  – |                       – |                      – |           155 |",
+		"| idle writes per minute |               – |                0 |              – |             – |           0 " +
+			"|                  – |                       – |                      – |             – |",
 		"",
 	}, "\n")
 	if got != want {

@@ -54,12 +54,15 @@ type statusFloorApp struct {
 	app          *appsv1alpha1.HighlyAvailableApp
 	created      bool
 	readyWritten bool
+	// revision is the guarded floor's revision record, as created.
+	revision *appsv1.ControllerRevision
 }
 
 // floorWithStatus runs the status floor: the apps exist, then its workers take each app once to
 // create its objects and write its first status, and again when its Deployment is ready, to write
 // Ready. Its figures are taken as the operator's catch-up's.
-func (b *bench) floorWithStatus(ctx context.Context) (floorRun, error) {
+// With guarded, it is the guarded floor (guardedFloorPhase).
+func (b *bench) floorWithStatus(ctx context.Context, guarded bool) (floorRun, error) {
 	run := floorRun{Workers: b.statusWorkers}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -103,7 +106,7 @@ func (b *bench) floorWithStatus(ctx context.Context) (floorRun, error) {
 				if shutdown {
 					return
 				}
-				if err := b.statusFloorStep(ctx, c, seen, state[name]); err != nil {
+				if err := b.statusFloorStep(ctx, c, seen, state[name], guarded); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = fmt.Errorf("app %s: %w", name, err)
@@ -129,24 +132,41 @@ func (b *bench) floorWithStatus(ctx context.Context) (floorRun, error) {
 	}
 	run.RequestsPerApp = float64(c.requests.Load()-before) / float64(b.n)
 	run.ChildrenSeconds, run.ReadySeconds = seconds(start, children), seconds(start, ready)
-	b.logf("floor with status (%d workers): children and status %.1fs, ready %.1fs, %.1f requests per app",
-		b.statusWorkers, run.ChildrenSeconds, run.ReadySeconds, run.RequestsPerApp)
+	what := "floor with status"
+	if guarded {
+		what = "guarded floor"
+	}
+	b.logf("%s (%d workers): children and status %.1fs, ready %.1fs, %.1f requests per app",
+		what, b.statusWorkers, run.ChildrenSeconds, run.ReadySeconds, run.RequestsPerApp)
 	return run, nil
 }
 
 // statusFloorStep does what an app needs next: its objects and first status, or its Ready status
-// once its Deployment, as the watch last saw it, is ready.
-func (b *bench) statusFloorStep(ctx context.Context, c client.Client, seen client.Reader, s *statusFloorApp) error {
+// once its Deployment, as the watch last saw it, is ready; guarded, with what the guarded floor adds
+// (guardedfloor.go).
+func (b *bench) statusFloorStep(ctx context.Context, c client.Client, seen client.Reader, s *statusFloorApp, guarded bool) error {
 	app := s.app
 	service := ""
 	if !s.created {
 		var deployment *appsv1.Deployment
-		for _, obj := range floorObjects(app) {
+		objects := floorObjects(app)
+		for _, obj := range objects {
 			owner := metav1.NewControllerRef(app, appsv1alpha1.GroupVersion.WithKind("HighlyAvailableApp"))
 			owner.BlockOwnerDeletion = new(true)
 			obj.SetOwnerReferences([]metav1.OwnerReference{*owner})
-			if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+		}
+		if guarded {
+			cr, err := floorCreateGuarded(ctx, c, app, objects)
+			if err != nil {
+				return err
+			}
+			s.revision = cr
+		}
+		for _, obj := range objects {
+			if !guarded {
+				if err := c.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
+					return fmt.Errorf("create %T %s: %w", obj, obj.GetName(), err)
+				}
 			}
 			switch o := obj.(type) {
 			case *appsv1.Deployment:
@@ -169,6 +189,11 @@ func (b *bench) statusFloorStep(ctx context.Context, c client.Client, seen clien
 		return nil
 	}
 	s.readyWritten = true
+	if guarded {
+		if err := floorCompleteGuarded(ctx, c, app, s.revision); err != nil {
+			return err
+		}
+	}
 	return writeFloorStatus(ctx, c, app, floorStatus(app, d, app.Status.Service, metav1.Now()))
 }
 

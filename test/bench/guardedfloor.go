@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/rollout"
+)
+
+// guardedFloorPhase is the floor with status and with what the operator keeps for its users on top:
+// the least an implementation costs that owns its objects by server-side apply, keeps a revision
+// history and tells a person what happened. Beside the floor with status's objects and two status
+// writes, for each new app it
+//   - reads each object before creating it: a server-side apply takes over an object of the same name
+//     that the app does not own, so the read is what refuses to (the operator's confirmAbsent);
+//   - creates the objects by server-side apply, as the operator's field manager;
+//   - writes a revision record when the revision starts and marks it when the revision completes
+//     (what a rollback, or an undo, reads);
+//   - sends the Events a new app of the bench gets: the objects created and the rollout started (one
+//     Event), the advice on its template (the bench's pods ask for no resources), and the rollout
+//     complete.
+//
+// What it leaves out is the operator's alone: its cache, its queue, its decision, its pods' watch.
+// Against it, the operator's ratio is the cost of being an operator; against the floor with status,
+// the ratio adds the cost of the guarantees above.
+const guardedFloorPhase = "floorguarded"
+
+// guardedFieldOwner is the field manager of the guarded floor's applies.
+const guardedFieldOwner = "bench-floor"
+
+// guardedEvents counts the guarded floor's Events, which have names of their own.
+var guardedEvents atomic.Int64
+
+// floorCreateGuarded creates the app's objects as the operator does on its first reconcile: the
+// revision record first, then, for each object, a read that must find none and a server-side apply,
+// then the Events of the creation. It returns the revision record as created.
+func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp,
+	objects []client.Object) (*appsv1.ControllerRevision, error) {
+	d, _ := objects[0].(*appsv1.Deployment)
+	if d == nil {
+		return nil, fmt.Errorf("the floor's first object is %T, not a Deployment", objects[0])
+	}
+	cr, err := rollout.NewRevision(app, "floor", 1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: d.Spec.Template})
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Create(ctx, cr); apierrors.IsAlreadyExists(err) {
+		// A step tried again: mark the record as it is.
+		err = c.Get(ctx, client.ObjectKeyFromObject(cr), cr)
+		if err != nil {
+			return nil, fmt.Errorf("read the revision record: %w", err)
+		}
+	} else if err != nil {
+		return nil, fmt.Errorf("create the revision record: %w", err)
+	}
+	for _, obj := range objects {
+		existing, err := c.Scheme().New(mustGVK(obj))
+		if err != nil {
+			return nil, err
+		}
+		found, _ := existing.(client.Object)
+		err = c.Get(ctx, client.ObjectKeyFromObject(obj), found)
+		switch {
+		case err == nil && !ownedBy(found, app):
+			return nil, fmt.Errorf("%T %s exists and is not the app's: the floor leaves it alone", obj, obj.GetName())
+		case err != nil && !apierrors.IsNotFound(err):
+			return nil, fmt.Errorf("read %T %s: %w", obj, obj.GetName(), err)
+		}
+		u, err := toApply(obj)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(guardedFieldOwner),
+			client.ForceOwnership); err != nil {
+			return nil, fmt.Errorf("apply %T %s: %w", obj, obj.GetName(), err)
+		}
+	}
+	for _, e := range []struct{ kind, reason, action, note string }{
+		{corev1.EventTypeNormal, appsv1alpha1.ReasonCreated, "Create", "created Deployment, Service, PodDisruptionBudget; rollout of revision 1 started"},
+		{corev1.EventTypeWarning, appsv1alpha1.ReasonAdvice, "Check", "NoResourceRequests: the containers ask for no CPU or memory"},
+	} {
+		if err := sendFloorEvent(ctx, c, app, e.kind, e.reason, e.action, e.note); err != nil {
+			return nil, err
+		}
+	}
+	return cr, nil
+}
+
+// floorCompleteGuarded marks the revision record, as created, complete, by a merge patch that the
+// record's resource version guards, and tells the rollout complete.
+func floorCompleteGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp,
+	cr *appsv1.ControllerRevision) error {
+	rec := rollout.ReadRecord(cr)
+	rec.Outcome, rec.Completed = rollout.OutcomeComplete, true
+	marked, changed := rec.WriteTo(cr)
+	if changed {
+		if err := c.Patch(ctx, marked, client.MergeFromWithOptions(cr, client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("mark the revision record: %w", err)
+		}
+	}
+	return sendFloorEvent(ctx, c, app, corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutComplete, "Rollout",
+		"revision 1 serves every replica")
+}
+
+// sendFloorEvent creates one Event (events.k8s.io/v1) about the app, as the operator's recorder does
+// for an Event that starts no series.
+func sendFloorEvent(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp, kind, reason, action, note string) error {
+	e := &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace,
+			Name: app.Name + ".floor" + strconv.FormatInt(guardedEvents.Add(1), 10)},
+		EventTime:           metav1.NowMicro(),
+		ReportingController: "bench-floor",
+		ReportingInstance:   "bench-floor",
+		Action:              action,
+		Reason:              reason,
+		Type:                kind,
+		Note:                note,
+		Regarding: corev1.ObjectReference{APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp",
+			Namespace: app.Namespace, Name: app.Name, UID: app.UID},
+	}
+	if err := c.Create(ctx, e); err != nil {
+		return fmt.Errorf("send Event %s: %w", reason, err)
+	}
+	return nil
+}
+
+// ownedBy says whether the app is the object's controller.
+func ownedBy(obj client.Object, app *appsv1alpha1.HighlyAvailableApp) bool {
+	ref := metav1.GetControllerOf(obj)
+	return ref != nil && ref.UID == app.UID
+}
+
+// toApply is the object as an apply configuration: its fields as unstructured, with its kind.
+func toApply(obj client.Object) (*unstructured.Unstructured, error) {
+	fields, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	u := &unstructured.Unstructured{Object: fields}
+	u.SetGroupVersionKind(mustGVK(obj))
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	return u, nil
+}
+
+func mustGVK(obj runtime.Object) schema.GroupVersionKind {
+	gvk, err := apiutil.GVKForObject(obj, scheme)
+	if err != nil {
+		panic(fmt.Sprintf("the bench's scheme has no kind for %T: %v", obj, err))
+	}
+	return gvk
+}
