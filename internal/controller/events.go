@@ -3,11 +3,6 @@ package controller
 import (
 	"slices"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"k8s.io/apimachinery/pkg/api/meta"
-
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
 	"github.com/haoperator/ha-operator/internal/metrics"
@@ -55,47 +50,6 @@ func (r *HighlyAvailableAppReconciler) event(app *appsv1alpha1.HighlyAvailableAp
 		return
 	}
 	r.Recorder.Eventf(app, nil, eventType, reason, action, format, args...)
-}
-
-// reportProblem records a Warning Event for a problem that blocks the app (a conflict, a refused
-// storage change) when it is new: not on every reconcile while it lasts.
-func (r *HighlyAvailableAppReconciler) reportProblem(app *appsv1alpha1.HighlyAvailableApp, problem *status.Problem) {
-	if problem == nil {
-		return
-	}
-	if before := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionStalled); before != nil &&
-		before.Status == metav1.ConditionTrue && before.Reason == problem.Reason && before.Message == problem.Message {
-		return
-	}
-	r.event(app, corev1.EventTypeWarning, problem.Reason, "Reconcile", "%s", problem.Message)
-}
-
-// reportAvailabilityChange records an Event when the HighlyAvailable condition changes status, so
-// that a person watching the app sees when it stops (or starts again) surviving a failure.
-func (r *HighlyAvailableAppReconciler) reportAvailabilityChange(app *appsv1alpha1.HighlyAvailableApp, next appsv1alpha1.HighlyAvailableAppStatus) {
-	now := meta.FindStatusCondition(next.Conditions, appsv1alpha1.ConditionHighlyAvailable)
-	if now == nil {
-		return
-	}
-	before := meta.FindStatusCondition(app.Status.Conditions, appsv1alpha1.ConditionHighlyAvailable)
-	switch {
-	case now.Reason == appsv1alpha1.ReasonSingleReplica:
-		// A replica count that can never be highly available is worth a warning as soon as it is asked
-		// for.
-		if before == nil || before.Reason != now.Reason {
-			r.event(app, corev1.EventTypeWarning, appsv1alpha1.ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
-		}
-	case before == nil || before.Status == now.Status:
-		// A new app has no ready pod yet: that is starting up, not a loss.
-	case now.Status == metav1.ConditionTrue && app.Status.CurrentRevision == 0:
-		// A new app's first rollout has not completed: its pods becoming ready, one by one or all at
-		// once, is starting up, and the rollout's completion says it.
-	case now.Status == metav1.ConditionTrue:
-		r.event(app, corev1.EventTypeNormal, appsv1alpha1.ReasonHighlyAvailable, "Observe", "%s", now.Message)
-	default:
-		// It was highly available and no longer is: a lost node or zone.
-		r.event(app, corev1.EventTypeWarning, appsv1alpha1.ReasonNotHighlyAvailable, "Observe", "%s: %s", now.Reason, now.Message)
-	}
 }
 
 // recordAppState exports the app's phase (the one definition, status.StateOf), resilience and

@@ -25,7 +25,6 @@ import (
 	"hash/fnv"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -151,9 +150,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	}
 	// The status is persisted: now what happened may be told.
 	events, ms := r.memory.withUnsent(before, append(plan.Events, done...), plan.Metrics)
-	r.emit(before, events, ms)
-	r.reportProblem(before, plan.Problem)
-	r.reportAvailabilityChange(before, next)
+	r.emit(before, append(events, decide.StatusEvents(before.Status, next, plan.Problem)...), ms)
 	recordAppState(app)
 	r.log(ctx).V(1).Info("reconciled", "ready", next.ReadySummary, "revision", next.CurrentRevision, "resilience", next.Resilience)
 	if requeue {
@@ -193,10 +190,7 @@ func (r *HighlyAvailableAppReconciler) retry(ctx context.Context, app *appsv1alp
 		return ctrl.Result{}, err
 	}
 	events, ms := r.memory.withUnsent(before, done, nil)
-	r.emit(before, events, ms)
-	if persists && !status.IsRetrying(before.Status) {
-		r.event(before, corev1.EventTypeWarning, appsv1alpha1.ReasonRetryingAfterError, "Reconcile", "%s", err.Error())
-	}
+	r.emit(before, append(events, decide.StatusEvents(before.Status, next, nil)...), ms)
 	recordAppState(app)
 	return ctrl.Result{}, err
 }
