@@ -54,7 +54,8 @@ func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.
 	if d == nil {
 		return nil, fmt.Errorf("the floor's first object is %T, not a Deployment", objects[0])
 	}
-	cr, err := rollout.NewRevision(app, "floor", 1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: d.Spec.Template})
+	data := rollout.RevisionData{Template: app.Spec.Template, PodTemplate: d.Spec.Template}
+	cr, err := rollout.NewRevision(app, "floor", 1, data)
 	if err != nil {
 		return nil, err
 	}
@@ -90,8 +91,10 @@ func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.
 		}
 	}
 	for _, e := range []struct{ kind, reason, action, note string }{
-		{corev1.EventTypeNormal, appsv1alpha1.ReasonCreated, "Create", "created Deployment, Service, PodDisruptionBudget; rollout of revision 1 started"},
-		{corev1.EventTypeWarning, appsv1alpha1.ReasonAdvice, "Check", "NoResourceRequests: the containers ask for no CPU or memory"},
+		{corev1.EventTypeNormal, appsv1alpha1.ReasonCreated, "Create",
+			"created Deployment, Service, PodDisruptionBudget; rollout of revision 1 started"},
+		{corev1.EventTypeWarning, appsv1alpha1.ReasonAdvice, "Check",
+			"NoResourceRequests: the containers ask for no CPU or memory"},
 	} {
 		if err := sendFloorEvent(ctx, c, app, e.kind, e.reason, e.action, e.note); err != nil {
 			return nil, err
@@ -118,7 +121,8 @@ func floorCompleteGuarded(ctx context.Context, c client.Client, app *appsv1alpha
 
 // sendFloorEvent creates one Event (events.k8s.io/v1) about the app, as the operator's recorder does
 // for an Event that starts no series.
-func sendFloorEvent(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp, kind, reason, action, note string) error {
+func sendFloorEvent(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp,
+	kind, reason, action, note string) error {
 	e := &eventsv1.Event{
 		ObjectMeta: metav1.ObjectMeta{Namespace: app.Namespace,
 			Name: app.Name + ".floor" + strconv.FormatInt(guardedEvents.Add(1), 10)},

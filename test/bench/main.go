@@ -229,7 +229,8 @@ func (b *bench) printResults(selected map[string]bool, perZone int) {
 
 // phaseNames are the phases run by default, in the order they run; argoPhase runs only with an Argo
 // Rollouts binary. The soak phase runs last, and only when named.
-var phaseNames = []string{"floor1", "floor8", statusFloorPhase, guardedFloorPhase, "catchup", "endtoend", "churn", argoPhase}
+var phaseNames = []string{"floor1", "floor8", statusFloorPhase, guardedFloorPhase, "catchup", "endtoend", "churn",
+	argoPhase}
 
 const argoPhase = "argo"
 
@@ -258,7 +259,8 @@ func tableRows(r results) []row {
 	return append([]row{
 		{Name: "catch-up: children exist, observedGeneration current", Unit: "s",
 			Floor1: f1(r.Floor1.ChildrenSeconds), Floor8: f8(r.Floor8.ChildrenSeconds),
-			Status: fs(r.FloorStatus.ChildrenSeconds), Guarded: fg(r.FloorGuarded.ChildrenSeconds), Op: cu(r.CatchUp.ChildrenSeconds),
+			Status: fs(r.FloorStatus.ChildrenSeconds), Guarded: fg(r.FloorGuarded.ChildrenSeconds),
+			Op:   cu(r.CatchUp.ChildrenSeconds),
 			Argo: ar(r.ArgoRollouts.ChildrenSeconds)},
 		{Name: "catch-up: all Ready", Unit: "s",
 			Floor1: f1(r.Floor1.ReadySeconds), Floor8: f8(r.Floor8.ReadySeconds), Status: fs(r.FloorStatus.ReadySeconds),

@@ -144,7 +144,8 @@ func (b *bench) floorWithStatus(ctx context.Context, guarded bool) (floorRun, er
 // statusFloorStep does what an app needs next: its objects and first status, or its Ready status
 // once its Deployment, as the watch last saw it, is ready; guarded, with what the guarded floor adds
 // (guardedfloor.go).
-func (b *bench) statusFloorStep(ctx context.Context, c client.Client, seen client.Reader, s *statusFloorApp, guarded bool) error {
+func (b *bench) statusFloorStep(ctx context.Context, c client.Client, seen client.Reader, s *statusFloorApp,
+	guarded bool) error {
 	app := s.app
 	service := ""
 	if !s.created {
