@@ -3,6 +3,7 @@ package workload
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,20 +96,18 @@ func (b *fuzzBytes) intOrPercent(lo, hi, loPct, hiPct int) *intstr.IntOrString {
 	return &v
 }
 
-func (b *fuzzBytes) unique(seen map[string]bool, next func() string) string {
-	for {
-		s := next()
-		if !seen[s] {
-			seen[s] = true
-			return s
-		}
-		// A taken name gets a suffix that makes it free, so that the bytes always make progress.
-		s = fmt.Sprintf("%s%d", s[:min(len(s), 50)], len(seen))
-		if !seen[s] {
-			seen[s] = true
-			return s
-		}
+// unique is next's string or, when seen has it, that string cut and numbered so that it is free and
+// at most maxLen long. It calls next once: once the bytes run out next repeats itself, and a loop
+// that asked it again could find nothing new.
+func (b *fuzzBytes) unique(seen map[string]bool, maxLen int, next func() string) string {
+	name := next()
+	s := name
+	for i := len(seen); seen[s]; i++ {
+		suffix := strconv.Itoa(i)
+		s = name[:max(1, min(len(name), maxLen-len(suffix)))] + suffix
 	}
+	seen[s] = true
+	return s
 }
 
 // fuzzApp decodes bytes into an app that the CRD's rules admit, over as much of the API as the
@@ -169,7 +168,7 @@ func fuzzTemplate(b *fuzzBytes, spec *appsv1alpha1.HighlyAvailableAppSpec) {
 	ports := map[int32]bool{}
 	for range 1 + b.intn(3) {
 		c := corev1.Container{
-			Name:  b.unique(containerNames, func() string { return b.label(20) }),
+			Name:  b.unique(containerNames, 63, func() string { return b.label(20) }),
 			Image: fmt.Sprintf("registry.example/%s:%d", b.label(10), b.byte()),
 		}
 		for range b.intn(3) {
@@ -179,7 +178,7 @@ func fuzzTemplate(b *fuzzBytes, spec *appsv1alpha1.HighlyAvailableAppSpec) {
 			}
 			ports[p.ContainerPort] = true
 			if b.bool() {
-				p.Name = b.unique(portNames, func() string { return b.label(15) })
+				p.Name = b.unique(portNames, 15, func() string { return b.label(15) })
 			}
 			if b.byte()%5 == 0 {
 				p.Protocol = corev1.ProtocolUDP
@@ -196,7 +195,7 @@ func fuzzTemplate(b *fuzzBytes, spec *appsv1alpha1.HighlyAvailableAppSpec) {
 	}
 	if b.byte()%4 == 0 {
 		spec.Template.Spec.InitContainers = []corev1.Container{{
-			Name: b.unique(containerNames, func() string { return b.label(20) }), Image: "registry.example/init:1",
+			Name: b.unique(containerNames, 63, func() string { return b.label(20) }), Image: "registry.example/init:1",
 		}}
 	}
 	if b.bool() {
@@ -234,7 +233,7 @@ func fuzzService(b *fuzzBytes) *appsv1alpha1.ServiceSpec {
 		}
 		svcPorts[p.Port] = true
 		if n > 1 || b.bool() {
-			p.Name = b.unique(names, func() string { return b.label(15) })
+			p.Name = b.unique(names, 15, func() string { return b.label(15) })
 		}
 		if b.bool() {
 			p.TargetPort = intstr.FromInt32(b.between(1, 65535))
@@ -255,8 +254,8 @@ func fuzzStorage(b *fuzzBytes, spec *appsv1alpha1.HighlyAvailableAppSpec) {
 	storageNames, paths := map[string]bool{}, map[string]bool{}
 	for range b.intn(4) {
 		st := appsv1alpha1.StorageSpec{
-			Name:      b.unique(storageNames, func() string { return b.label(20) }),
-			MountPath: "/" + b.unique(paths, func() string { return b.label(12) }),
+			Name:      b.unique(storageNames, 63, func() string { return b.label(20) }),
+			MountPath: "/" + b.unique(paths, 63, func() string { return b.label(12) }),
 			Size:      *resource.NewQuantity(int64(b.between(1, 1<<20))*1024*1024, resource.BinarySI),
 		}
 		if b.bool() {
