@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"sync/atomic"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -68,9 +69,9 @@ type HighlyAvailableAppReconciler struct {
 	memory memory
 	// leases follows the nodes' Leases (nodeLeases).
 	leases *nodeLeases
-	// ObservingSince is when the operator started watching: update progress deadlines count from it
-	// at the earliest (decide.Input.ObservingSince).
-	ObservingSince time.Time
+	// judgingSince is when this process first reconciled, in Unix nanoseconds (0 before): update
+	// progress deadlines count from it at the earliest (observingSince).
+	judgingSince atomic.Int64
 }
 
 // +kubebuilder:rbac:groups=apps.haoperator.dev,resources=highlyavailableapps,verbs=get;list;watch
@@ -248,6 +249,16 @@ func statusDigest(st appsv1alpha1.HighlyAvailableAppStatus) uint64 {
 	h := fnv.New64a()
 	_, _ = h.Write(data)
 	return h.Sum64()
+}
+
+// observingSince is when this process began to watch the cluster and judge it: its first reconcile
+// (decide.Input.ObservingSince). That comes once it leads and its caches have synced, not when the
+// process started: a standby waiting for the Lease, or a new leader while the API server it lost is
+// still coming back, sees nothing it could judge, and a rollout's time without progress does not
+// run while nobody watched it.
+func (r *HighlyAvailableAppReconciler) observingSince(now time.Time) time.Time {
+	r.judgingSince.CompareAndSwap(0, now.UnixNano())
+	return time.Unix(0, r.judgingSince.Load())
 }
 
 func (r *HighlyAvailableAppReconciler) now() time.Time {

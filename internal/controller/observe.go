@@ -25,8 +25,9 @@ import (
 // operator does not own is looked for on the API server only when the plan would create one
 // (confirmAbsent), and a claim the StatefulSet would create when the cache does not hold it.
 func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
-	in := decide.Input{App: app, Options: r.Options, Now: r.now(), Objects: map[decide.Ref]client.Object{},
-		IssuedRevision: r.memory.of(app).issued, ObservingSince: r.ObservingSince}
+	now := r.now()
+	in := decide.Input{App: app, Options: r.Options, Now: now, Objects: map[decide.Ref]client.Object{},
+		IssuedRevision: r.memory.of(app).issued, ObservingSince: r.observingSince(now)}
 	for _, ref := range decide.Candidates(app) {
 		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), inCache)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -164,5 +165,32 @@ func TestObserveReadsPastTheCacheOnlyForClaimsToCreate(t *testing.T) {
 				t.Error(msg)
 			}
 		})
+	}
+}
+
+// A rollout's time without progress counts from the operator's first reconcile: a process that waited
+// for the leader's Lease (while the API server it lost came back) judged nothing before it, and the
+// moment it was built or started is not when it began to watch.
+func TestObservingSinceIsTheFirstReconcile(t *testing.T) {
+	scheme := testScheme(t)
+	started := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	now := started
+	r := &HighlyAvailableAppReconciler{Client: cached(scheme), APIReader: fake.NewClientBuilder().WithScheme(scheme).Build(),
+		Now: func() time.Time { return now }}
+	for _, step := range []struct {
+		after, want time.Duration
+	}{
+		{20 * time.Second, 20 * time.Second}, // the first reconcile, once it leads
+		{50 * time.Second, 20 * time.Second}, // later ones keep it
+		{90 * time.Second, 20 * time.Second},
+	} {
+		now = started.Add(step.after)
+		in, err := r.observe(context.Background(), nginx("ns", "web"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := in.ObservingSince.Sub(started); got != step.want {
+			t.Errorf("at %s: observing since %s after the start, want %s", step.after, got, step.want)
+		}
 	}
 }

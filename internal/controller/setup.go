@@ -3,7 +3,6 @@ package controller
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -56,9 +55,6 @@ func NewReconciler(mgr ctrl.Manager, clusterDomain string) *HighlyAvailableAppRe
 		Recorder:   mgr.GetEventRecorder("ha-operator"),
 		Options:    workload.Options{ClusterDomain: clusterDomain},
 		WakeWindow: DefaultWakeWindow,
-		// The manager starts watching right after: a rollout's deadline does not run while nobody
-		// watched it.
-		ObservingSince: time.Now(),
 	}
 }
 
