@@ -44,20 +44,28 @@ type soakRun struct {
 	ChurnSeconds  float64    `json:"churnSeconds"`
 	SettleSeconds float64    `json:"settleSeconds"`
 	Done          soakCounts `json:"done"`
-	// Empty is the operator with no app; Before and After the lowest of 10 samples, settled.
-	Empty  memory     `json:"empty"`
-	Before soakSample `json:"before"`
-	After  soakSample `json:"after"`
+	// Empty is the operator with no app; Before and After the lowest of 10 samples, settled; Restored
+	// the same once every app is back to the replica count it was created with (soakPlan.restores),
+	// after Restores scale changes.
+	Empty    memory     `json:"empty"`
+	Before   soakSample `json:"before"`
+	After    soakSample `json:"after"`
+	Restored soakSample `json:"restored"`
+	Restores int        `json:"restores"`
 	// The heap per app is the heap above the operator's with no app, over the apps that exist.
 	HeapPerAppBeforeKiB float64 `json:"heapPerAppBeforeKiB"`
 	HeapPerAppAfterKiB  float64 `json:"heapPerAppAfterKiB"`
 	HeapPerAppRatio     float64 `json:"heapPerAppRatio"`
 	HeapRatio           float64 `json:"heapRatio"`
+	// The same, restored: the heap's growth with the apps' pods as before the churn.
+	HeapPerAppRestoredKiB float64 `json:"heapPerAppRestoredKiB"`
+	HeapRestoredRatio     float64 `json:"heapRestoredRatio"`
 	// The part of the heap client-go's Event broadcaster holds for the Events of the last 6 to 12
 	// minutes, per app (an estimate from the heap profile).
-	EventSeriesPerAppBeforeKiB float64 `json:"eventSeriesPerAppBeforeKiB"`
-	EventSeriesPerAppAfterKiB  float64 `json:"eventSeriesPerAppAfterKiB"`
-	MaxGoroutines              float64 `json:"maxGoroutines"`
+	EventSeriesPerAppBeforeKiB   float64 `json:"eventSeriesPerAppBeforeKiB"`
+	EventSeriesPerAppAfterKiB    float64 `json:"eventSeriesPerAppAfterKiB"`
+	EventSeriesPerAppRestoredKiB float64 `json:"eventSeriesPerAppRestoredKiB"`
+	MaxGoroutines                float64 `json:"maxGoroutines"`
 	// SilentNodeMarks are the operator's NodeSilent Events that marked pods not ready: every node
 	// stays healthy through the soak, so any is a false alarm.
 	SilentNodeMarks int `json:"silentNodeMarks"`
@@ -135,7 +143,8 @@ func (b *bench) soak(ctx context.Context) (soakRun, error) {
 	start := time.Now()
 	var changes atomic.Int64
 	series := b.sampleEachMinute(ctx, op, seen, start, &changes)
-	err = b.soakChurn(ctx, c, newSoakPlan(s.seed, b.n), &run.Done, &changes)
+	plan := newSoakPlan(s.seed, b.n)
+	err = b.soakChurn(ctx, c, plan, &run.Done, &changes)
 	run.Series = series()
 	if err != nil {
 		return run, err
@@ -150,17 +159,30 @@ func (b *bench) soak(ctx context.Context) (soakRun, error) {
 	if run.After, run.EventSeriesPerAppAfterKiB, err = b.settledSample(ctx, op, seen, "after", &run); err != nil {
 		return run, err
 	}
+	run.Before.Changes, run.After.Changes = 0, int(changes.Load())
+	run.After.ElapsedSeconds = time.Since(start).Seconds()
+	if err := b.soakRestore(ctx, c, plan, &run); err != nil {
+		return run, err
+	}
+	if err := b.waitSettled(ctx, seen); err != nil {
+		return run, err
+	}
+	o.waitQuiet(ctx, 5*time.Second)
+	if run.Restored, run.EventSeriesPerAppRestoredKiB, err = b.settledSample(ctx, op, seen, "restored", &run); err != nil {
+		return run, err
+	}
 	if run.SilentNodeMarks, err = silentNodeMarks(ctx, c); err != nil {
 		return run, err
 	}
-	run.Before.Changes, run.After.Changes = 0, int(changes.Load())
-	run.After.ElapsedSeconds = time.Since(start).Seconds()
+	run.Restored.ElapsedSeconds = time.Since(start).Seconds()
 	soakFigures(&run)
 	b.logf("soak: %d creates, %d deletes, %d image and %d scale changes (%d failed) in %.0fs, settled %.1fs later; "+
-		"heap per app %.1f → %.1f KiB (%.2f×), goroutines %.0f → %.0f (at most %.0f)",
+		"heap per app %.1f → %.1f KiB (%.2f×), %.1f KiB once %d apps were scaled back (%.2f×), "+
+		"goroutines %.0f → %.0f (at most %.0f)",
 		run.Done.Creates, run.Done.Deletes, run.Done.ImageChanges, run.Done.ScaleChanges, run.Done.Failed,
 		run.ChurnSeconds, run.SettleSeconds, run.HeapPerAppBeforeKiB, run.HeapPerAppAfterKiB, run.HeapPerAppRatio,
-		run.Before.Goroutines, run.After.Goroutines, run.MaxGoroutines)
+		run.HeapPerAppRestoredKiB, run.Restores, run.HeapRestoredRatio, run.Before.Goroutines, run.After.Goroutines,
+		run.MaxGoroutines)
 	return run, nil
 }
 
@@ -184,13 +206,15 @@ func silentNodeMarks(ctx context.Context, c client.Reader) (int, error) {
 func soakFigures(run *soakRun) {
 	perApp := func(s soakSample) float64 { return (s.Heap - run.Empty.Heap) / float64(max(s.Apps, 1)) / 1024 }
 	run.HeapPerAppBeforeKiB, run.HeapPerAppAfterKiB = perApp(run.Before), perApp(run.After)
+	run.HeapPerAppRestoredKiB = perApp(run.Restored)
 	if run.HeapPerAppBeforeKiB > 0 {
 		run.HeapPerAppRatio = run.HeapPerAppAfterKiB / run.HeapPerAppBeforeKiB
 	}
 	if run.Before.Heap > 0 {
 		run.HeapRatio = run.After.Heap / run.Before.Heap
+		run.HeapRestoredRatio = run.Restored.Heap / run.Before.Heap
 	}
-	run.MaxGoroutines = max(run.Before.Goroutines, run.After.Goroutines)
+	run.MaxGoroutines = max(run.Before.Goroutines, run.After.Goroutines, run.Restored.Goroutines)
 	for _, s := range run.Series {
 		run.MaxGoroutines = max(run.MaxGoroutines, s.Goroutines)
 	}
@@ -224,6 +248,39 @@ func (b *bench) soakChurn(ctx context.Context, c client.Client, plan *soakPlan, 
 		}
 		changes.Add(1)
 	}
+}
+
+// soakRestore scales every app back to the replica count it was created with (soakPlan.restores),
+// eight at a time, counting the changes in run.Restores; a refusal fails the phase, since the sample
+// after it would not be of the apps' first shape.
+func (b *bench) soakRestore(ctx context.Context, c client.Client, plan *soakPlan, run *soakRun) error {
+	steps := plan.restores()
+	var mu sync.Mutex
+	var refused []error
+	work := make(chan soakStep)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for step := range work {
+				var done soakCounts
+				errs := change(ctx, c, step, &done)
+				mu.Lock()
+				run.Restores += done.ScaleChanges
+				refused = append(refused, errs...)
+				mu.Unlock()
+			}
+		})
+	}
+	for _, step := range steps {
+		work <- step
+	}
+	close(work)
+	wg.Wait()
+	b.logf("soak: %d apps scaled back to the replicas they were created with", run.Restores)
+	if len(refused) > 0 {
+		return fmt.Errorf("scaling the apps back: %d refused, the first: %w", len(refused), refused[0])
+	}
+	return nil
 }
 
 // change makes one change, counting in done what the API server accepted, and returns its refusals.
@@ -431,6 +488,9 @@ func soakRows(r results) []row {
 		{Name: "soak: Go heap per app, after", Unit: kib, Op: in(s.HeapPerAppAfterKiB)},
 		{Name: "soak: Go heap per app, after / before", Op: in(s.HeapPerAppRatio)},
 		{Name: "soak: Go heap, after / before", Op: in(s.HeapRatio)},
+		{Name: "soak: Go heap per app, apps scaled back", Unit: kib, Op: in(s.HeapPerAppRestoredKiB)},
+		{Name: "soak: Go heap, apps scaled back / before", Op: in(s.HeapRestoredRatio)},
+		{Name: "soak: apps scaled back to their first replicas", Op: count(s.Restores)},
 		{Name: "soak: RSS, before", Unit: mib, Op: inMiB(s.Before.RSS)},
 		{Name: "soak: RSS, after", Unit: mib, Op: inMiB(s.After.RSS)},
 		{Name: "soak: goroutines, before", Op: in(s.Before.Goroutines)},
@@ -452,9 +512,9 @@ func soakNote(r results) string {
 	}
 	s := r.Soak
 	profiles := "none saved"
-	if len(s.HeapProfiles) == 2 {
+	if len(s.HeapProfiles) >= 2 {
 		profiles = fmt.Sprintf("go tool pprof -sample_index=inuse_space -top -diff_base %s %s", s.HeapProfiles[0],
-			s.HeapProfiles[1])
+			s.HeapProfiles[len(s.HeapProfiles)-1])
 	}
 	return fmt.Sprintf(`Soak: %d apps on %d nodes; for %s, %.3g changes a second (seed %d), in turn an app replaced
 (deleted, and a new one created under a new name), an image changed (among %d) and a replica count
@@ -462,10 +522,14 @@ changed (to between %d and %d), each on an app picked at random; the operator sa
 (bench.json, soak.series). Before and after: once every app is Ready with its Deployment ready with
 the app's replicas and no deleted app's Deployment is left, then quiet for 5 s, the lowest of 10
 samples a second apart; heap per app: the heap above the operator's with no app (%.1f MiB), over the
-apps. The apps settled %.1f s after the churn stopped. Of the heap, client-go keeps the Events the
-operator sent in the last 6 to 12 minutes to find series (before: the apps' creation; after: the
-churn's last minutes): %.1f KiB per app before, %.1f after. What grew: %s.`,
+apps. The apps settled %.1f s after the churn stopped. Scaled back: then every app that a scale
+change left at another count (%d) is scaled back to the replicas it was created with, so that the
+apps hold as many pods as before (the images and the revision records the churn added stay), and
+sampled again once settled. Of the heap, client-go keeps the Events the operator sent in the last 6
+to 12 minutes to find series (before: the apps' creation; after: the churn's last minutes; scaled
+back: the scale changes): %.1f KiB per app before, %.1f after, %.1f scaled back. What grew: %s.`,
 		s.Apps, s.NodesPerZone*zones, time.Duration(s.ChurnSeconds*float64(time.Second)).Round(time.Second),
 		s.ChangesPerSecond, s.Seed, len(soakImages), soakMinReplicas, soakMaxReplicas, s.Empty.Heap/(1<<20),
-		s.SettleSeconds, s.EventSeriesPerAppBeforeKiB, s.EventSeriesPerAppAfterKiB, profiles)
+		s.SettleSeconds, s.Restores, s.EventSeriesPerAppBeforeKiB, s.EventSeriesPerAppAfterKiB,
+		s.EventSeriesPerAppRestoredKiB, profiles)
 }

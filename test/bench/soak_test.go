@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -168,13 +169,51 @@ func TestSettleState(t *testing.T) {
 	}
 }
 
+// Scaling back takes every live app, and only those a scale change left elsewhere, to the replicas it
+// was created with; once done, there is nothing left to scale back.
+func TestSoakPlanRestores(t *testing.T) {
+	p := newSoakPlan(3, 50)
+	for range 600 {
+		p.next()
+	}
+	want := map[string]int32{}
+	for _, name := range p.live {
+		if p.replicas[name] != 3 {
+			want[name] = 3
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("600 changes left every app at 3 replicas: the test shows nothing")
+	}
+	steps := p.restores()
+	got := map[string]int32{}
+	for _, s := range steps {
+		if s.Kind != changeScale {
+			t.Errorf("a restore is a %s, want a scale change: %+v", s.Kind, s)
+		}
+		got[s.App] = s.Replicas
+	}
+	if len(got) != len(steps) || !maps.Equal(got, want) {
+		t.Errorf("restores %v, want %v", got, want)
+	}
+	for _, name := range p.live {
+		if p.replicas[name] != 3 {
+			t.Errorf("%s at %d replicas after the restores", name, p.replicas[name])
+		}
+	}
+	if again := p.restores(); len(again) != 0 {
+		t.Errorf("restores a second time: %+v", again)
+	}
+}
+
 func TestSoakFigures(t *testing.T) {
 	const mebibyte = 1 << 20
 	run := soakRun{
-		Empty:  memory{Heap: 10 * mebibyte},
-		Before: soakSample{Apps: 1000, memory: memory{Heap: 50 * mebibyte, Goroutines: 120}},
-		After:  soakSample{Apps: 1000, memory: memory{Heap: 54 * mebibyte, Goroutines: 121}},
-		Series: []soakSample{{memory: memory{Goroutines: 180}}, {memory: memory{Goroutines: 130}}},
+		Empty:    memory{Heap: 10 * mebibyte},
+		Before:   soakSample{Apps: 1000, memory: memory{Heap: 50 * mebibyte, Goroutines: 120}},
+		After:    soakSample{Apps: 1000, memory: memory{Heap: 54 * mebibyte, Goroutines: 121}},
+		Restored: soakSample{Apps: 1000, memory: memory{Heap: 51 * mebibyte, Goroutines: 190}},
+		Series:   []soakSample{{memory: memory{Goroutines: 180}}, {memory: memory{Goroutines: 130}}},
 	}
 	soakFigures(&run)
 	for _, tc := range []struct {
@@ -185,7 +224,9 @@ func TestSoakFigures(t *testing.T) {
 		{"heap per app after, KiB", run.HeapPerAppAfterKiB, 45.056},
 		{"heap per app, after / before", run.HeapPerAppRatio, 1.1},
 		{"heap, after / before", run.HeapRatio, 1.08},
-		{"most goroutines", run.MaxGoroutines, 180},
+		{"heap per app scaled back, KiB", run.HeapPerAppRestoredKiB, 41.984},
+		{"heap, scaled back / before", run.HeapRestoredRatio, 1.02},
+		{"most goroutines", run.MaxGoroutines, 190},
 	} {
 		if diff := tc.got - tc.want; diff > 1e-9 || diff < -1e-9 {
 			t.Errorf("%s = %v, want %v", tc.name, tc.got, tc.want)
@@ -196,6 +237,7 @@ func TestSoakFigures(t *testing.T) {
 func TestSoakRows(t *testing.T) {
 	run := soakRun{
 		HeapPerAppBeforeKiB: 40, HeapPerAppAfterKiB: 41, HeapPerAppRatio: 1.025, HeapRatio: 1.01,
+		HeapPerAppRestoredKiB: 40.5, HeapRestoredRatio: 1.005, Restores: 640,
 		Before: soakSample{memory: memory{RSS: 200 << 20, Goroutines: 120}},
 		After:  soakSample{memory: memory{RSS: 210 << 20, Goroutines: 121}}, MaxGoroutines: 180,
 		Done: soakCounts{Creates: 1200, Deletes: 1200, ImageChanges: 1200, ScaleChanges: 1199, Failed: 1},
@@ -209,20 +251,23 @@ func TestSoakRows(t *testing.T) {
 	}
 	ran := rowsOf(results{Ran: []string{soakPhase}, Soak: run})
 	for name, want := range map[string]float64{
-		"soak: Go heap per app, before":         40,
-		"soak: Go heap per app, after":          41,
-		"soak: Go heap per app, after / before": 1.025,
-		"soak: Go heap, after / before":         1.01,
-		"soak: RSS, before":                     200,
-		"soak: RSS, after":                      210,
-		"soak: goroutines, before":              120,
-		"soak: goroutines, after":               121,
-		"soak: goroutines, most in a sample":    180,
-		"soak: apps created":                    1200,
-		"soak: apps deleted":                    1200,
-		"soak: image changes":                   1200,
-		"soak: scale changes":                   1199,
-		"soak: changes the API server refused":  1,
+		"soak: Go heap per app, before":                  40,
+		"soak: Go heap per app, after":                   41,
+		"soak: Go heap per app, after / before":          1.025,
+		"soak: Go heap, after / before":                  1.01,
+		"soak: Go heap per app, apps scaled back":        40.5,
+		"soak: Go heap, apps scaled back / before":       1.005,
+		"soak: apps scaled back to their first replicas": 640,
+		"soak: RSS, before":                              200,
+		"soak: RSS, after":                               210,
+		"soak: goroutines, before":                       120,
+		"soak: goroutines, after":                        121,
+		"soak: goroutines, most in a sample":             180,
+		"soak: apps created":                             1200,
+		"soak: apps deleted":                             1200,
+		"soak: image changes":                            1200,
+		"soak: scale changes":                            1199,
+		"soak: changes the API server refused":           1,
 	} {
 		if got := ran[name].Op; got == nil || *got != want {
 			t.Errorf("%s = %s, want %v", name, formatFigure(got), want)
@@ -273,11 +318,13 @@ func TestSelectPhases(t *testing.T) {
 func TestSoakNote(t *testing.T) {
 	run := soakRun{Apps: 1000, NodesPerZone: 19, Seed: 7, ChangesPerSecond: 2, ChurnSeconds: 1800, SettleSeconds: 12.5,
 		Empty: memory{Heap: 20 << 20}, EventSeriesPerAppBeforeKiB: 4.1, EventSeriesPerAppAfterKiB: 2.5,
-		HeapProfiles: []string{"logs/soak-heap-before.pb.gz", "logs/soak-heap-after.pb.gz"}}
+		EventSeriesPerAppRestoredKiB: 3.2, Restores: 640,
+		HeapProfiles: []string{"logs/soak-heap-before.pb.gz", "logs/soak-heap-after.pb.gz", "logs/soak-heap-restored.pb.gz"}}
 	note := soakNote(results{Ran: []string{soakPhase}, Soak: run})
 	for _, part := range []string{"1000 apps on 57 nodes", "for 30m0s, 2 changes a second (seed 7)",
-		"with no app (20.0 MiB)", "settled 12.5 s after", "4.1 KiB per app before, 2.5 after",
-		"-diff_base logs/soak-heap-before.pb.gz logs/soak-heap-after.pb.gz."} {
+		"with no app (20.0 MiB)", "settled 12.5 s after", "another count (640)",
+		"4.1 KiB per app before, 2.5 after, 3.2 scaled back",
+		"-diff_base logs/soak-heap-before.pb.gz logs/soak-heap-restored.pb.gz."} {
 		if !strings.Contains(note, part) {
 			t.Errorf("the note lacks %q:\n%s", part, note)
 		}

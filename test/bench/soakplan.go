@@ -54,6 +54,8 @@ type soakPlan struct {
 	live     []string
 	image    map[string]string
 	replicas map[string]int32
+	// created are the replica counts the live apps were created with.
+	created map[string]int32
 	// named is how many app names were given, the next app's index.
 	named int
 	steps int
@@ -62,7 +64,8 @@ type soakPlan struct {
 // newSoakPlan is the plan of a churn on the n apps the bench creates first (appName(0) to
 // appName(n-1)), its random choices drawn from seed.
 func newSoakPlan(seed uint64, n int) *soakPlan {
-	p := &soakPlan{rng: rand.New(rand.NewPCG(seed, 0)), image: map[string]string{}, replicas: map[string]int32{}}
+	p := &soakPlan{rng: rand.New(rand.NewPCG(seed, 0)), image: map[string]string{}, replicas: map[string]int32{},
+		created: map[string]int32{}}
 	for range n {
 		p.add()
 	}
@@ -77,6 +80,7 @@ func (p *soakPlan) add() string {
 	p.live = append(p.live, name)
 	p.image[name] = templateImage(app.Spec.Template.Spec)
 	p.replicas[name] = ptr.Deref(app.Spec.Replicas, 1)
+	p.created[name] = p.replicas[name]
 	return name
 }
 
@@ -91,6 +95,7 @@ func (p *soakPlan) next() soakStep {
 		p.live = slices.Delete(p.live, i, i+1)
 		delete(p.image, step.App)
 		delete(p.replicas, step.App)
+		delete(p.created, step.App)
 		step.New = p.add()
 	case changeImage:
 		step.Image = pickOther(p.rng, soakImages, p.image[step.App])
@@ -104,6 +109,22 @@ func (p *soakPlan) next() soakStep {
 		p.replicas[step.App] = step.Replicas
 	}
 	return step
+}
+
+// restores are the scale changes that take every live app back to the replica count it was created
+// with, in the order the apps were created: after them the apps hold as many pods as before the
+// churn, so that what the operator keeps can be set against what it kept then. The images stay as the
+// churn left them: going back to an image is one more rollout, and the revision records the churn
+// added are history the apps keep (up to their revisionHistoryLimit).
+func (p *soakPlan) restores() []soakStep {
+	var steps []soakStep
+	for _, name := range p.live {
+		if want := p.created[name]; p.replicas[name] != want {
+			steps = append(steps, soakStep{Kind: changeScale, App: name, Replicas: want})
+			p.replicas[name] = want
+		}
+	}
+	return steps
 }
 
 // pickOther picks one of the options other than current at random.
