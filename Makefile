@@ -209,9 +209,9 @@ MANAGER_BIN ?= $(LOCALBIN)/manager
 demo: ## Start the local cluster, install the CRD, run the operator, apply config/samples and wait for them.
 	@"$(CURDIR)/hack/build-progress.sh" \
 		"$(CONTROLLER_GEN)|controller-gen (the CRD's generator)|2" \
-		"$(LOCALBIN)/kube-apiserver|kube-apiserver, kube-controller-manager and kube-scheduler (one build)|8" \
-		"$(LOCALBIN)/etcd|etcd|2" \
-		"$(LOCALBIN)/kwok|kwok|3"
+		"$(LOCALBIN)/kube-apiserver|kube-apiserver, kube-controller-manager and kube-scheduler (one build)|14" \
+		"$(LOCALBIN)/etcd|etcd|1" \
+		"$(LOCALBIN)/kwok|kwok|2"
 	@$(MAKE) --no-print-directory -s manifests
 	@echo "building the operator (bin/manager)..."
 	@go build -o "$(MANAGER_BIN)" ./cmd
