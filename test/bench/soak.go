@@ -133,11 +133,20 @@ func (b *bench) soak(ctx context.Context) (soakRun, error) {
 	if err := createAll(ctx, c, 8, groups); err != nil {
 		return run, err
 	}
-	if err := b.waitSettled(ctx, seen); err != nil {
-		return run, err
+	// sample waits until the apps are settled and nothing has changed for 5 s, samples the operator
+	// into the sample given, and returns how long the apps took to settle.
+	sample := func(name string, into *soakSample, eventsKiB *float64) (time.Duration, error) {
+		settling := time.Now()
+		if err := b.waitSettled(ctx, seen); err != nil {
+			return 0, err
+		}
+		settled := time.Since(settling)
+		o.waitQuiet(ctx, 5*time.Second)
+		var err error
+		*into, *eventsKiB, err = b.settledSample(ctx, op, seen, name, &run)
+		return settled, err
 	}
-	o.waitQuiet(ctx, 5*time.Second)
-	if run.Before, run.EventSeriesPerAppBeforeKiB, err = b.settledSample(ctx, op, seen, "before", &run); err != nil {
+	if _, err := sample("before", &run.Before, &run.EventSeriesPerAppBeforeKiB); err != nil {
 		return run, err
 	}
 	b.logf("soak: %d apps settled: heap %.1f MiB, RSS %.1f MiB, %.0f goroutines; churning for %s, %.3g changes a second",
@@ -153,25 +162,17 @@ func (b *bench) soak(ctx context.Context) (soakRun, error) {
 		return run, err
 	}
 	run.ChurnSeconds = time.Since(start).Seconds()
-	stopped := time.Now()
-	if err := b.waitSettled(ctx, seen); err != nil {
+	settled, err := sample("after", &run.After, &run.EventSeriesPerAppAfterKiB)
+	if err != nil {
 		return run, err
 	}
-	run.SettleSeconds = time.Since(stopped).Seconds()
-	o.waitQuiet(ctx, 5*time.Second)
-	if run.After, run.EventSeriesPerAppAfterKiB, err = b.settledSample(ctx, op, seen, "after", &run); err != nil {
-		return run, err
-	}
+	run.SettleSeconds = settled.Seconds()
 	run.Before.Changes, run.After.Changes = 0, int(changes.Load())
 	run.After.ElapsedSeconds = time.Since(start).Seconds()
 	if err := b.soakRestore(ctx, c, plan, &run); err != nil {
 		return run, err
 	}
-	if err := b.waitSettled(ctx, seen); err != nil {
-		return run, err
-	}
-	o.waitQuiet(ctx, 5*time.Second)
-	if run.Restored, run.EventSeriesPerAppRestoredKiB, err = b.settledSample(ctx, op, seen, "restored", &run); err != nil {
+	if _, err := sample("restored", &run.Restored, &run.EventSeriesPerAppRestoredKiB); err != nil {
 		return run, err
 	}
 	if run.SilentNodeMarks, err = silentNodeMarks(ctx, c); err != nil {
