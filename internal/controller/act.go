@@ -92,7 +92,7 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 			return events, &applyError{"set the deletion cost of pod " + c.Pod.Name, err}
 		}
 	}
-	applied, err := r.applyObjects(ctx, plan.Apply)
+	applied, err := r.applyObjects(ctx, app, plan.Apply)
 	events = append(events, applied...)
 	if err != nil {
 		return events, err
@@ -129,8 +129,11 @@ func (r *HighlyAvailableAppReconciler) act(ctx context.Context, app *appsv1alpha
 
 // applyObjects applies the objects, in order, with server-side apply as FieldOwner, and returns one
 // Event for those created and one for those updated: Events of the same reason and action on one app
-// form a series that keeps the first message only. The first refusal stops it.
-func (r *HighlyAvailableAppReconciler) applyObjects(ctx context.Context, objects []decide.Desired) ([]decide.Event, error) {
+// form a series that keeps the first message only. A create carries a precondition that no object
+// exists (IfAbsent); when one does, the app's memory keeps its name, for observe to read it past the
+// cache. The first refusal stops it.
+func (r *HighlyAvailableAppReconciler) applyObjects(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp,
+	objects []decide.Desired) ([]decide.Event, error) {
 	var created, updated []string
 	told := func() []decide.Event {
 		var out []decide.Event
@@ -145,7 +148,14 @@ func (r *HighlyAvailableAppReconciler) applyObjects(ctx context.Context, objects
 		return out
 	}
 	for _, d := range objects {
-		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(d.Apply), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		obj := d.Apply
+		if d.Create {
+			obj = IfAbsent(obj)
+		}
+		if err := r.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			if d.Create && apierrors.IsConflict(err) {
+				r.memory.refuse(app, d.Ref)
+			}
 			return told(), &applyError{"apply " + d.String(), err}
 		}
 		if d.Create {
@@ -223,8 +233,8 @@ func classify(err error) (problem *status.Problem, requeue bool, retry error) {
 
 // memory is what the reconciler keeps of each app between reconciles, keyed by the app's namespace
 // and name and valid for one UID: the highest revision number it has written, which the cache may not
-// show yet, so that a new number never repeats one; and since when an error that retrying may fix has
-// kept recurring. A restart forgets it (the freshly synced cache then knows every revision), and so
+// show yet, so that a new number never repeats one; since when an error that retrying may fix has
+// kept recurring; and the objects whose create found one of the name. A restart forgets it (the freshly synced cache then knows every revision), and so
 // does the app's deletion (forget), so that it does not grow with the apps ever deleted.
 type memory struct {
 	mu   sync.Mutex
@@ -246,6 +256,10 @@ type appMemory struct {
 	// while the cache is behind): they go out after the next status write.
 	unsentEvents  []decide.Event
 	unsentMetrics []decide.Metric
+	// refused names the objects whose create the API server refused because one of the name exists:
+	// observe looks for them past the cache, which may never show them (someone else's object). Kept
+	// while the app lives: a name read from the cache costs no request.
+	refused []decide.Ref
 }
 
 // of returns what is kept of the app (the zero memory for an app it has not seen, or for another app
@@ -277,6 +291,15 @@ func (m *memory) update(app *appsv1alpha1.HighlyAvailableApp, change func(*appMe
 // raise records a revision number written for the app.
 func (m *memory) raise(app *appsv1alpha1.HighlyAvailableApp, n int64) {
 	m.update(app, func(a *appMemory) { a.issued = max(a.issued, n) })
+}
+
+// refuse records that the create of ref was refused: an object of its name exists.
+func (m *memory) refuse(app *appsv1alpha1.HighlyAvailableApp, ref decide.Ref) {
+	m.update(app, func(a *appMemory) {
+		if !slices.Contains(a.refused, ref) {
+			a.refused = append(a.refused, ref)
+		}
+	})
 }
 
 // failing records a transient error at now and returns since when such errors have kept recurring.

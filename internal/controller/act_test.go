@@ -67,7 +67,11 @@ func (w *recorded) client(t *testing.T, objs ...client.Object) client.Client {
 				}
 				owner := &client.ApplyOptions{}
 				owner.ApplyOptions(opts)
-				return w.do(fmt.Sprintf("apply %s %s as %s", u.GetKind(), u.GetName(), owner.FieldManager))
+				guard := ""
+				if u.GetResourceVersion() == absentVersion {
+					guard = " if absent"
+				}
+				return w.do(fmt.Sprintf("apply %s %s as %s%s", u.GetKind(), u.GetName(), owner.FieldManager, guard))
 			},
 			Delete: func(_ context.Context, _ client.WithWatch, obj client.Object, opts ...client.DeleteOption) error {
 				del := &client.DeleteOptions{}
@@ -119,7 +123,8 @@ func TestActWritesInItsFixedOrder(t *testing.T) {
 		"patch Pod web-a",
 	)
 	for _, d := range plan.Apply {
-		want = append(want, "apply "+d.Kind+" "+d.Name+" as "+FieldOwner)
+		// A new app's objects are all created: each create with its precondition.
+		want = append(want, "apply "+d.Kind+" "+d.Name+" as "+FieldOwner+" if absent")
 	}
 	want = append(want, "delete Service web-old", "delete Pod web-b", "delete ControllerRevision web-1111")
 	if !slices.Equal(w.log, want) {

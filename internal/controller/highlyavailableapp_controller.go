@@ -58,7 +58,7 @@ type HighlyAvailableAppReconciler struct {
 	// it at once for every event.
 	WakeWindow time.Duration
 	// APIReader reads past the cache, which only holds the operator's own objects, to find objects of
-	// the same name that it must not touch (confirmAbsent).
+	// the same name that it must not touch, once a create of the name was refused (IfAbsent).
 	APIReader client.Reader
 	Recorder  recorder.EventRecorder
 	// Options are the cluster facts the builders need.
@@ -120,11 +120,6 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return r.retry(ctx, app, nil, nil, err)
 	}
 	plan := decide.Decide(in)
-	if found, err := r.confirmAbsent(ctx, app, &in, &plan); err != nil {
-		return r.retry(ctx, app, nil, nil, err)
-	} else if found {
-		plan = decide.Decide(in)
-	}
 	done, actErr := r.act(ctx, app, &plan)
 	problem, requeue, retry := classify(actErr)
 	if retry != nil {

@@ -2,13 +2,11 @@ package controller
 
 import (
 	"context"
-	"fmt"
+	"maps"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/haoperator/ha-operator/internal/decide"
-	"github.com/haoperator/ha-operator/internal/kinds"
 )
 
 // lookup says where an object the cache does not hold is looked for.
@@ -19,7 +17,7 @@ const (
 	inCache lookup = iota
 	// orAPIServer: also the API server, for an object the cache may not show yet: one the operator
 	// has just created, or one of the same name the operator does not own (the cache holds only
-	// objects with its label), which it must find to leave alone.
+	// objects with its label), which it must find to leave alone: one whose create was refused.
 	orAPIServer
 )
 
@@ -40,32 +38,26 @@ func (r *HighlyAvailableAppReconciler) read(ctx context.Context, obj client.Obje
 	return obj, nil
 }
 
-// confirmAbsent asks the API server for each object the plan creates, since the apply would take over
-// an object of the same name that the cache does not show: one the operator does not own (the cache
-// holds only objects with its label), or one created a moment before, by someone else (a GitOps tool
-// that syncs a Service and the app together) or by another instance of the operator. observe looks
-// for the app's objects in the cache alone, so this is where someone else's object is found, and only
-// when the plan would create one of its name: one read per object created, none for a settled app. It
-// returns true when one exists, now in the input, for the decision to be made again.
-func (r *HighlyAvailableAppReconciler) confirmAbsent(ctx context.Context, app client.Object, in *decide.Input, plan *decide.Plan) (bool, error) {
-	if r.APIReader == nil {
-		return false, nil
+// absentVersion is the resourceVersion a create carries as its precondition. A server-side apply
+// that names a resourceVersion is refused (409 Conflict) unless the object exists at that version,
+// and creates the object, the version ignored, when none exists. No object is ever at this one: etcd
+// gives its first write revision 2, and the API server hands out etcd's revisions as versions. So the
+// apply creates what is absent and refuses, without a read, an object of the same name that the cache
+// does not show: one the operator does not own (the cache holds only objects with its label), or one
+// created a moment before, by someone else (a GitOps tool that syncs a Service and the app together)
+// or by the operator itself (its cache not caught up yet).
+const absentVersion = "1"
+
+// IfAbsent returns the object to apply with absentVersion as its resourceVersion: a create that
+// never takes over an object that exists. The object itself is left as it is.
+func IfAbsent(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	guarded := &unstructured.Unstructured{Object: maps.Clone(obj.Object)}
+	meta, _ := obj.Object["metadata"].(map[string]any)
+	meta = maps.Clone(meta)
+	if meta == nil {
+		meta = map[string]any{}
 	}
-	found := false
-	for _, d := range plan.Apply {
-		if !d.Create {
-			continue
-		}
-		// The plan creates only what observe did not find in the cache: ask the API server alone.
-		obj := kinds.NewObject(d.Kind, d.Name, app.GetNamespace())
-		err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(obj), obj)
-		if apierrors.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("get %s: %w", d.Ref, err)
-		}
-		in.Objects[d.Ref], found = obj, true
-	}
-	return found, nil
+	meta["resourceVersion"] = absentVersion
+	guarded.Object["metadata"] = meta
+	return guarded
 }

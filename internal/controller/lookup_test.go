@@ -2,12 +2,16 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
@@ -66,21 +70,18 @@ func TestReadLooksPastTheCacheOnlyWhenAsked(t *testing.T) {
 }
 
 // Someone else's Service under the app's name is not in the cache, which holds only the operator's
-// objects (and one created a moment before the app is in no cache yet): the plan would create the
-// app's Service under its name, and the apply would take it over. observe asks the API server
-// nothing; confirmAbsent finds the Service there, and the decision made again leaves it alone and
-// reports the conflict.
-func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
+// objects (and one created a moment before the app is in no cache yet): the plan creates the app's
+// Service under its name, and the create, guarded by its precondition, is refused. The app's memory
+// keeps the name; the next observe finds the Service on the API server, and the decision leaves it
+// alone and reports the conflict. A name read once from the cache costs no request after that.
+func TestARefusedCreateIsLookedForPastTheCache(t *testing.T) {
 	scheme := testScheme(t)
 	app := nginx("ns", "web")
 	app.UID = "app-uid"
 	squatter := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"},
 		Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "someone-else"}}}
 	api := &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(squatter).Build()}
-	r := &HighlyAvailableAppReconciler{
-		Client:    cached(scheme, app),
-		APIReader: api,
-	}
+	r := &HighlyAvailableAppReconciler{Client: cached(scheme, app), APIReader: api}
 	ctx := context.Background()
 	in, err := r.observe(ctx, app)
 	if err != nil {
@@ -99,14 +100,37 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 	if !slices.Contains(creates, "Service web") {
 		t.Fatalf("the cache showing no Service, the plan creates %v: want the Service among them", creates)
 	}
-	api.gets = 0
-	found, err := r.confirmAbsent(ctx, app, &in, &plan)
+
+	// The API server refuses the Service's create: one of the name exists.
+	w := &recorded{fail: func(op string) error {
+		if op == "apply Service web as "+FieldOwner+" if absent" {
+			return apierrors.NewConflict(schema.GroupResource{Resource: "services"}, "web", errors.New("the object has been modified"))
+		}
+		return nil
+	}}
+	cache := r.Client
+	r.Client = w.client(t)
+	_, err = r.act(ctx, app, &plan)
+	problem, requeue, retry := classify(err)
+	if err == nil || problem != nil || !requeue || retry != nil {
+		t.Fatalf("act returned %v, classified %+v %v %v: want the refusal, looked at again soon", err, problem, requeue, retry)
+	}
+	for _, op := range w.log {
+		if strings.HasPrefix(op, "apply ") && !strings.HasSuffix(op, " if absent") {
+			t.Errorf("%q: a create sent without its precondition", op)
+		}
+	}
+	if got := r.memory.of(app).refused; !slices.Equal(got, []decide.Ref{{Kind: kinds.Service, Name: "web"}}) {
+		t.Errorf("refused %v, want the Service", got)
+	}
+
+	r.Client = cache
+	in, err = r.observe(ctx, app)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !found || api.gets != len(creates) {
-		t.Fatalf("found %v with %d reads on the API server: want the Service found, one read per object created (%d)",
-			found, api.gets, len(creates))
+	if api.gets != 1 {
+		t.Errorf("%d reads on the API server, want one: the Service whose create was refused", api.gets)
 	}
 	plan = decide.Decide(in)
 	if plan.Problem == nil || plan.Problem.Reason != appsv1alpha1.ReasonConflict {
@@ -118,19 +142,14 @@ func TestConfirmAbsentFindsWhatTheCachesMiss(t *testing.T) {
 		}
 	}
 
-	// Nothing of the name on the API server either: one read per object created, nothing found.
-	api = &countingReader{Reader: fake.NewClientBuilder().WithScheme(scheme).Build()}
-	r.APIReader = api
-	in, err = r.observe(ctx, app)
-	if err != nil {
+	// The Service is the app's own once the cache shows it: no read past the cache.
+	ours := &corev1.Service{ObjectMeta: labelled("ns", "web", "web", "web")}
+	r.Client = cached(scheme, app, ours)
+	api.gets = 0
+	if _, err := r.observe(ctx, app); err != nil {
 		t.Fatal(err)
 	}
-	plan = decide.Decide(in)
-	api.gets = 0
-	if found, err := r.confirmAbsent(ctx, app, &in, &plan); err != nil || found {
-		t.Errorf("found %v, err %v: want nothing", found, err)
-	}
-	if api.gets != len(creates) {
-		t.Errorf("%d reads on the API server, want %d", api.gets, len(creates))
+	if api.gets != 0 {
+		t.Errorf("%d reads on the API server for a name the cache holds, want none", api.gets)
 	}
 }

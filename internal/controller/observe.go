@@ -22,14 +22,28 @@ import (
 
 // observe reads everything the decision needs about one app, and writes nothing. Reads come from the
 // cache, which holds the objects the operator labels as its own. An object of the same name that the
-// operator does not own is looked for on the API server only when the plan would create one
-// (confirmAbsent), and a claim the StatefulSet would create when the cache does not hold it.
+// operator does not own is looked for on the API server once a create of its name was refused (a
+// create never takes one over: IfAbsent), and a claim the StatefulSet would create when the cache
+// does not hold it.
 func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp) (decide.Input, error) {
 	now := r.now()
+	mem := r.memory.of(app)
 	in := decide.Input{App: app, Options: r.Options, Now: now, Objects: map[decide.Ref]client.Object{},
-		IssuedRevision: r.memory.of(app).issued, ObservingSince: r.observingSince(now)}
+		IssuedRevision: mem.issued, ObservingSince: r.observingSince(now)}
 	for _, ref := range decide.Candidates(app) {
 		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), inCache)
+		if err != nil {
+			return in, fmt.Errorf("get %s: %w", ref, err)
+		}
+		if obj != nil {
+			in.Objects[ref] = obj
+		}
+	}
+	for _, ref := range mem.refused {
+		if in.Objects[ref] != nil {
+			continue
+		}
+		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), orAPIServer)
 		if err != nil {
 			return in, fmt.Errorf("get %s: %w", ref, err)
 		}

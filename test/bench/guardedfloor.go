@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/controller"
 	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
@@ -25,9 +27,9 @@ import (
 // the least an implementation costs that owns its objects by server-side apply, keeps a revision
 // history and tells a person what happened. Beside the floor with status's objects and two status
 // writes, for each new app it
-//   - reads each object before creating it: a server-side apply takes over an object of the same name
-//     that the app does not own, so the read is what refuses to (the operator's confirmAbsent);
-//   - creates the objects by server-side apply, as the operator's field manager;
+//   - creates the objects by server-side apply, as the operator's field manager, each with the
+//     operator's precondition that no object of its name exists (controller.IfAbsent): a plain apply
+//     would take over an object of the same name that the app does not own;
 //   - writes a revision record when the revision starts and marks it when the revision completes
 //     (what a rollback, or an undo, reads);
 //   - sends the Events a new app of the bench gets: the objects created and the rollout started (one
@@ -46,8 +48,8 @@ const guardedFieldOwner = "bench-floor"
 var guardedEvents atomic.Int64
 
 // floorCreateGuarded creates the app's objects as the operator does on its first reconcile: the
-// revision record first, then, for each object, a read that must find none and a server-side apply,
-// then the Events of the creation. It returns the revision record as created.
+// revision record first, then each object by a server-side apply that refuses one that exists, then
+// the Events of the creation. It returns the revision record as created.
 func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp,
 	objects []client.Object) (*appsv1.ControllerRevision, error) {
 	d, _ := objects[0].(*appsv1.Deployment)
@@ -69,24 +71,17 @@ func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.
 		return nil, fmt.Errorf("create the revision record: %w", err)
 	}
 	for _, obj := range objects {
-		existing, err := c.Scheme().New(mustGVK(obj))
-		if err != nil {
-			return nil, err
-		}
-		found, _ := existing.(client.Object)
-		err = c.Get(ctx, client.ObjectKeyFromObject(obj), found)
-		switch {
-		case err == nil && !ownedBy(found, app):
-			return nil, fmt.Errorf("%T %s exists and is not the app's: the floor leaves it alone", obj, obj.GetName())
-		case err != nil && !apierrors.IsNotFound(err):
-			return nil, fmt.Errorf("read %T %s: %w", obj, obj.GetName(), err)
-		}
 		u, err := toApply(obj)
 		if err != nil {
 			return nil, err
 		}
-		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(guardedFieldOwner),
-			client.ForceOwnership); err != nil {
+		err = c.Apply(ctx, client.ApplyConfigurationFromUnstructured(controller.IfAbsent(u)),
+			client.FieldOwner(guardedFieldOwner), client.ForceOwnership)
+		if apierrors.IsConflict(err) {
+			// One of the name exists: the app's own (a step tried again), or someone else's, left alone.
+			err = floorOwns(ctx, c, app, obj)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("apply %T %s: %w", obj, obj.GetName(), err)
 		}
 	}
@@ -138,6 +133,22 @@ func sendFloorEvent(ctx context.Context, c client.Client, app *appsv1alpha1.High
 	}
 	if err := c.Create(ctx, e); err != nil {
 		return fmt.Errorf("send Event %s: %w", reason, err)
+	}
+	return nil
+}
+
+// floorOwns reads the object of obj's name and returns an error unless the app is its controller.
+func floorOwns(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp, obj client.Object) error {
+	existing, err := c.Scheme().New(mustGVK(obj))
+	if err != nil {
+		return err
+	}
+	found, _ := existing.(client.Object)
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), found); err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	if !ownedBy(found, app) {
+		return errors.New("it exists and is not the app's: the floor leaves it alone")
 	}
 	return nil
 }
