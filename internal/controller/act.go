@@ -234,8 +234,9 @@ func classify(err error) (problem *status.Problem, requeue bool, retry error) {
 // memory is what the reconciler keeps of each app between reconciles, keyed by the app's namespace
 // and name and valid for one UID: the highest revision number it has written, which the cache may not
 // show yet, so that a new number never repeats one; since when an error that retrying may fix has
-// kept recurring; and the objects whose create found one of the name. A restart forgets it (the freshly synced cache then knows every revision), and so
-// does the app's deletion (forget), so that it does not grow with the apps ever deleted.
+// kept recurring; and the objects whose create found one of the name. A restart forgets it (the
+// freshly synced cache then knows every revision), and so does the app's deletion (forget), so that
+// it does not grow with the apps ever deleted.
 type memory struct {
 	mu   sync.Mutex
 	apps map[types.NamespacedName]appMemory

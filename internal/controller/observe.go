@@ -30,20 +30,19 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 	mem := r.memory.of(app)
 	in := decide.Input{App: app, Options: r.Options, Now: now, Objects: map[decide.Ref]client.Object{},
 		IssuedRevision: mem.issued, ObservingSince: r.observingSince(now)}
-	for _, ref := range decide.Candidates(app) {
-		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), inCache)
-		if err != nil {
-			return in, fmt.Errorf("get %s: %w", ref, err)
-		}
-		if obj != nil {
-			in.Objects[ref] = obj
+	// The candidates, and the names whose create was refused (a run's Job is not a candidate).
+	refs := decide.Candidates(app)
+	for _, ref := range mem.refused {
+		if !slices.Contains(refs, ref) {
+			refs = append(refs, ref)
 		}
 	}
-	for _, ref := range mem.refused {
-		if in.Objects[ref] != nil {
-			continue
+	for _, ref := range refs {
+		where := inCache
+		if slices.Contains(mem.refused, ref) {
+			where = orAPIServer
 		}
-		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), orAPIServer)
+		obj, err := r.read(ctx, kinds.NewObject(ref.Kind, ref.Name, app.Namespace), where)
 		if err != nil {
 			return in, fmt.Errorf("get %s: %w", ref, err)
 		}
