@@ -205,11 +205,14 @@ func (s *HighlyAvailableAppSpec) DefaultProbes() bool {
 
 // NodeLossAfter is how long a node's Lease may go without renewal before the app's pods on it are
 // marked not ready, for a lease renewed every renewInterval: spec.availability.nodeLossSeconds, two and
-// a half intervals when unset, and never below one and a half intervals.
+// a half intervals when unset, and never below LeastNodeLossAfter.
 func (s *HighlyAvailableAppSpec) NodeLossAfter(renewInterval time.Duration) time.Duration {
-	least := renewInterval * 3 / 2
 	if s.Availability == nil || s.Availability.NodeLossSeconds == nil {
 		return renewInterval * 5 / 2
 	}
-	return max(time.Duration(*s.Availability.NodeLossSeconds)*time.Second, least)
+	return max(time.Duration(*s.Availability.NodeLossSeconds)*time.Second, LeastNodeLossAfter(renewInterval))
 }
+
+// LeastNodeLossAfter is the shortest NodeLossAfter of any app, for a lease renewed every
+// renewInterval: one and a half intervals, so that a renewal a little late is never a loss.
+func LeastNodeLossAfter(renewInterval time.Duration) time.Duration { return renewInterval * 3 / 2 }

@@ -42,10 +42,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
 	"github.com/haoperator/ha-operator/internal/kinds"
+	"github.com/haoperator/ha-operator/internal/metrics"
 	"github.com/haoperator/ha-operator/internal/status"
 	"github.com/haoperator/ha-operator/internal/workload"
 )
@@ -126,12 +128,13 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		return r.retry(ctx, app, &plan, done, retry)
 	}
 	r.memory.recovered(app)
+	again := recheckWakes
 	if problem != nil && plan.Problem == nil {
 		plan.Problem = problem
 		// The refusal is reported, not retried in a loop; but what the API server refuses can change
 		// without the app changing (an admission plugin that has not yet learnt a new CRD, a policy
 		// that is relaxed), so it is tried again now and then.
-		plan.Requeue = applyFailedRecheck
+		plan.Requeue, again = applyFailedRecheck, refusedWakes
 	}
 	next := plan.Report.Status(plan.Problem, metav1.NewTime(in.Now))
 	before := app.DeepCopy()
@@ -140,7 +143,7 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		r.memory.hold(before, append(plan.Events, done...), plan.Metrics)
 		if apierrors.IsConflict(err) {
 			// The cached app is behind the operator's own last write: look again once it caught up.
-			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+			return lookAgain(conflictWakes, conflictRetry), nil
 		}
 		return ctrl.Result{}, err
 	}
@@ -151,9 +154,26 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 	r.log(ctx).V(1).Info("reconciled", "ready", next.ReadySummary, "revision", next.CurrentRevision, "resilience", next.Resilience)
 	if requeue {
 		// Someone else wrote the object a moment before: look again soon, without an error.
-		return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		return lookAgain(conflictWakes, conflictRetry), nil
 	}
-	return ctrl.Result{RequeueAfter: plan.Requeue}, nil
+	return lookAgain(again, plan.Requeue), nil
+}
+
+// The looks again the reconciler asks for, in haoperator_wakes_total: a write that met a conflict,
+// a write the API server refused, and decide's own (a timer of the rollout, the zones or the
+// storage, a workload just changed).
+var (
+	conflictWakes = metrics.Wakes("Conflict", metrics.WakeLater)
+	refusedWakes  = metrics.Wakes("Refused", metrics.WakeLater)
+	recheckWakes  = metrics.Wakes("Recheck", metrics.WakeLater)
+)
+
+// lookAgain asks for a reconcile after d (none when d is 0), counted on c.
+func lookAgain(c prometheus.Counter, d time.Duration) ctrl.Result {
+	if d > 0 {
+		c.Inc()
+	}
+	return ctrl.Result{RequeueAfter: d}
 }
 
 // RetryingAfter is how long an error that retrying may fix (a webhook that times out, a server error)
@@ -291,10 +311,14 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	return b.Named("highlyavailableapp").Complete(r)
 }
 
+// waker is how the reconciler's watches wake apps.
+func (r *HighlyAvailableAppReconciler) waker() waker { return waker{window: r.WakeWindow} }
+
 // nodeLeases is the reconciler's follower of the nodes' Leases, made on first use.
 func (r *HighlyAvailableAppReconciler) nodeLeases() *nodeLeases {
 	if r.leases == nil {
 		r.leases = newNodeLeases(r.now)
+		r.leases.dueAfter = r.leastNodeLoss
 	}
 	return r.leases
 }
@@ -311,29 +335,29 @@ type watch struct {
 // workload, not the app) through its instance label; a node the apps with pods on it; a StorageClass
 // the apps that name it, so that an app waiting for its class goes on by itself once it exists.
 func (r *HighlyAvailableAppReconciler) watches() []watch {
-	w := waker{window: r.WakeWindow}
+	w := r.waker()
 	out := make([]watch, 0, len(kinds.All()))
 	for _, k := range kinds.All() {
 		watch := watch{kind: k}
 		switch k.Wake {
 		case kinds.WakeWorkload:
-			watch.handler = w.handler(ownerApp, workloadUpdate)
+			watch.handler = w.handler(k.Name, ownerApp, workloadUpdate)
 		case kinds.WakeChange:
-			watch.handler = w.handler(ownerApp, changedNow)
+			watch.handler = w.handler(k.Name, ownerApp, changedNow)
 		case kinds.WakeRevision:
-			watch.handler = w.handler(ownerApp, revisionUpdate)
+			watch.handler = w.handler(k.Name, ownerApp, revisionUpdate)
 		case kinds.WakeEvery:
-			watch.handler = w.handler(ownerApp, everyChange)
+			watch.handler = w.handler(k.Name, ownerApp, everyChange)
 		case kinds.WakePod:
-			watch.handler = w.handler(instanceApp, podUpdate)
+			watch.handler = w.handler(k.Name, instanceApp, podUpdate)
 		case kinds.WakeArrival:
 			// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may
 			// come after the pod's. Only its arrival matters.
-			watch.handler = w.handler(instanceApp, onlyCreated)
+			watch.handler = w.handler(k.Name, instanceApp, onlyCreated)
 		case kinds.WakeClaim:
-			watch.handler = w.handler(instanceApp, claimUpdate)
+			watch.handler = w.handler(k.Name, instanceApp, claimUpdate)
 		case kinds.WakeVolume:
-			watch.handler = w.handler(r.volumeApp, volumeUpdate)
+			watch.handler = w.handler(k.Name, r.volumeApp, volumeUpdate)
 		case kinds.WakeLease:
 			watch.handler = r.nodeLeases().handler()
 		case kinds.WakeNode:
@@ -349,9 +373,10 @@ func (r *HighlyAvailableAppReconciler) watches() []watch {
 
 // classToApps maps a StorageClass to the apps whose storage names it, or the default class.
 func (r *HighlyAvailableAppReconciler) classToApps() handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
+	return r.waker().mapped("StorageClass", func(ctx context.Context, obj client.Object) []reconcile.Request {
 		apps := &appsv1alpha1.HighlyAvailableAppList{}
-		if err := r.List(ctx, apps); err != nil {
+		// Only read: the cache's apps are not copied.
+		if err := r.List(ctx, apps, client.UnsafeDisableDeepCopy); err != nil {
 			return nil
 		}
 		var out []reconcile.Request

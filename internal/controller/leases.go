@@ -26,8 +26,10 @@ const defaultLeaseSeconds = 40
 // nodeLeases follows the nodes' Leases in kube-node-lease. It records, by the operator's own clock as
 // the node lifecycle controller does, when it last saw each node renew its Lease (the kubelet's clock
 // may be off), and the renew interval (a quarter of the Lease's duration). It wakes no app on a
-// renewal: a timer per node wakes the apps with pods on a node that has not renewed for the least an
-// app may wait (one and a half intervals), and they are woken again when it renews.
+// renewal: a timer per node wakes the apps with pods on a node that has not renewed for as long as the
+// most hurried of them waits (the least NodeLossAfter of its apps: two and a half intervals unless an
+// app asks for less, never below one and a half), and they are woken again when it renews. A renewal
+// that is only late, as many are on a busy cluster, wakes nobody.
 //
 // When no node at all renewed for that long, the operator was the one cut off (an API server outage,
 // a broken watch): the renewals it could not see are not silences. Every node then counts from the
@@ -36,6 +38,9 @@ const defaultLeaseSeconds = 40
 type nodeLeases struct {
 	now  func() time.Time
 	wake chan event.GenericEvent
+	// dueAfter is how long a node renewing every interval may be silent before one of the apps with
+	// pods on it must look: their least NodeLossAfter. Nil: the least of any app.
+	dueAfter func(node string, interval time.Duration) time.Duration
 
 	mu    sync.Mutex
 	nodes map[string]*nodeLease
@@ -98,7 +103,7 @@ func (l *nodeLeases) renewed(obj client.Object) {
 		l.nodes[lease.Name] = n
 	}
 	now := l.now()
-	if !l.lastAny.IsZero() && now.Sub(l.lastAny) >= silentAfter(interval) {
+	if !l.lastAny.IsZero() && now.Sub(l.lastAny) >= appsv1alpha1.LeastNodeLossAfter(interval) {
 		// Nobody's renewal was seen for a while: the operator could not see, so nobody is silent yet.
 		l.resumed = now
 		for name, other := range l.nodes {
@@ -107,7 +112,7 @@ func (l *nodeLeases) renewed(obj client.Object) {
 				l.send(name)
 			}
 			if other.timer != nil {
-				other.timer.Reset(silentAfter(other.interval))
+				other.timer.Reset(appsv1alpha1.LeastNodeLossAfter(other.interval))
 			}
 		}
 	}
@@ -116,34 +121,62 @@ func (l *nodeLeases) renewed(obj client.Object) {
 	n.renewTime, n.seen, n.interval, n.silent = renewTime, now, interval, false
 	name := lease.Name
 	if n.timer == nil {
-		n.timer = time.AfterFunc(silentAfter(interval), func() { l.check(name) })
+		n.timer = time.AfterFunc(appsv1alpha1.LeastNodeLossAfter(interval), func() { l.check(name) })
 	} else {
-		n.timer.Reset(silentAfter(interval))
+		n.timer.Reset(appsv1alpha1.LeastNodeLossAfter(interval))
 	}
 	if wasSilent {
 		l.send(name)
 	}
 }
 
-// check marks a node silent when it has not renewed its Lease since the timer was set, and wakes the
-// apps with pods on it.
+// check marks a node silent when it has not renewed its Lease for as long as its most hurried app
+// waits, and wakes the apps with pods on it; before that, it sets its timer for then.
 func (l *nodeLeases) check(name string) {
 	l.mu.Lock()
 	n, ok := l.nodes[name]
-	if !ok || n.silent || l.now().Sub(l.lastSeen(n)) < silentAfter(n.interval) {
+	if !ok || n.silent || l.now().Sub(l.lastSeen(n)) < appsv1alpha1.LeastNodeLossAfter(n.interval) {
 		l.mu.Unlock()
 		return
 	}
-	n.silent = true
+	interval := n.interval
 	l.mu.Unlock()
-	l.send(name)
+	due := appsv1alpha1.LeastNodeLossAfter(interval)
+	if l.dueAfter != nil {
+		// Read from the cache outside the lock: the renewals go on meanwhile.
+		due = max(due, l.dueAfter(name, interval))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, ok = l.nodes[name]
+	if !ok || n.silent {
+		return
+	}
+	quiet := l.now().Sub(l.lastSeen(n))
+	switch {
+	case quiet < appsv1alpha1.LeastNodeLossAfter(n.interval):
+		// It renewed meanwhile, and its timer was set again.
+	case quiet < due:
+		n.timer.Reset(due - quiet)
+	case !l.send(name):
+		// The channel of wake-ups is full: try again in a moment.
+		n.timer.Reset(retrySend)
+	default:
+		n.silent = true
+	}
 }
 
-func (l *nodeLeases) send(node string) {
+// retrySend is how soon the wake of a silent node's apps is sent again when the channel was full.
+const retrySend = time.Second
+
+// send wakes the apps with pods on node, unless the channel of wake-ups is full. A renewal's wake
+// lost so is not retried: the pods the kubelet reports ready again wake their apps.
+func (l *nodeLeases) send(node string) bool {
 	select {
 	case l.wake <- event.GenericEvent{Object: &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: node}}}:
+		return true
 	default:
-		// The queue of wake-ups is full: the apps are woken by their own requeues.
+		return false
 	}
 }
 
@@ -165,9 +198,6 @@ func (l *nodeLeases) lastSeen(n *nodeLease) time.Time {
 	return n.seen
 }
 
-// silentAfter is the least time without renewal after which an app may find a node silent.
-func silentAfter(interval time.Duration) time.Duration { return interval * 3 / 2 }
-
 // observe gives the decision the renewals of the nodes and the share of the cluster's nodes that are
 // silent now.
 func (l *nodeLeases) observe(nodes []string, in *decide.Input) {
@@ -179,7 +209,7 @@ func (l *nodeLeases) observe(nodes []string, in *decide.Input) {
 	defer l.mu.Unlock()
 	silent := 0
 	for _, n := range l.nodes {
-		if now.Sub(l.lastSeen(n)) >= silentAfter(n.interval) {
+		if now.Sub(l.lastSeen(n)) >= appsv1alpha1.LeastNodeLossAfter(n.interval) {
 			silent++
 		}
 	}
@@ -198,23 +228,51 @@ func (l *nodeLeases) observe(nodes []string, in *decide.Input) {
 
 // nodeApps maps a node to the apps with pods on it, from the cache.
 func (r *HighlyAvailableAppReconciler) nodeApps() handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, node client.Object) []reconcile.Request {
-		pods := &corev1.PodList{}
-		selector := labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})
-		if err := r.List(ctx, pods, client.MatchingLabelsSelector{Selector: selector}); err != nil {
-			return nil
-		}
-		var out []reconcile.Request
-		for i := range pods.Items {
-			if pods.Items[i].Spec.NodeName != node.GetName() {
-				continue
-			}
-			for _, req := range instanceApp(&pods.Items[i]) {
-				if !slices.Contains(out, req) {
-					out = append(out, req)
-				}
-			}
-		}
-		return out
+	return r.waker().mapped("Lease", func(ctx context.Context, node client.Object) []reconcile.Request {
+		return r.appsOnNode(ctx, node.GetName())
 	})
+}
+
+// appsOnNode are the apps with pods on node, from the cache; none when it cannot be read.
+func (r *HighlyAvailableAppReconciler) appsOnNode(ctx context.Context, node string) []reconcile.Request {
+	pods := &corev1.PodList{}
+	selector := labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})
+	// Only read: the cache's pods are not copied.
+	if err := r.List(ctx, pods, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range pods.Items {
+		if pods.Items[i].Spec.NodeName != node {
+			continue
+		}
+		for _, req := range instanceApp(&pods.Items[i]) {
+			if !slices.Contains(out, req) {
+				out = append(out, req)
+			}
+		}
+	}
+	return out
+}
+
+// leastNodeLoss is the least NodeLossAfter of the apps with pods on node, for a Lease renewed every
+// interval, from the cache: how long the node may be silent before one of them must look. 0 when no
+// app has pods on it or the cache cannot be read, which the follower of the Leases takes as the least
+// of any app.
+func (r *HighlyAvailableAppReconciler) leastNodeLoss(node string, interval time.Duration) time.Duration {
+	ctx := context.Background()
+	var least time.Duration
+	for _, req := range r.appsOnNode(ctx, node) {
+		app := &appsv1alpha1.HighlyAvailableApp{}
+		if err := r.Get(ctx, req.NamespacedName, app); err != nil {
+			if client.IgnoreNotFound(err) != nil {
+				return 0
+			}
+			continue
+		}
+		if after := app.Spec.NodeLossAfter(interval); least == 0 || after < least {
+			least = after
+		}
+	}
+	return least
 }

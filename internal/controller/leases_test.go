@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
 )
 
@@ -108,5 +109,121 @@ func TestNodeLeasesAfterAnOutage(t *testing.T) {
 	}
 	if got := now.Sub(in.NodeLeases["node-b"].LastRenewal); got != 2*time.Second {
 		t.Errorf("%s: node-b silent for %s, want counted from the first renewal seen again (2s)", By, got)
+	}
+}
+
+// A node whose apps all wait longer than the least NodeLossAfter wakes them when the most hurried of
+// them must look, not before: a renewal that is only late wakes nobody.
+func TestNodeLeasesWaitForTheMostHurriedApp(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	l := newNodeLeases(func() time.Time { return now })
+	defer l.forget("node-a")
+	var asked []string
+	l.dueAfter = func(node string, interval time.Duration) time.Duration {
+		asked = append(asked, node)
+		return interval * 5 / 2 // the default NodeLossAfter of every app on it
+	}
+	woken := func() int {
+		n := 0
+		for {
+			select {
+			case <-l.wake:
+				n++
+			default:
+				return n
+			}
+		}
+	}
+	l.renewed(lease("node-a", now, 40))
+
+	By := "late by 6 s (16 s, past one and a half intervals): nobody is woken yet"
+	now = now.Add(16 * time.Second)
+	l.check("node-a")
+	if n := woken(); n != 0 {
+		t.Fatalf("%s: %d wakes", By, n)
+	}
+	if len(asked) != 1 || asked[0] != "node-a" {
+		t.Errorf("%s: asked about %v, want node-a once", By, asked)
+	}
+	in := decide.Input{}
+	l.observe([]string{"node-a"}, &in)
+	if in.SilentShare != 1 {
+		t.Errorf("%s: silent share %v, want 1 (the share counts one and a half intervals)", By, in.SilentShare)
+	}
+
+	By = "it renews at 20 s: nobody is woken"
+	now = now.Add(4 * time.Second)
+	l.renewed(lease("node-a", now, 40))
+	if n := woken(); n != 0 {
+		t.Fatalf("%s: %d wakes", By, n)
+	}
+
+	By = "silent for 25 s, two and a half intervals: its apps are woken, once"
+	now = now.Add(16 * time.Second)
+	l.check("node-a")
+	if n := woken(); n != 0 {
+		t.Fatalf("at 16 s: %d wakes", n)
+	}
+	now = now.Add(9 * time.Second)
+	l.check("node-a")
+	l.check("node-a")
+	if n := woken(); n != 1 {
+		t.Fatalf("%s: %d wakes, want 1", By, n)
+	}
+	By = "it renews: they are woken again"
+	l.renewed(lease("node-a", now, 40))
+	if n := woken(); n != 1 {
+		t.Fatalf("%s: %d wakes, want 1", By, n)
+	}
+}
+
+// When the channel of wake-ups is full, the node is not taken for woken: the next check sends again.
+func TestNodeLeasesRetryAFullChannel(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	l := newNodeLeases(func() time.Time { return now })
+	defer l.forget("node-a")
+	l.renewed(lease("node-a", now, 40))
+	for l.send("filler") {
+	}
+	now = now.Add(15 * time.Second)
+	l.check("node-a")
+	for len(l.wake) > 0 {
+		<-l.wake
+	}
+	l.check("node-a")
+	if got := len(l.wake); got != 1 {
+		t.Fatalf("%d wakes after the channel emptied, want 1", got)
+	}
+}
+
+// The follower of the Leases asks how long a node may be silent: the least NodeLossAfter of the apps
+// with pods on it, from the cache.
+func TestLeastNodeLossOfTheAppsOnANode(t *testing.T) {
+	scheme := testScheme(t)
+	web, api, batch := nginx("ns", "web"), nginx("ns", "api"), nginx("ns", "batch")
+	api.Spec.Availability = &appsv1alpha1.AvailabilitySpec{NodeLossSeconds: new(int32(18))}
+	batch.Spec.Availability = &appsv1alpha1.AvailabilitySpec{NodeLossSeconds: new(int32(1))}
+	onNode := func(app, name, node string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: labelled("ns", name, app, app), Spec: corev1.PodSpec{NodeName: node}}
+	}
+	gone := onNode("deleted", "deleted-0", "node-b")
+	r := &HighlyAvailableAppReconciler{Client: cached(scheme, web, api, batch,
+		onNode("web", "web-0", "node-a"), onNode("web", "web-1", "node-a"), onNode("api", "api-0", "node-a"),
+		onNode("web", "web-2", "node-b"), gone, onNode("batch", "batch-0", "node-c"))}
+	for _, tc := range []struct {
+		node string
+		want time.Duration
+	}{
+		{"node-a", 18 * time.Second}, // api asks for 18 s, web the default 25 s
+		{"node-b", 25 * time.Second}, // web; an app deleted since is skipped
+		{"node-c", 15 * time.Second}, // batch asks for 1 s: never below one and a half intervals
+		{"node-d", 0},                // no app's pod
+	} {
+		if got := r.leastNodeLoss(tc.node, 10*time.Second); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.node, got, tc.want)
+		}
+	}
+	if got := r.appsOnNode(t.Context(), "node-a"); len(got) != 2 {
+		t.Errorf("apps on node-a %v, want web and api once each", got)
 	}
 }

@@ -89,9 +89,10 @@ var nodeStateChanged = predicate.Funcs{
 // it, and the zone-loss headroom and rebalancing of every app, depend on it. Such changes are rare
 // (cordons, drains, outages), and the queue folds repeated requests for one app.
 func (r *HighlyAvailableAppReconciler) nodeToApps() handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, _ client.Object) []reconcile.Request {
+	return r.waker().mapped("Node", func(ctx context.Context, _ client.Object) []reconcile.Request {
 		apps := &appsv1alpha1.HighlyAvailableAppList{}
-		if err := r.List(ctx, apps); err != nil {
+		// Only their names are read: the cache's apps are not copied.
+		if err := r.List(ctx, apps, client.UnsafeDisableDeepCopy); err != nil {
 			return nil
 		}
 		out := make([]reconcile.Request, 0, len(apps.Items))

@@ -1,18 +1,31 @@
 package controller
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	appsv1 "k8s.io/api/apps/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/metrics"
 )
+
+// counters are the series of haoperator_wakes_total of the tests' own source.
+func counters() wakeCounters {
+	const source = "wake-test"
+	return wakeCounters{now: metrics.Wakes(source, metrics.WakeNow), soon: metrics.Wakes(source, metrics.WakeSoon),
+		initial: metrics.Wakes(source, metrics.WakeInitial)}
+}
 
 func rollingDeployment() *appsv1.Deployment {
 	return &appsv1.Deployment{
@@ -135,12 +148,12 @@ func TestWakerBatchesProgress(t *testing.T) {
 	w := waker{window: time.Hour}
 	web := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "web"}}
 	api := reconcile.Request{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "api"}}
-	w.add(q, []reconcile.Request{web, api}, wakeSoon, false)
-	w.add(q, []reconcile.Request{web}, wakeSoon, false)
+	w.add(q, counters(), []reconcile.Request{web, api}, wakeSoon, false)
+	w.add(q, counters(), []reconcile.Request{web}, wakeSoon, false)
 	if n := q.Len(); n != 0 {
 		t.Fatalf("%d apps ready before the window ended, want 0", n)
 	}
-	w.add(q, []reconcile.Request{web}, wakeNow, false)
+	w.add(q, counters(), []reconcile.Request{web}, wakeNow, false)
 	if n := q.Len(); n != 1 {
 		t.Fatalf("%d apps ready after an urgent event, want 1", n)
 	}
@@ -152,7 +165,7 @@ func TestWakerBatchesProgress(t *testing.T) {
 	// first, even when the progress of another was queued before.
 	q1 := priorityqueue.New[reconcile.Request]("wake-test-priority")
 	defer q1.ShutDown()
-	waker{}.add(q1, []reconcile.Request{api}, wakeSoon, false)
+	waker{}.add(q1, counters(), []reconcile.Request{api}, wakeSoon, false)
 	q1.Add(web) // the app's own change, through the controller's For handler
 	if got, _ := q1.Get(); got != web {
 		t.Errorf("Get = %v, want the changed app %v before the progress of %v", got, web, api)
@@ -161,8 +174,70 @@ func TestWakerBatchesProgress(t *testing.T) {
 	// With no window, progress wakes the app at once, as it did before batching.
 	q2 := priorityqueue.New[reconcile.Request]("wake-test-0")
 	defer q2.ShutDown()
-	waker{}.add(q2, []reconcile.Request{web}, wakeSoon, false)
+	waker{}.add(q2, counters(), []reconcile.Request{web}, wakeSoon, false)
 	if n := q2.Len(); n != 1 {
 		t.Errorf("%d apps ready with no window, want 1", n)
+	}
+}
+
+// TestWakesAreCounted checks haoperator_wakes_total: each app a watch event queues counts once,
+// under the kind and how soon it was queued; an update that wakes nothing counts nothing.
+func TestWakesAreCounted(t *testing.T) {
+	ctx := t.Context()
+	q := priorityqueue.New[reconcile.Request]("wake-count-test")
+	defer q.ShutDown()
+	two := func(client.Object) []reconcile.Request {
+		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "web"}},
+			{NamespacedName: types.NamespacedName{Namespace: "shop", Name: "api"}}}
+	}
+	progress := func(before, after client.Object) urgency {
+		if before.GetResourceVersion() == after.GetResourceVersion() {
+			return wakeIgnore
+		}
+		return wakeSoon
+	}
+	obj := func(rv string) client.Object {
+		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", ResourceVersion: rv}}
+	}
+	w := waker{window: time.Hour}
+	h := w.handler("WakeCountKind", two, progress)
+	h.Create(ctx, event.CreateEvent{Object: obj("1"), IsInInitialList: true}, q)
+	h.Create(ctx, event.CreateEvent{Object: obj("2")}, q)
+	h.Update(ctx, event.UpdateEvent{ObjectOld: obj("2"), ObjectNew: obj("3")}, q)
+	h.Update(ctx, event.UpdateEvent{ObjectOld: obj("3"), ObjectNew: obj("3")}, q)
+	h.Delete(ctx, event.DeleteEvent{Object: obj("3")}, q)
+	m := w.mapped("WakeCountMapped", func(context.Context, client.Object) []reconcile.Request { return two(nil) })
+	m.Create(ctx, event.CreateEvent{Object: obj("1"), IsInInitialList: true}, q)
+	m.Update(ctx, event.UpdateEvent{ObjectOld: obj("1"), ObjectNew: obj("2")}, q)
+	m.Generic(ctx, event.GenericEvent{Object: obj("2")}, q)
+	for _, tc := range []struct {
+		source, urgency string
+		want            float64
+	}{
+		{"WakeCountKind", metrics.WakeInitial, 2},
+		{"WakeCountKind", metrics.WakeSoon, 4},      // a creation and a progress update
+		{"WakeCountKind", metrics.WakeNow, 2},       // the deletion
+		{"WakeCountMapped", metrics.WakeInitial, 0}, // every app is queued by its own listing
+		{"WakeCountMapped", metrics.WakeNow, 4},
+		{"WakeCountMapped", metrics.WakeSoon, 0},
+	} {
+		if got := testutil.ToFloat64(metrics.Wakes(tc.source, tc.urgency)); got != tc.want {
+			t.Errorf("%s %s = %v, want %v", tc.source, tc.urgency, got, tc.want)
+		}
+	}
+	if n := q.Len(); n != 2 {
+		t.Errorf("%d apps ready, want the two the deletion queued at once", n)
+	}
+}
+
+// TestLookAgainIsCounted checks that a reconcile asking to look again counts one wake, and one that
+// does not counts none.
+func TestLookAgainIsCounted(t *testing.T) {
+	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "look_again_test"})
+	if got := lookAgain(c, 0); got.RequeueAfter != 0 || testutil.ToFloat64(c) != 0 {
+		t.Errorf("lookAgain(0) = %v and counted %v, want no requeue and none", got, testutil.ToFloat64(c))
+	}
+	if got := lookAgain(c, time.Second); got.RequeueAfter != time.Second || testutil.ToFloat64(c) != 1 {
+		t.Errorf("lookAgain(1s) = %v and counted %v, want a requeue after 1s and one", got, testutil.ToFloat64(c))
 	}
 }

@@ -70,7 +70,10 @@ func (p *planner) nodeLoss() {
 		}
 		after := p.app.Spec.NodeLossAfter(lease.RenewInterval)
 		if quiet := p.in.Now.Sub(lease.LastRenewal); quiet < after {
-			if quiet >= lease.RenewInterval {
+			// A renewal a little late (under load, many are) is no reason to look again: the
+			// follower of the Leases wakes the app when the node has been silent for the least
+			// NodeLossAfter of its apps; from then on the app looks again at its own.
+			if quiet >= appsv1alpha1.LeastNodeLossAfter(lease.RenewInterval) {
 				p.requeue(after - quiet)
 			}
 			continue

@@ -54,6 +54,7 @@ func TestNodeLoss(t *testing.T) {
 		wantMarked   []string // nodes whose pods are marked
 		wantReason   string
 		wantRequeue  time.Duration
+		noRequeue    bool // the follower of the Leases wakes the app when it must look
 		wantReported int
 	}{
 		{name: "a node silent for 2.5 renew intervals: its pods are marked", typ: appsv1alpha1.Stateless,
@@ -65,7 +66,9 @@ func TestNodeLoss(t *testing.T) {
 		{name: "nodeLossSeconds shortens the wait", typ: appsv1alpha1.Stateless, nodeLoss: new(int32(15)),
 			silent: map[string]time.Duration{"node-a": 16 * time.Second}, wantMarked: []string{"node-a"}, wantReported: 1},
 		{name: "but never below one and a half intervals", typ: appsv1alpha1.Stateless, nodeLoss: new(int32(1)),
-			silent: map[string]time.Duration{"node-a": 14 * time.Second}, wantRequeue: time.Second},
+			silent: map[string]time.Duration{"node-a": 14 * time.Second}, noRequeue: true},
+		{name: "a renewal only late (12 s) is no reason to look again", typ: appsv1alpha1.Stateless,
+			silent: map[string]time.Duration{"node-a": 12 * time.Second}, noRequeue: true},
 		{name: "the app's last ready pods are never marked", typ: appsv1alpha1.Stateless,
 			silent:  map[string]time.Duration{"node-a": time.Minute},
 			unready: []string{"node-b", "node-c"}, wantReason: appsv1alpha1.ReasonLastReadyPods, wantReported: 1},
@@ -130,6 +133,9 @@ func TestNodeLoss(t *testing.T) {
 			}
 			if tc.wantRequeue > 0 && (p.Requeue == 0 || p.Requeue > tc.wantRequeue) {
 				t.Errorf("requeue %s, want at most %s", p.Requeue, tc.wantRequeue)
+			}
+			if tc.noRequeue && p.Requeue != 0 {
+				t.Errorf("requeue %s, want none", p.Requeue)
 			}
 		})
 	}

@@ -20,6 +20,7 @@ const (
 	RollbacksMetric         = "haoperator_rollbacks_total"
 	FailureDetectionMetric  = "haoperator_failure_detection_seconds"
 	RollbackDurationMetric  = "haoperator_rollback_duration_seconds"
+	WakesMetric             = "haoperator_wakes_total"
 )
 
 // namespaceLabel is the label of the counters that says which namespace the app is in.
@@ -67,6 +68,7 @@ type recorder struct {
 	rollbackDuration  prometheus.Histogram
 	knownReasons      map[string]bool
 	zoneLoss          *zoneLoss
+	wakes             *prometheus.CounterVec
 }
 
 func newRecorder() *recorder {
@@ -96,6 +98,10 @@ func newRecorder() *recorder {
 		}),
 		knownReasons: make(map[string]bool, len(RollbackReasons)),
 		zoneLoss:     newZoneLoss(),
+		wakes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: WakesMetric,
+			Help: "Apps queued for a reconcile, by what woke them and how soon: the watch events of each kind, and the looks again the reconciler asked for.",
+		}, []string{"source", "urgency"}),
 	}
 	for _, reason := range RollbackReasons {
 		r.knownReasons[reason] = true
@@ -105,7 +111,7 @@ func newRecorder() *recorder {
 
 func (r *recorder) collectors() []prometheus.Collector {
 	return []prometheus.Collector{r.apps, r.rolloutsStarted, r.rolloutsCompleted, r.rollbacks, r.failureDetection, r.rollbackDuration,
-		r.zoneLoss.tolerated, r.zoneLoss.headroom}
+		r.zoneLoss.tolerated, r.zoneLoss.headroom, r.wakes}
 }
 
 func (r *recorder) rollbackReason(reason string) string {
@@ -162,6 +168,25 @@ func ObserveFailureDetection(seconds float64) {
 // last good revision.
 func ObserveRollback(seconds float64) {
 	defaultRecorder.rollbackDuration.Observe(seconds)
+}
+
+// The urgency label of haoperator_wakes_total.
+const (
+	// WakeNow: the app is queued at once (a change someone made, a deletion, a failure, the goal).
+	WakeNow = "now"
+	// WakeSoon: progress, queued for the wake window.
+	WakeSoon = "soon"
+	// WakeInitial: an object listed when the manager starts.
+	WakeInitial = "initial"
+	// WakeLater: the reconciler asked to look again after a while.
+	WakeLater = "later"
+)
+
+// Wakes is the counter of the apps that source (a kind, or why the reconciler looks again) queues
+// with urgency (WakeNow, WakeSoon, WakeInitial, WakeLater). Both labels come from the code, never
+// from an object, so the series are few; the caller keeps the counter.
+func Wakes(source, urgency string) prometheus.Counter {
+	return defaultRecorder.wakes.WithLabelValues(source, urgency)
 }
 
 func (r *recorder) rolloutStarted(namespace string) {

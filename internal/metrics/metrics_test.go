@@ -182,6 +182,7 @@ func TestPackageFunctionsReachTheManagerRegistry(t *testing.T) {
 	RolledBack("registry-test", web, "something new")
 	ObserveFailureDetection(4)
 	ObserveRollback(9)
+	Wakes("registry-test", WakeLater).Inc()
 
 	if got := before("registry-test") - startedBefore; got != 1 {
 		t.Errorf("RolloutStarted added %v, want 1", got)
@@ -202,7 +203,7 @@ func TestPackageFunctionsReachTheManagerRegistry(t *testing.T) {
 		found[f.GetName()] = true
 	}
 	for _, name := range []string{AppsMetric, RolloutsStartedMetric, RolloutsCompletedMetric, RollbacksMetric,
-		FailureDetectionMetric, RollbackDurationMetric} {
+		FailureDetectionMetric, RollbackDurationMetric, WakesMetric} {
 		if !found[name] {
 			t.Errorf("%s is not served by the manager's registry", name)
 		}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -321,6 +323,9 @@ type counters struct {
 	Reconciles float64 `json:"reconciles"`
 	Requests   float64 `json:"requests"`
 	Writes     float64 `json:"writes"`
+	// Wakes are the apps queued for a reconcile (haoperator_wakes_total), by source and urgency
+	// ("Pod/soon"): what the reconciles were for. The queue folds the wakes of an app that waits.
+	Wakes map[string]float64 `json:"wakes,omitempty"`
 }
 
 func (op *operator) counters() (counters, error) {
@@ -340,5 +345,26 @@ func countersIn(m []sample) counters {
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		c.Writes += sumMetric(m, "rest_client_requests_total", map[string]string{"method": method})
 	}
+	for _, s := range m {
+		if s.name == "haoperator_wakes_total" && s.value > 0 {
+			if c.Wakes == nil {
+				c.Wakes = map[string]float64{}
+			}
+			c.Wakes[s.labels["source"]+"/"+s.labels["urgency"]] += s.value
+		}
+	}
 	return c
+}
+
+// wakesNote lists the wakes per app of n apps, the most first: "Pod/soon 3.1, Recheck/later 1.0".
+func wakesNote(wakes map[string]float64, n int) string {
+	keys := slices.Collect(maps.Keys(wakes))
+	slices.SortFunc(keys, func(a, b string) int {
+		return cmp.Or(cmp.Compare(wakes[b], wakes[a]), cmp.Compare(a, b))
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %.2f", k, wakes[k]/float64(n)))
+	}
+	return strings.Join(parts, ", ")
 }

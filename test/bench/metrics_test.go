@@ -9,6 +9,9 @@ controller_runtime_reconcile_total{controller="highlyavailableapp",result="succe
 controller_runtime_reconcile_total{controller="other",result="success"} 7
 rest_client_requests_total{code="200",host="127.0.0.1:20443",method="GET"} 40
 rest_client_requests_total{code="201",host="127.0.0.1:20443",method="PATCH"} 9
+haoperator_wakes_total{source="Pod",urgency="soon"} 30
+haoperator_wakes_total{source="Recheck",urgency="later"} 10
+haoperator_wakes_total{source="Node",urgency="now"} 0
 weird_label{msg="a \"quoted\", comma"} 1
 go_memstats_heap_alloc_bytes 1.2345e+07
 process_resident_memory_bytes 5.6e+07 1700000000000
@@ -47,5 +50,12 @@ func TestLiveHeap(t *testing.T) {
 	allocOnly := parseMetrics("go_memstats_heap_alloc_bytes 250\n")
 	if got := liveHeap(allocOnly); got != 250 {
 		t.Errorf("without it: %v, want 250", got)
+	}
+}
+
+func TestWakesPerApp(t *testing.T) {
+	c := countersIn(parseMetrics(exposition))
+	if got, want := wakesNote(c.Wakes, 10), "Pod/soon 3.00, Recheck/later 1.00"; got != want {
+		t.Errorf("wakes per app = %q, want %q", got, want)
 	}
 }

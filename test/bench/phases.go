@@ -373,6 +373,7 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	run.BindingsPerApp = (apiAfter[bindingKey] - apiBefore[bindingKey]) / float64(b.n)
 	b.logf("catch-up: children and status %.1fs, ready %.1fs, %.1f reconciles and %.1f requests per app",
 		run.ChildrenSeconds, run.ReadySeconds, run.ReconcilesPerApp, run.RequestsPerApp)
+	b.logf("catch-up: wakes per app: %s", wakesNote(run.Counters.Wakes, b.n))
 	return run, nil
 }
 
@@ -418,6 +419,7 @@ func (b *bench) endToEnd(ctx context.Context) (operatorRun, memoryRun, error) {
 	run.RequestsPerApp = run.Counters.Requests / float64(b.n)
 	b.logf("end to end: ready %.1fs, %.1f reconciles and %.1f requests per app",
 		run.ReadySeconds, run.ReconcilesPerApp, run.RequestsPerApp)
+	b.logf("end to end: wakes per app: %s", wakesNote(run.Counters.Wakes, b.n))
 
 	if mem.Settled, err = op.settledMemory(ctx, 10); err != nil {
 		return run, mem, err
