@@ -250,9 +250,10 @@ type appMemory struct {
 	failingSince time.Time
 	// statusVersion is the app's resourceVersion after the operator's last status write, and
 	// statusDigest that status's digest: while the cache shows another resourceVersion, the cached
-	// status may be older than what the API server has (patchStatus).
-	statusVersion string
-	statusDigest  uint64
+	// status may be older than what the API server has (patchStatus). statusFrom is the
+	// resourceVersion that write was made over: a cache that still shows it is behind for sure.
+	statusVersion, statusFrom string
+	statusDigest              uint64
 	// unsentEvents and unsentMetrics are what a reconcile did whose status write failed (a conflict
 	// while the cache is behind): they go out after the next status write.
 	unsentEvents  []decide.Event
@@ -315,9 +316,10 @@ func (m *memory) failing(app *appsv1alpha1.HighlyAvailableApp, now time.Time) ti
 	return since
 }
 
-// wroteStatus records the status the operator wrote, and the app's resourceVersion after it.
-func (m *memory) wroteStatus(app *appsv1alpha1.HighlyAvailableApp, resourceVersion string, digest uint64) {
-	m.update(app, func(a *appMemory) { a.statusVersion, a.statusDigest = resourceVersion, digest })
+// wroteStatus records the status the operator wrote, and the app's resourceVersion before and after
+// it.
+func (m *memory) wroteStatus(app *appsv1alpha1.HighlyAvailableApp, from, to string, digest uint64) {
+	m.update(app, func(a *appMemory) { a.statusFrom, a.statusVersion, a.statusDigest = from, to, digest })
 }
 
 // hold keeps the Events and metrics of a reconcile whose status could not be written, so that what it

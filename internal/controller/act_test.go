@@ -292,12 +292,20 @@ func TestADeletedAppIsForgotten(t *testing.T) {
 }
 
 // A status computed from a cached app that is behind the operator's own last write is not taken for
-// written: the write is tried, against the cached resourceVersion, and the API server refuses it
-// until the cache has caught up, instead of the server keeping the newer fields the patch left out.
+// written: it is a conflict until the cache has caught up, instead of the server keeping the newer
+// fields the patch left out. A cache that still shows the version that write was made over is behind
+// for sure: the patch, which the API server would refuse, is not sent; one that shows another
+// version (someone else wrote since) is tried against it.
 func TestAStaleCacheDoesNotHideAStatusToWrite(t *testing.T) {
 	app := nginxApp()
+	patches := 0
 	c := fake.NewClientBuilder().WithScheme(testScheme(t)).WithObjects(app.DeepCopy()).
-		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{}).Build()
+		WithStatusSubresource(&appsv1alpha1.HighlyAvailableApp{}).
+		WithInterceptorFuncs(interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string,
+			obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			patches++
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		}}).Build()
 	r := &HighlyAvailableAppReconciler{Client: c}
 	ctx := context.Background()
 	stale := &appsv1alpha1.HighlyAvailableApp{}
@@ -316,6 +324,19 @@ func TestAStaleCacheDoesNotHideAStatusToWrite(t *testing.T) {
 	err := r.patchStatus(ctx, copyBehind, older)
 	if !apierrors.IsConflict(err) {
 		t.Fatalf("patch against a copy behind the last write: %v, want a conflict", err)
+	}
+	if patches != 1 {
+		t.Errorf("%d status patches sent, want 1: none over the version the last write replaced", patches)
+	}
+	// Someone else wrote the app since: the cache shows neither version, and the patch is tried.
+	other := stale.DeepCopy()
+	other.ResourceVersion = "5000"
+	err = r.patchStatus(ctx, other, older)
+	if !apierrors.IsConflict(err) {
+		t.Fatalf("patch against another version: %v, want the API server's conflict", err)
+	}
+	if patches != 2 {
+		t.Errorf("%d status patches sent, want 2", patches)
 	}
 	server := &appsv1alpha1.HighlyAvailableApp{}
 	if err := c.Get(ctx, client.ObjectKeyFromObject(app), server); err != nil {

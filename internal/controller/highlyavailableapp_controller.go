@@ -21,6 +21,7 @@ package controller
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"sync/atomic"
@@ -235,6 +236,13 @@ func (r *HighlyAvailableAppReconciler) patchStatus(ctx context.Context, app *app
 	if behind && written.statusDigest == digest || !behind && equality.Semantic.DeepEqual(app.Status, next) {
 		return nil
 	}
+	if behind && written.statusFrom == app.ResourceVersion {
+		// The cache still shows the app as it was before that write: a patch over this version would
+		// be refused, so it is not sent.
+		return apierrors.NewConflict(appsv1alpha1.GroupVersion.WithResource("highlyavailableapps").GroupResource(),
+			app.Name, errors.New("the cache has not seen the operator's last status write yet"))
+	}
+	from := app.ResourceVersion
 	before := app.DeepCopy()
 	app.Status = next
 	var opts []client.MergeFromOption
@@ -251,7 +259,7 @@ func (r *HighlyAvailableAppReconciler) patchStatus(ctx context.Context, app *app
 	if err := r.Status().Patch(ctx, app, client.RawPatch(types.MergePatchType, data)); err != nil {
 		return fmt.Errorf("patch status: %w", err)
 	}
-	r.memory.wroteStatus(app, app.ResourceVersion, digest)
+	r.memory.wroteStatus(app, from, app.ResourceVersion, digest)
 	return nil
 }
 
