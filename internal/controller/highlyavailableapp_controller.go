@@ -304,6 +304,9 @@ func (r *HighlyAvailableAppReconciler) SetupWithManager(mgr ctrl.Manager) error 
 	if err := indexByApp(context.Background(), mgr.GetCache()); err != nil {
 		return err
 	}
+	if err := indexByNode(context.Background(), mgr.GetFieldIndexer()); err != nil {
+		return err
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&appsv1alpha1.HighlyAvailableApp{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{})))

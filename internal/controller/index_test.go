@@ -71,7 +71,7 @@ func cached(scheme *runtime.Scheme, objs ...client.Object) client.Client {
 	for _, obj := range appIndexed() {
 		b = b.WithIndex(obj, appIndex, appOf)
 	}
-	return b.Build()
+	return b.WithIndex(&corev1.Pod{}, nodeIndex, nodeOf).Build()
 }
 
 // labelled is an object's metadata with the labels the operator gives an app's objects.

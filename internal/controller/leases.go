@@ -237,15 +237,13 @@ func (r *HighlyAvailableAppReconciler) nodeApps() handler.EventHandler {
 func (r *HighlyAvailableAppReconciler) appsOnNode(ctx context.Context, node string) []reconcile.Request {
 	pods := &corev1.PodList{}
 	selector := labels.SelectorFromSet(labels.Set{appsv1alpha1.LabelManagedBy: appsv1alpha1.ManagedByValue})
-	// Only read: the cache's pods are not copied.
-	if err := r.List(ctx, pods, client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
+	// The node's pods alone, through nodeIndex; only read: the cache's pods are not copied.
+	if err := r.List(ctx, pods, client.MatchingFields{nodeIndex: node},
+		client.MatchingLabelsSelector{Selector: selector}, client.UnsafeDisableDeepCopy); err != nil {
 		return nil
 	}
 	var out []reconcile.Request
 	for i := range pods.Items {
-		if pods.Items[i].Spec.NodeName != node {
-			continue
-		}
 		for _, req := range instanceApp(&pods.Items[i]) {
 			if !slices.Contains(out, req) {
 				out = append(out, req)

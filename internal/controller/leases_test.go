@@ -1,12 +1,15 @@
 package controller
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
@@ -225,5 +228,20 @@ func TestLeastNodeLossOfTheAppsOnANode(t *testing.T) {
 	}
 	if got := r.appsOnNode(t.Context(), "node-a"); len(got) != 2 {
 		t.Errorf("apps on node-a %v, want web and api once each", got)
+	}
+
+	// The node's pods are read through the index by node, not found among every pod of the cluster.
+	var selectors []string
+	r.Client = interceptor.NewClient(r.Client.(client.WithWatch), interceptor.Funcs{
+		List: func(ctx context.Context, c client.WithWatch, list client.ObjectList, opts ...client.ListOption) error {
+			o := (&client.ListOptions{}).ApplyOptions(opts)
+			if o.FieldSelector != nil {
+				selectors = append(selectors, o.FieldSelector.String())
+			}
+			return c.List(ctx, list, opts...)
+		}})
+	r.appsOnNode(t.Context(), "node-b")
+	if len(selectors) != 1 || selectors[0] != nodeIndex+"=node-b" {
+		t.Errorf("the pods of node-b listed with the field selectors %q, want one: %s=node-b", selectors, nodeIndex)
 	}
 }
