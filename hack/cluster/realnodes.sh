@@ -240,8 +240,13 @@ start_real_nodes() {
 	((CLUSTER_REAL_NODES > 0)) || return 0
 	log "starting $CLUSTER_REAL_NODES real nodes (containerd, kubelet) and kube-proxy..."
 	# The service range, and any network this machine already routes, must not be the pods'.
-	if [[ $REAL_POD_CIDR == 10.96.0.0/16 ]] || ip route show | grep -q "^10\.$REAL_POD_OCTET\."; then
-		die "pod range $REAL_POD_CIDR is in use on this machine: choose another CLUSTER_PORT_BASE"
+	if [[ $REAL_POD_CIDR == 10.96.0.0/16 ]]; then
+		die "pod range $REAL_POD_CIDR is the services' range: choose another CLUSTER_PORT_BASE"
+	fi
+	local route
+	if route=$(ip route show | grep -m1 "^10\.$REAL_POD_OCTET\."); then
+		# Often the bridge of a cluster whose processes were killed without a teardown.
+		die "pod range $REAL_POD_CIDR is in use on this machine (route: $route): remove what holds it, or choose another CLUSTER_PORT_BASE"
 	fi
 	# kube-proxy's chains are the machine's, not the cluster's: one cluster with real nodes at a time.
 	if iptables-save 2>/dev/null | grep -q -- '^:KUBE-SERVICES'; then

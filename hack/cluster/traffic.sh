@@ -26,6 +26,10 @@ CLUSTER=$ROOT/hack/cluster/cluster.sh
 # shellcheck source=hack/cluster/failures.sh
 source "$ROOT/hack/cluster/failures.sh"
 OUTPUT=$(mktemp "${TMPDIR:-/tmp}/traffic-output.XXXXXX")
+# What `up` printed, kept so that a cluster that did not come up says why at the end, where a
+# truncated CI log still shows it (the logs of the cluster come first, and are long).
+UP_LOG=$(mktemp "${TMPDIR:-/tmp}/traffic-up.XXXXXX")
+up_failed=0
 # The table outlives the teardowns: it is kept beside the state dir, which each `up` starts afresh.
 export TRAFFIC_TABLE=${CLUSTER_DIR%/}-table.md
 started=$SECONDS
@@ -54,6 +58,11 @@ finish() {
 		printf '\nRequests through the ClusterIP, side by side:\n\n' >&2
 		cat "$TRAFFIC_TABLE" >&2
 	fi
+	if ((up_failed)); then
+		echo "the cluster did not come up; the end of what '$CLUSTER up' printed:" >&2
+		tail -n 5 "$UP_LOG" >&2
+	fi
+	rm -f "$UP_LOG"
 	echo "traffic scenarios: exit $rc after $((SECONDS - started))s" >&2
 	exit "$rc"
 }
@@ -64,7 +73,12 @@ trap 'exit 130' INT TERM
 # the scenarios of label filter $3 on it; the table of each run is appended to TRAFFIC_TABLE.
 run_scenarios() {
 	export CLUSTER_NODE_LEASE_SECONDS=$1 CLUSTER_NODE_MONITOR_GRACE=$2
-	"$CLUSTER" up >/dev/null
+	if ! "$CLUSTER" up >/dev/null 2>"$UP_LOG"; then
+		cat "$UP_LOG" >&2
+		up_failed=1
+		exit 1
+	fi
+	cat "$UP_LOG" >&2
 	go test -tags traffic ./test/traffic -count=1 -v -timeout "${TRAFFIC_TIMEOUT:-30m}" \
 		-args -ginkgo.v -ginkgo.no-color "-ginkgo.label-filter=$3" 2>&1 | tee -a "$OUTPUT"
 }
