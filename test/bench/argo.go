@@ -182,7 +182,7 @@ func argoProgress(o *observer) map[client.Object]handler {
 		},
 		&appsv1.ReplicaSet{}: func(_, after client.Object) {
 			o.changed()
-			if after == nil || after.GetNamespace() != appNamespace {
+			if after == nil || !isAppNamespace(after.GetNamespace()) {
 				return
 			}
 			for _, ref := range after.GetOwnerReferences() {
@@ -215,7 +215,7 @@ func (b *bench) argoRollouts(ctx context.Context) (argoRun, error) {
 	if err != nil {
 		return run, err
 	}
-	f, err := b.watched(ctx, cfg, argoProgress, appNamespace)
+	f, err := b.watched(ctx, cfg, argoProgress, b.appNamespaces()...)
 	if err != nil {
 		return run, err
 	}

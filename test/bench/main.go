@@ -74,10 +74,15 @@ func run() error {
 	soakDuration := flag.Duration("soak-duration", 30*time.Minute, "how long the soak phase keeps changing the apps")
 	soakRate := flag.Float64("soak-rate", 2, "the soak's changes a second: in turn an app replaced "+
 		"(one deleted, a new one created), an image changed, a replica count changed to between 2 and 5")
+	perNamespace := flag.Int("apps-per-namespace", 0, "spread the apps over namespaces of this many "+
+		"(0: all in one); not with the soak phase")
 	soakSeed := flag.Uint64("soak-seed", 1, "the seed of the soak's random choices: the same seed, the same changes")
 	flag.Parse()
 	if *n < 1 {
 		return errors.New("-n must be at least 1")
+	}
+	if *perNamespace < 0 {
+		return errors.New("-apps-per-namespace must be 0 (one namespace) or more")
 	}
 	if *statusWorkers < 1 {
 		return errors.New("-status-floor-workers must be at least 1")
@@ -113,6 +118,7 @@ func run() error {
 		manager:       managerPath,
 		operatorArgs:  strings.Fields(*operatorArgs),
 		n:             *n,
+		perNamespace:  *perNamespace,
 		idleWindow:    *idleWindow,
 		statusWorkers: *statusWorkers,
 		churn:         *churn,
@@ -134,7 +140,7 @@ func run() error {
 	// The churn phase runs the floor's Deployments beside the apps; size for both.
 	perZone := nodesPerZone((*n+b.churn)*podsPerApp, zones, podsPerNode, 2, 0.25)
 	b.cluster = &cluster{root: root, name: *name, portBase: *portBase, nodesPerZone: perZone, log: os.Stderr}
-	b.results.N, b.results.NodesPerZone = *n, perZone
+	b.results.N, b.results.NodesPerZone, b.results.AppsPerNamespace = *n, perZone, *perNamespace
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
@@ -151,9 +157,15 @@ func run() error {
 	if argo.binary != "" {
 		b.logf("Argo Rollouts: %s %s", argo.binary, *argoArgs)
 	}
+	if *perNamespace > 0 {
+		b.logf("%d apps per namespace, in %d namespaces", *perNamespace, len(b.appNamespaces()))
+	}
 	selected, err := selectPhases(*only)
 	if err != nil {
 		return err
+	}
+	if selected[soakPhase] && *perNamespace > 0 {
+		return errors.New("-apps-per-namespace: the soak phase keeps its apps in one namespace; run it without the flag")
 	}
 	// A phase that fails leaves its figures out; the others still run and the table is printed.
 	var failed []string
@@ -214,6 +226,9 @@ func selectPhases(list string) (map[string]bool, error) {
 // printResults prints the table and the notes under it.
 func (b *bench) printResults(selected map[string]bool, perZone int) {
 	title := fmt.Sprintf("N=%d (%d nodes)", b.n, perZone*zones)
+	if b.perNamespace > 0 {
+		title = fmt.Sprintf("N=%d (%d nodes, %d apps per namespace)", b.n, perZone*zones, b.perNamespace)
+	}
 	if selected[soakPhase] {
 		title = fmt.Sprintf("N=%d (%d nodes, soak %d)", b.n, perZone*zones, soakNodesPerZone(b.n)*zones)
 	}

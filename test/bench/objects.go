@@ -30,6 +30,15 @@ const (
 	imageMissing = "nginx:1.91"
 )
 
+// spreadNamespacePrefix begins the namespaces the apps are spread over with -apps-per-namespace.
+const spreadNamespacePrefix = appNamespace + "-ns"
+
+// isAppNamespace tells whether ns holds the measured apps: the one namespace, or one of those they are
+// spread over.
+func isAppNamespace(ns string) bool {
+	return ns == appNamespace || strings.HasPrefix(ns, spreadNamespacePrefix)
+}
+
 // appName is the name of the i-th app.
 func appName(i int) string { return fmt.Sprintf("app-%04d", i) }
 

@@ -23,6 +23,8 @@ type bench struct {
 	manager      string
 	operatorArgs []string
 	n            int
+	// perNamespace spreads the apps over namespaces of that many; 0 keeps them in one.
+	perNamespace int
 	idleWindow   time.Duration
 	// statusWorkers are the workers of the floor with status.
 	statusWorkers int
@@ -94,19 +96,21 @@ type churnRun struct {
 }
 
 type results struct {
-	N            int         `json:"n"`
-	NodesPerZone int         `json:"nodesPerZone"`
-	Floor1       floorRun    `json:"floor1"`
-	Floor8       floorRun    `json:"floor8"`
-	FloorStatus  floorRun    `json:"floorStatus"`
-	FloorGuarded floorRun    `json:"floorGuarded"`
-	CatchUp      operatorRun `json:"catchUp"`
-	EndToEnd     operatorRun `json:"endToEnd"`
-	Memory       memoryRun   `json:"memory"`
-	Churn        churnRun    `json:"churn"`
-	ArgoRollouts argoRun     `json:"argoRollouts"`
-	Soak         soakRun     `json:"soak"`
-	Table        []row       `json:"table"`
+	N            int `json:"n"`
+	NodesPerZone int `json:"nodesPerZone"`
+	// AppsPerNamespace is -apps-per-namespace: 0 when the apps share one namespace.
+	AppsPerNamespace int         `json:"appsPerNamespace,omitempty"`
+	Floor1           floorRun    `json:"floor1"`
+	Floor8           floorRun    `json:"floor8"`
+	FloorStatus      floorRun    `json:"floorStatus"`
+	FloorGuarded     floorRun    `json:"floorGuarded"`
+	CatchUp          operatorRun `json:"catchUp"`
+	EndToEnd         operatorRun `json:"endToEnd"`
+	Memory           memoryRun   `json:"memory"`
+	Churn            churnRun    `json:"churn"`
+	ArgoRollouts     argoRun     `json:"argoRollouts"`
+	Soak             soakRun     `json:"soak"`
+	Table            []row       `json:"table"`
 	// Ran and Failed are the phases that ran to the end, and those that failed with why.
 	Ran    []string `json:"ran"`
 	Failed []string `json:"failed,omitempty"`
@@ -115,9 +119,28 @@ type results struct {
 func (b *bench) apps() []*appsv1alpha1.HighlyAvailableApp {
 	apps := make([]*appsv1alpha1.HighlyAvailableApp, b.n)
 	for i := range apps {
-		apps[i] = newApp(appNamespace, appName(i))
+		apps[i] = newApp(b.namespaceOf(i), appName(i))
 	}
 	return apps
+}
+
+// namespaceOf is the namespace of the i-th app.
+func (b *bench) namespaceOf(i int) string {
+	if b.perNamespace <= 0 {
+		return appNamespace
+	}
+	return fmt.Sprintf("%s%03d", spreadNamespacePrefix, i/b.perNamespace)
+}
+
+// appNamespaces are the namespaces of the apps, then extra.
+func (b *bench) appNamespaces(extra ...string) []string {
+	var out []string
+	for i := range b.n {
+		if ns := b.namespaceOf(i); len(out) == 0 || out[len(out)-1] != ns {
+			out = append(out, ns)
+		}
+	}
+	return append(out, extra...)
 }
 
 // progress marks, from watch events, when each app's children exist, when its status is current
@@ -140,7 +163,7 @@ func progress(o *observer) map[client.Object]handler {
 		&appsv1.Deployment{}: func(_, after client.Object) {
 			if d, ok := after.(*appsv1.Deployment); ok {
 				o.mark("deploy/" + instance(d))
-				if d.Namespace == appNamespace && deploymentReady(d) {
+				if isAppNamespace(d.Namespace) && deploymentReady(d) {
 					o.mark("deployready/" + instance(d))
 				}
 			}
@@ -260,7 +283,7 @@ func (b *bench) floor(ctx context.Context, workers int) (floorRun, error) {
 	run := floorRun{Workers: workers}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	f, err := b.fresh(ctx, progressAndChanges, appNamespace)
+	f, err := b.fresh(ctx, progressAndChanges, b.appNamespaces()...)
 	if err != nil {
 		return run, err
 	}
@@ -330,7 +353,7 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	var run operatorRun
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	f, err := b.fresh(ctx, progressAndChanges, appNamespace)
+	f, err := b.fresh(ctx, progressAndChanges, b.appNamespaces()...)
 	if err != nil {
 		return run, err
 	}
@@ -386,7 +409,7 @@ func (b *bench) endToEnd(ctx context.Context) (operatorRun, memoryRun, error) {
 	var mem memoryRun
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	f, err := b.fresh(ctx, progressAndChanges, appNamespace, "unrelated")
+	f, err := b.fresh(ctx, progressAndChanges, b.appNamespaces("unrelated")...)
 	if err != nil {
 		return run, mem, err
 	}
@@ -506,7 +529,7 @@ func churnHandlers(o *observer) map[client.Object]handler {
 	}
 	handlers[&corev1.Pod{}] = func(_, after client.Object) {
 		pod, ok := after.(*corev1.Pod)
-		if !ok || pod.Namespace != appNamespace {
+		if !ok || !isAppNamespace(pod.Namespace) {
 			return
 		}
 		for _, st := range pod.Status.ContainerStatuses {
@@ -525,12 +548,12 @@ func markDeployment(o *observer, d *appsv1.Deployment) {
 		o.mark("floor-deploy/" + d.Name)
 	case d.Namespace == floorNamespace && deploymentReady(d):
 		o.mark("floor-ready/" + d.Name)
-	case d.Namespace == appNamespace && image == imageChurn:
+	case isAppNamespace(d.Namespace) && image == imageChurn:
 		if _, bad := o.at("missing/" + d.Name); bad {
 			o.mark("rolled-back/" + d.Name)
 		}
 		o.mark("churn-deploy/" + d.Name)
-	case d.Namespace == appNamespace && image == imageMissing:
+	case isAppNamespace(d.Namespace) && image == imageMissing:
 		o.mark("missing/" + d.Name)
 	}
 }
@@ -543,7 +566,7 @@ func (b *bench) churnAndRollback(ctx context.Context) (churnRun, error) {
 	run := churnRun{Samples: b.churn, Rollbacks: b.rollbacks}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	f, err := b.fresh(ctx, churnHandlers, appNamespace, floorNamespace)
+	f, err := b.fresh(ctx, churnHandlers, b.appNamespaces(floorNamespace)...)
 	if err != nil {
 		return run, err
 	}
@@ -637,7 +660,7 @@ func (b *bench) measureRollback(ctx context.Context, c client.Client, o *observe
 		for i := range b.rollbacks {
 			app := &appsv1alpha1.HighlyAvailableApp{}
 			d := &appsv1.Deployment{}
-			key := client.ObjectKey{Namespace: appNamespace, Name: appName(i)}
+			key := client.ObjectKey{Namespace: b.namespaceOf(i), Name: appName(i)}
 			if seen.Get(ctx, key, app) != nil || seen.Get(ctx, key, d) != nil {
 				return false
 			}

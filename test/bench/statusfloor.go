@@ -74,12 +74,12 @@ func (b *bench) floorWithStatus(ctx context.Context, guarded bool) (floorRun, er
 		progress := handlers[kind]
 		handlers[kind] = func(before, after client.Object) {
 			progress(before, after)
-			if d, ok := after.(*appsv1.Deployment); ok && d.Namespace == appNamespace && deploymentReady(d) {
+			if d, ok := after.(*appsv1.Deployment); ok && isAppNamespace(d.Namespace) && deploymentReady(d) {
 				queue.Add(instance(d))
 			}
 		}
 		return handlers
-	}, appNamespace)
+	}, b.appNamespaces()...)
 	if err != nil {
 		return run, err
 	}
