@@ -37,7 +37,9 @@ func (r *HighlyAvailableAppReconciler) observeNodes(ctx context.Context, in *dec
 		}
 	}
 	nodes := &corev1.NodeList{}
-	if err := r.List(ctx, nodes); err != nil {
+	// Only read, on every reconcile, and there are as many nodes as the cluster has: the cache's nodes
+	// are not copied.
+	if err := r.List(ctx, nodes, client.UnsafeDisableDeepCopy); err != nil {
 		return fmt.Errorf("list nodes: %w", err)
 	}
 	in.ClusterZones = []string{}
