@@ -56,6 +56,8 @@ func main() {
 //nolint:funlen // the flags, then the phases in order: one read from top to bottom.
 func run() error {
 	n := flag.Int("n", 200, "how many apps (Stateless nginx, 3 replicas)")
+	perNamespace := flag.Int("apps-per-namespace", 0, "spread the apps over namespaces of this many "+
+		"(0: all in one); not with the soak phase")
 	manager := flag.String("manager", "bin/manager", "the operator binary to measure")
 	operatorArgs := flag.String("operator-args", "", "extra flags for the operator, separated by spaces")
 	out := flag.String("out", "bench.json", "where to write the figures as JSON")
@@ -74,8 +76,6 @@ func run() error {
 	soakDuration := flag.Duration("soak-duration", 30*time.Minute, "how long the soak phase keeps changing the apps")
 	soakRate := flag.Float64("soak-rate", 2, "the soak's changes a second: in turn an app replaced "+
 		"(one deleted, a new one created), an image changed, a replica count changed to between 2 and 5")
-	perNamespace := flag.Int("apps-per-namespace", 0, "spread the apps over namespaces of this many "+
-		"(0: all in one); not with the soak phase")
 	soakSeed := flag.Uint64("soak-seed", 1, "the seed of the soak's random choices: the same seed, the same changes")
 	flag.Parse()
 	if *n < 1 {
