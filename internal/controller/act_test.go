@@ -28,6 +28,7 @@ import (
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
 	"github.com/haoperator/ha-operator/internal/decide"
 	"github.com/haoperator/ha-operator/internal/kinds"
+	"github.com/haoperator/ha-operator/internal/rollout"
 )
 
 // recorded is the writes a fake client received, in order; fail says which of them fail.
@@ -93,9 +94,15 @@ func fullPlan(t *testing.T, app *appsv1alpha1.HighlyAvailableApp) *decide.Plan {
 	claim := &corev1.PersistentVolumeClaim{ObjectMeta: objectMeta("data-web-0")}
 	claim.Spec.Resources.Requests = corev1.ResourceList{}
 	plan := decide.Decide(decide.Input{App: app, Objects: map[decide.Ref]client.Object{}, Now: time.Now()})
-	if len(plan.Revisions) == 0 || len(plan.Apply) == 0 {
-		t.Fatalf("the plan of a new app writes no revision or no object: %+v", plan)
+	if len(plan.Apply) == 0 {
+		t.Fatalf("the plan of a new app writes no object: %+v", plan)
 	}
+	// A new app's first revision is written when its rollout ends; a plan can have both.
+	record, err := rollout.NewRevision(app, "abc", 1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: app.Spec.Template})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan.Revisions = []decide.RevisionWrite{{Object: record}}
 	plan.GrowClaims = []decide.ClaimGrowth{{Claim: claim, Size: "2Gi"}}
 	plan.RecreateStatefulSet = &appsv1.StatefulSet{ObjectMeta: objectMeta("db")}
 	plan.PodCosts = []decide.PodCost{{Pod: &corev1.Pod{ObjectMeta: objectMeta("web-a")}, Cost: "-1"}}
@@ -201,6 +208,9 @@ func TestAnErrorThatPersistsReachesTheStatus(t *testing.T) {
 			return c.Create(ctx, obj, opts...)
 		},
 		Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
+			if broken {
+				return apierrors.NewInternalError(errors.New("webhook timed out"))
+			}
 			return nil
 		},
 		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {

@@ -124,8 +124,9 @@ func (w *world) nextUID() types.UID {
 
 // act applies a plan to the world the way the API server would (without the workload controller).
 func (w *world) act(p Plan) {
-	// The status is written with the plan's advice and silent nodes.
+	// The status is written with the plan's advice, silent nodes and revision.
 	w.app.Status.Advice, w.app.Status.SilentNodes = p.Advice, p.SilentNodes
+	w.app.Status.UpdateRevision = p.Rollout.UpdateRevision
 	for _, m := range p.MarkPods {
 		for i := range w.pods {
 			if w.pods[i].UID == m.Pod.UID {
@@ -173,6 +174,7 @@ func (w *world) act(p Plan) {
 		obj := d.Object.DeepCopyObject().(client.Object)
 		if old := w.objs[d.Ref]; old != nil {
 			obj.SetUID(old.GetUID())
+			obj.SetCreationTimestamp(old.GetCreationTimestamp())
 			obj.SetGeneration(old.GetGeneration() + 1)
 			switch o := obj.(type) {
 			case *appsv1.Deployment:
@@ -189,6 +191,7 @@ func (w *world) act(p Plan) {
 		} else {
 			obj.SetUID(w.nextUID())
 			obj.SetGeneration(1)
+			obj.SetCreationTimestamp(metav1.NewTime(w.now))
 		}
 		w.objs[d.Ref] = obj
 	}
@@ -362,8 +365,9 @@ func eventReasons(p Plan) []string {
 func TestNewStatelessAppCreatesEverything(t *testing.T) {
 	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1.7.9"))
 	p := step(t, w)
-	if len(p.Revisions) != 1 || p.Revisions[0].Object.Revision != 1 {
-		t.Fatalf("revisions %+v", p.Revisions)
+	// The first revision is told, and written once its rollout ends.
+	if len(p.Revisions) != 0 || p.Rollout.UpdateRevision != 1 || !slices.Contains(eventReasons(p), appsv1alpha1.ReasonRolloutStarted) {
+		t.Fatalf("revisions %+v, update revision %d, events %v", p.Revisions, p.Rollout.UpdateRevision, eventReasons(p))
 	}
 	applied := make([]string, 0, len(p.Apply))
 	for _, d := range p.Apply {
@@ -375,9 +379,13 @@ func TestNewStatelessAppCreatesEverything(t *testing.T) {
 	if p.Problem != nil {
 		t.Errorf("problem %+v", p.Problem)
 	}
-	// Nothing changed: the next decision sends nothing.
 	w.settleDeployment(podReady)
 	p = step(t, w)
+	if len(p.Revisions) != 1 || p.Revisions[0].Before != nil || p.Revisions[0].Object.Revision != 1 ||
+		rollout.ReadRecord(p.Revisions[0].Object).Outcome != rollout.OutcomeComplete {
+		t.Fatalf("completion wrote revisions %+v, want revision 1 created complete", p.Revisions)
+	}
+	// Nothing changed: the next decision sends nothing.
 	p = step(t, w)
 	if len(p.Apply)+len(p.Revisions)+len(p.Delete)+len(p.DeletePods)+len(p.Prune) != 0 {
 		t.Errorf("a settled app writes: %+v", p)
@@ -659,6 +667,8 @@ func TestConflictIsRequeuedWithJitter(t *testing.T) {
 
 func TestRevisionNumbersNeverRepeatUnderCacheLag(t *testing.T) {
 	w := newWorld(newApp(appsv1alpha1.Stateless, "nginx:1"))
+	step(t, w)
+	w.settleDeployment(podReady)
 	p := Decide(w.input())
 	w.issued = p.Revisions[0].Object.Revision // written, but the cache does not show it yet
 	w.app.Spec.Template.Spec.Containers[0].Image = "nginx:2"

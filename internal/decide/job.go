@@ -89,7 +89,7 @@ func (p *planner) jobs() {
 		p.problem(appsv1alpha1.ReasonInvalidSpec, "spec.job: %v", err)
 		return
 	}
-	h, name, ok := p.recordRevision(desired, defaults)
+	h, name, ok := p.recordRevision(desired, defaults, false)
 	if !ok {
 		return
 	}

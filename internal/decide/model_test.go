@@ -91,8 +91,8 @@ func TestModel(t *testing.T) {
 		}
 		for i := range 40 {
 			if i == upgradeAt {
-				if len(w.revs) > 0 {
-					// Pods run revisions of the old operator (none run before the first).
+				if w.deployment() != nil || w.statefulSet() != nil {
+					// Pods run revisions of the old operator (none run before its workload exists).
 					old = &workload.Options{Defaults: workload.DefaultsOriginal}
 				}
 				w.options.Defaults = 0
@@ -364,11 +364,22 @@ func checkNodeLossInvariants(t *testing.T, in Input, p Plan, where func() string
 
 // deadlinePassed tells whether the update revision went longer than its deadline without progress.
 func deadlinePassed(in Input, app *appsv1alpha1.HighlyAvailableApp) bool {
+	open := []rollout.Record{}
+	recorded := map[string]bool{}
 	for i := range in.Revisions {
 		r := rollout.ReadRecord(&in.Revisions[i])
-		if r.Outcome != rollout.OutcomeNone {
-			continue
+		recorded[r.Hash] = true
+		if r.Outcome == rollout.OutcomeNone {
+			open = append(open, r)
 		}
+	}
+	// A first revision is recorded once its rollout ends: until then it started with its workload.
+	if obj := in.Objects[WorkloadRef(app)]; obj != nil {
+		if w := ObservedWorkload(obj); !recorded[w.Hash] {
+			open = append(open, rollout.Record{Hash: w.Hash, ProgressAt: obj.GetCreationTimestamp().Time})
+		}
+	}
+	for _, r := range open {
 		last := rollout.LastProgress(rollout.Input{Pods: in.Pods, UpdateHash: r.Hash, ProgressAt: r.ProgressAt})
 		if in.Now.Sub(last) > time.Duration(app.Spec.ProgressDeadlineSeconds())*time.Second {
 			return true

@@ -1,7 +1,9 @@
 package decide
 
 import (
+	"slices"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -90,11 +92,13 @@ func (p *planner) desiredTemplate(build func(defaults int) (corev1.PodTemplateSp
 	}
 	hash := templateHash(tpl)
 	older := map[int]map[string]bool{}
+	recorded := map[string]bool{}
 	for i := range p.in.Revisions {
 		rec := rollout.ReadRecord(&p.in.Revisions[i])
 		if rec.Hash == hash {
 			return tpl, newest, nil
 		}
+		recorded[rec.Hash] = true
 		if rec.Defaults < newest {
 			if older[rec.Defaults] == nil {
 				older[rec.Defaults] = map[string]bool{}
@@ -102,12 +106,21 @@ func (p *planner) desiredTemplate(build func(defaults int) (corev1.PodTemplateSp
 			older[rec.Defaults][rec.Hash] = true
 		}
 	}
+	// The workload may run a revision that has no record yet, of a generation not known: an app's
+	// first revision, recorded once its rollout ends (recordRevision).
+	var unrecorded string
+	if w := ObservedWorkload(p.workload); w.Found && w.Hash != hash && !recorded[w.Hash] {
+		unrecorded = w.Hash
+	}
 	for level := newest - 1; level >= 1; level-- {
-		if older[level] == nil {
+		if older[level] == nil && unrecorded == "" {
 			continue
 		}
 		candidate, err := build(level)
-		if err == nil && older[level][templateHash(candidate)] {
+		if err != nil {
+			continue
+		}
+		if h := templateHash(candidate); older[level][h] || h == unrecorded {
 			return candidate, level, nil
 		}
 	}
@@ -116,24 +129,36 @@ func (p *planner) desiredTemplate(build func(defaults int) (corev1.PodTemplateSp
 
 // recordRevision records the revision of the desired pod template, built with the given generation of
 // defaults: created when new, renumbered as the newest when the spec returns to it, restarted when a
-// retry is asked for. It sets the template's revision hash label and p.updateHash, and returns the
+// retry is asked for. With deferFirst, an app's first revision is written once, when its rollout ends
+// (firstRevision). It sets the template's revision hash label and p.updateHash, and returns the
 // working history and the revision's name; false when the revision cannot be recorded (the problem
 // says why).
-func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int) (*history, string, bool) {
+func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int, deferFirst bool) (*history, string, bool) {
 	app, now := p.app, p.in.Now
 	hash := templateHash(desired)
 	desired.Labels[rollout.LabelRevisionHash] = hash
 	p.updateHash = hash
 	h := &history{objects: sortedRevisions(p.in.Revisions), writes: map[string]int{}}
 
-	highest := p.in.IssuedRevision
+	issued := p.in.IssuedRevision
 	for i := range h.objects {
-		highest = max(highest, h.objects[i].Revision)
+		issued = max(issued, h.objects[i].Revision)
 	}
 	name := rollout.RevisionName(app.Name, hash)
 	rec, obj := h.record(name)
 	switch {
 	case obj == nil:
+		w := ObservedWorkload(p.workload)
+		first := deferFirst && p.firstRevision(issued, hash)
+		// A first revision replaced before its rollout ended was never written: its number, told on
+		// the status, or the workload that runs it, keeps it taken.
+		highest := max(issued, app.Status.UpdateRevision)
+		if w.Found && issued == 0 {
+			highest = max(highest, 1)
+		}
+		if first {
+			highest = 0
+		}
 		cr, err := rollout.NewRevision(app, hash, highest+1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: desired})
 		if err != nil {
 			p.problem(appsv1alpha1.ReasonInvalidSpec, "spec.template: %v", err)
@@ -141,18 +166,31 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int) (
 		}
 		cr.OwnerReferences = append(cr.OwnerReferences, ownerReference(app))
 		rec = rollout.Record{Number: highest + 1, Hash: hash, StartedAt: now, ProgressAt: now, Defaults: defaults}
-		created, _ := rec.WriteTo(cr)
-		h.objects = append(h.objects, *created)
-		h.writes[created.Name] = len(p.plan.Revisions)
-		p.plan.Revisions = append(p.plan.Revisions, RevisionWrite{Object: created})
-		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutStarted, "Rollout", "revision %d (%s): %s", rec.Number, hash, imagesOf(desired))
-		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
-	case rec.Number < highest:
+		if created := p.workloadCreated(); first && !created.IsZero() {
+			// Its times are the same on every reconcile until it is written: the rollout started
+			// when its workload was created.
+			rec.StartedAt, rec.ProgressAt = created, created
+		}
+		record, _ := rec.WriteTo(cr)
+		h.objects = append(h.objects, *record)
+		announce := true
+		if first {
+			// Told once: the status says it from the first write on, and the workload exists.
+			announce = app.Status.UpdateRevision == 0 && !w.Found
+		} else {
+			h.writes[record.Name] = len(p.plan.Revisions)
+			p.plan.Revisions = append(p.plan.Revisions, RevisionWrite{Object: record})
+		}
+		if announce {
+			p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutStarted, "Rollout", "revision %d (%s): %s", rec.Number, hash, imagesOf(desired))
+			p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
+		}
+	case rec.Number < issued:
 		// The spec came back to an older template (an undo): it becomes the newest revision again and
 		// is judged like any update.
 		old := rec.Number
 		rec = rec.Restart(now)
-		rec.Number = highest + 1
+		rec.Number = issued + 1
 		p.write(h, obj, rec)
 		p.event(corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutStarted, "Rollout", "spec returned to the template of revision %d: it is now revision %d", old, rec.Number)
 		p.plan.Metrics = append(p.plan.Metrics, Metric{Kind: MetricRolloutStarted})
@@ -165,6 +203,65 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int) (
 	return h, name, true
 }
 
+// firstRevision says that the revision of hash is the app's first: no revision was ever written for
+// it, the status has told of none but this one, and the workload, if any, runs this template. Its
+// record is written once, when its rollout completes, fails or is paused (write creates it then), and
+// not when it starts: one write per new app fewer, since until then nothing needs it stored (there is
+// no earlier revision to roll back to; its template is the workload's, and its start the workload's
+// creation).
+func (p *planner) firstRevision(issued int64, hash string) bool {
+	if issued > 0 || p.app.Status.UpdateRevision > 1 {
+		return false
+	}
+	w := ObservedWorkload(p.workload)
+	return !w.Found || w.Hash == hash
+}
+
+// keepRunningPeers gives desired the peers list of the workload's template when the workload runs
+// desired's revision: a first revision not yet recorded keeps the list it started with, as a recorded
+// one keeps its own, so that a scale restarts no pod.
+func (p *planner) keepRunningPeers(desired *corev1.PodTemplateSpec) {
+	var running *corev1.PodTemplateSpec
+	switch o := p.workload.(type) {
+	case *appsv1.Deployment:
+		running = &o.Spec.Template
+	case *appsv1.StatefulSet:
+		running = &o.Spec.Template
+	case *appsv1.DaemonSet:
+		running = &o.Spec.Template
+	}
+	if running == nil || running.Labels[rollout.LabelRevisionHash] != templateHash(*desired) {
+		return
+	}
+	peers := map[string]string{}
+	for _, c := range append(slices.Clone(running.Spec.InitContainers), running.Spec.Containers...) {
+		for _, e := range c.Env {
+			if e.Name == workload.EnvPeers {
+				peers[c.Name] = e.Value
+			}
+		}
+	}
+	set := func(cs []corev1.Container) {
+		for i := range cs {
+			for j := range cs[i].Env {
+				if v, ok := peers[cs[i].Name]; ok && cs[i].Env[j].Name == workload.EnvPeers {
+					cs[i].Env[j].Value = v
+				}
+			}
+		}
+	}
+	set(desired.Spec.InitContainers)
+	set(desired.Spec.Containers)
+}
+
+// workloadCreated is when the app's workload was created; zero when there is none.
+func (p *planner) workloadCreated() time.Time {
+	if p.workload == nil {
+		return time.Time{}
+	}
+	return p.workload.GetCreationTimestamp().Time
+}
+
 // revisions records the spec's revision, judges the update in progress and decides which template the
 // workload runs: the spec's revision's, or, once it has failed, the last good revision's. serves, when
 // set, is what the type's pods must also agree on for the revision to complete (a DaemonSet's).
@@ -173,7 +270,8 @@ func (p *planner) revisions(serves func(hash string) bool) {
 	desired, defaults, _ := p.desiredTemplate(func(level int) (corev1.PodTemplateSpec, error) {
 		return workload.PodTemplateAt(app, p.in.Options, level), nil
 	})
-	h, name, ok := p.recordRevision(desired, defaults)
+	p.keepRunningPeers(&desired)
+	h, name, ok := p.recordRevision(desired, defaults, true)
 	if !ok {
 		return
 	}
