@@ -109,16 +109,42 @@ func (r *HighlyAvailableAppReconciler) observe(ctx context.Context, app *appsv1a
 }
 
 // observeHistory reads the app's revisions past the cache when the cached ones may be older than its
-// workload: the workload runs the template of an older revision than the newest, and the newest is
-// not marked failed. That is the start of an update (the cache has not seen the new template yet), or
-// another instance of the operator marked the newest failed and rolled the workload back, and this
-// cache has seen the rollback but not yet the mark: deciding on that history would apply the failed
-// template again, and the pods would be replaced twice. The cache of each kind is consistent in
-// itself, not with the others.
+// workload or than the operator's own writes. The workload runs the template of an older revision
+// than the newest, and the newest is not marked failed: that is the start of an update (the cache has
+// not seen the new template yet), or another instance of the operator marked the newest failed and
+// rolled the workload back, and this cache has seen the rollback but not yet the mark: deciding on
+// that history would apply the failed template again, and the pods would be replaced twice. Or the
+// operator wrote a revision the cache does not show yet (a first revision is written as its rollout
+// ends, and the app's status write wakes the next reconcile at once): deciding on that history would
+// create the revision again under the next number. The cache of each kind is consistent in itself,
+// not with the others.
 func (r *HighlyAvailableAppReconciler) observeHistory(ctx context.Context, app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) error {
-	obj := in.Objects[decide.WorkloadRef(app)]
-	if r.APIReader == nil || obj == nil || !decide.IsControlledBy(obj, app) || len(in.Revisions) < 2 {
+	if r.APIReader == nil || (!behindOwnWrites(in) && !behindWorkload(app, in)) {
 		return nil
+	}
+	revs := &appsv1.ControllerRevisionList{}
+	if err := r.APIReader.List(ctx, revs, client.InNamespace(app.Namespace), client.MatchingLabels(workload.SelectorLabels(app))); err != nil {
+		return fmt.Errorf("list revisions past the cache: %w", err)
+	}
+	in.Revisions = controlledRevisions(revs, app)
+	return nil
+}
+
+// behindOwnWrites says that the cached revisions lack the highest number the operator has written.
+func behindOwnWrites(in *decide.Input) bool {
+	var newest int64
+	for i := range in.Revisions {
+		newest = max(newest, in.Revisions[i].Revision)
+	}
+	return in.IssuedRevision > newest
+}
+
+// behindWorkload says that the workload runs an older revision than the newest cached, which is not
+// marked failed (observeHistory).
+func behindWorkload(app *appsv1alpha1.HighlyAvailableApp, in *decide.Input) bool {
+	obj := in.Objects[decide.WorkloadRef(app)]
+	if obj == nil || !decide.IsControlledBy(obj, app) || len(in.Revisions) < 2 {
+		return false
 	}
 	live := decide.ObservedWorkload(obj).Hash
 	var running, newest rollout.Record
@@ -131,15 +157,7 @@ func (r *HighlyAvailableAppReconciler) observeHistory(ctx context.Context, app *
 			newest = rec
 		}
 	}
-	if running.Number == 0 || running.Number >= newest.Number || newest.Outcome == rollout.OutcomeFailed {
-		return nil
-	}
-	revs := &appsv1.ControllerRevisionList{}
-	if err := r.APIReader.List(ctx, revs, client.InNamespace(app.Namespace), client.MatchingLabels(workload.SelectorLabels(app))); err != nil {
-		return fmt.Errorf("list revisions past the cache: %w", err)
-	}
-	in.Revisions = controlledRevisions(revs, app)
-	return nil
+	return running.Number != 0 && running.Number < newest.Number && newest.Outcome != rollout.OutcomeFailed
 }
 
 // controlledRevisions keeps the revisions the app controls.

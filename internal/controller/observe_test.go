@@ -94,6 +94,47 @@ func TestObserveHistoryReadsPastAStaleCache(t *testing.T) {
 	}
 }
 
+// The operator wrote revision 1 (a first revision, written as its rollout completed) and the app's
+// status write woke the next reconcile before the cache showed the record: the history is read past
+// the cache, so that the decision does not create the revision again under number 2.
+func TestObserveHistoryReadsPastACacheBehindItsOwnWrite(t *testing.T) {
+	scheme := testScheme(t)
+	app := nginx("ns", "web")
+	app.UID = "app-uid"
+	cr, err := rollout.NewRevision(app, "h1", 1, rollout.RevisionData{Template: app.Spec.Template, PodTemplate: app.Spec.Template})
+	if err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(cr.Labels, workload.SelectorLabels(app))
+	cr.OwnerReferences = []metav1.OwnerReference{{APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp",
+		Name: app.Name, UID: app.UID, Controller: new(true)}}
+	for _, tc := range []struct {
+		name      string
+		issued    int64
+		cached    []appsv1.ControllerRevision
+		wantLists int
+	}{
+		{"written, not cached yet", 1, nil, 1},
+		{"written and cached", 1, []appsv1.ControllerRevision{*cr}, 0},
+		{"nothing written yet", 0, nil, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &countingLister{Reader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(cr.DeepCopy()).Build()}
+			r := &HighlyAvailableAppReconciler{APIReader: api}
+			in := decide.Input{App: app, Objects: map[decide.Ref]client.Object{}, Revisions: tc.cached, IssuedRevision: tc.issued}
+			if err := r.observeHistory(context.Background(), app, &in); err != nil {
+				t.Fatal(err)
+			}
+			if api.lists != tc.wantLists {
+				t.Errorf("%d lists past the cache, want %d", api.lists, tc.wantLists)
+			}
+			if tc.issued > 0 && len(in.Revisions) != 1 {
+				t.Errorf("%d revisions observed, want the one written", len(in.Revisions))
+			}
+		})
+	}
+}
+
 // apiReads counts the reads that go past the cache, by what they read.
 type apiReads struct {
 	client.Reader
