@@ -50,7 +50,10 @@ func (s *session) history(ctx context.Context, name string) error {
 
 func writeHistory(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableApp,
 	revs []appsv1.ControllerRevision, now time.Time) error {
-	if len(revs) == 0 {
+	// An app's first revision is recorded when its rollout ends; until then the status tells its
+	// number, and the spec its images.
+	first := len(revs) == 0 && app.Status.UpdateRevision == 1
+	if len(revs) == 0 && !first {
 		fmt.Fprintf(w, "%s/%s has no revisions yet\n", resourceName, app.Name)
 		return nil
 	}
@@ -68,6 +71,13 @@ func writeHistory(w *bytes.Buffer, width int, app *appsv1alpha1.HighlyAvailableA
 		if msg := rollout.FailureMessage(cr); msg != "" {
 			failures = append(failures, fmt.Sprintf("revision %d failed: %s", cr.Revision, msg))
 		}
+	}
+	if first {
+		state := "in progress"
+		if app.Status.CurrentRevision == 1 {
+			state += " (serving)"
+		}
+		rows = append(rows, []string{"1", "-", state, age(now, app.CreationTimestamp), images(app.Spec.Template)})
 	}
 	writeTable(w, width, []string{"REVISION", "HASH", "OUTCOME", "AGE", "IMAGES"}, rows)
 	if len(failures) > 0 {

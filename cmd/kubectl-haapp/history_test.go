@@ -65,3 +65,20 @@ func TestHistoryEmpty(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+// A new app's first revision is recorded when its rollout ends: until then the history shows it from
+// the status, in progress, with the spec's images.
+func TestHistoryOfAFirstRolloutInProgress(t *testing.T) {
+	app := webApp()
+	app.Status.CurrentRevision, app.Status.UpdateRevision, app.Status.LastFailedRevision = 0, 1, 0
+	s, out, _ := newSession(t, nil, app)
+	if err := s.history(context.Background(), appName); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"REVISION  HASH  OUTCOME      AGE  IMAGES\n" +
+		"1         -     in progress  3d   nginx:1.91\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
