@@ -30,8 +30,8 @@ import (
 //   - creates the objects by server-side apply, as the operator's field manager, each with the
 //     operator's precondition that no object of its name exists (controller.IfAbsent): a plain apply
 //     would take over an object of the same name that the app does not own;
-//   - writes a revision record when the revision starts and marks it when the revision completes
-//     (what a rollback, or an undo, reads);
+//   - writes the first revision's record once, when the revision completes (what a rollback, or an
+//     undo, reads; nothing reads it before);
 //   - sends the Events a new app of the bench gets: the objects created and the rollout started (one
 //     Event), the advice on its template (the bench's pods ask for no resources), and the rollout
 //     complete.
@@ -47,9 +47,9 @@ const guardedFieldOwner = "bench-floor"
 // guardedEvents counts the guarded floor's Events, which have names of their own.
 var guardedEvents atomic.Int64
 
-// floorCreateGuarded creates the app's objects as the operator does on its first reconcile: the
-// revision record first, then each object by a server-side apply that refuses one that exists, then
-// the Events of the creation. It returns the revision record as created.
+// floorCreateGuarded creates the app's objects as the operator does on its first reconcile: each
+// object by a server-side apply that refuses one that exists, then the Events of the creation. It
+// returns the revision record, built and not yet written.
 func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp,
 	objects []client.Object) (*appsv1.ControllerRevision, error) {
 	d, _ := objects[0].(*appsv1.Deployment)
@@ -60,15 +60,6 @@ func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.
 	cr, err := rollout.NewRevision(app, "floor", 1, data)
 	if err != nil {
 		return nil, err
-	}
-	if err := c.Create(ctx, cr); apierrors.IsAlreadyExists(err) {
-		// A step tried again: mark the record as it is.
-		err = c.Get(ctx, client.ObjectKeyFromObject(cr), cr)
-		if err != nil {
-			return nil, fmt.Errorf("read the revision record: %w", err)
-		}
-	} else if err != nil {
-		return nil, fmt.Errorf("create the revision record: %w", err)
 	}
 	for _, obj := range objects {
 		u, err := toApply(obj)
@@ -98,17 +89,14 @@ func floorCreateGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.
 	return cr, nil
 }
 
-// floorCompleteGuarded marks the revision record, as created, complete, by a merge patch that the
-// record's resource version guards, and tells the rollout complete.
+// floorCompleteGuarded creates the revision record, marked complete, and tells the rollout complete.
 func floorCompleteGuarded(ctx context.Context, c client.Client, app *appsv1alpha1.HighlyAvailableApp,
 	cr *appsv1.ControllerRevision) error {
-	rec := rollout.ReadRecord(cr)
-	rec.Outcome, rec.Completed = rollout.OutcomeComplete, true
-	marked, changed := rec.WriteTo(cr)
-	if changed {
-		if err := c.Patch(ctx, marked, client.MergeFromWithOptions(cr, client.MergeFromWithOptimisticLock{})); err != nil {
-			return fmt.Errorf("mark the revision record: %w", err)
-		}
+	rec := rollout.Record{Number: 1, Hash: "floor", Outcome: rollout.OutcomeComplete, Completed: true}
+	marked, _ := rec.WriteTo(cr)
+	// One that exists is this step's, tried again.
+	if err := c.Create(ctx, marked); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create the revision record: %w", err)
 	}
 	return sendFloorEvent(ctx, c, app, corev1.EventTypeNormal, appsv1alpha1.ReasonRolloutComplete, "Rollout",
 		"revision 1 serves every replica")

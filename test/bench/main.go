@@ -316,7 +316,7 @@ exist first; %d workers create each app's objects, owned by the app, and write i
 the objects in place, then Ready), as the status contract asks of any implementation: no read, no
 revision record, no Event; its figures are counted as the catch-up's. Guarded floor: the same, and,
 as the operator does, server-side applies that refuse an object of the same name (the operator's
-precondition on a create), a revision record written at the start and marked at the end, and the three
+precondition on a create), the first revision's record written once, at the end, and the three
 Events a new bench app gets (created and rollout started, advice, rollout complete). The operator's
 catch-up counts from the start of its process. Churn: %d image changes, one every 200 ms, the apps' and plain
 Deployments' interleaved; the floor is the Deployment controller's Deployment → ReplicaSet latency on

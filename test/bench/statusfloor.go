@@ -54,7 +54,8 @@ type statusFloorApp struct {
 	app          *appsv1alpha1.HighlyAvailableApp
 	created      bool
 	readyWritten bool
-	// revision is the guarded floor's revision record, as created.
+	// revision is the guarded floor's revision record, built with the objects and written once
+	// the app is Ready.
 	revision *appsv1.ControllerRevision
 }
 
