@@ -352,23 +352,23 @@ func (r *HighlyAvailableAppReconciler) watches() []watch {
 		watch := watch{kind: k}
 		switch k.Wake {
 		case kinds.WakeWorkload:
-			watch.handler = w.handler(k.Name, ownerApp, workloadUpdate)
+			watch.handler = w.handler(k.Name, ownerApp, wakeSoon, workloadUpdate)
 		case kinds.WakeChange:
-			watch.handler = w.handler(k.Name, ownerApp, changedNow)
+			watch.handler = w.handler(k.Name, ownerApp, wakeSoon, changedNow)
 		case kinds.WakeRevision:
-			watch.handler = w.handler(k.Name, ownerApp, revisionUpdate)
+			watch.handler = w.handler(k.Name, ownerApp, wakeIgnore, revisionUpdate)
 		case kinds.WakeEvery:
-			watch.handler = w.handler(k.Name, ownerApp, everyChange)
+			watch.handler = w.handler(k.Name, ownerApp, wakeSoon, everyChange)
 		case kinds.WakePod:
-			watch.handler = w.handler(k.Name, instanceApp, podUpdate)
+			watch.handler = w.handler(k.Name, instanceApp, wakeSoon, podUpdate)
 		case kinds.WakeArrival:
 			// A ReplicaSet is what makes a Deployment's pod the app's: its arrival in the cache may
 			// come after the pod's. Only its arrival matters.
-			watch.handler = w.handler(k.Name, instanceApp, onlyCreated)
+			watch.handler = w.handler(k.Name, instanceApp, wakeSoon, onlyCreated)
 		case kinds.WakeClaim:
-			watch.handler = w.handler(k.Name, instanceApp, claimUpdate)
+			watch.handler = w.handler(k.Name, instanceApp, wakeSoon, claimUpdate)
 		case kinds.WakeVolume:
-			watch.handler = w.handler(k.Name, r.volumeApp, volumeUpdate)
+			watch.handler = w.handler(k.Name, r.volumeApp, wakeSoon, volumeUpdate)
 		case kinds.WakeLease:
 			watch.handler = r.nodeLeases().handler()
 		case kinds.WakeNode:

@@ -52,16 +52,18 @@ type waker struct {
 	window time.Duration
 }
 
-// handler wakes the apps that requests names for an object, creations soon, deletions at once, and
-// updates as update classifies them.
+// handler wakes the apps that requests names for an object, creations as created says (soon, or not
+// at all), deletions at once, and updates as update classifies them.
 // The wakes are counted in haoperator_wakes_total under the kind's name.
-func (w waker) handler(kind string, requests func(client.Object) []reconcile.Request,
+func (w waker) handler(kind string, requests func(client.Object) []reconcile.Request, created urgency,
 	update func(before, after client.Object) urgency) handler.EventHandler {
 	c := wakeCounters{now: metrics.Wakes(kind, metrics.WakeNow), soon: metrics.Wakes(kind, metrics.WakeSoon),
 		initial: metrics.Wakes(kind, metrics.WakeInitial)}
 	return handler.Funcs{
 		CreateFunc: func(_ context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
-			w.add(q, c, requests(e.Object), wakeSoon, e.IsInInitialList)
+			if created != wakeIgnore {
+				w.add(q, c, requests(e.Object), created, e.IsInInitialList)
+			}
 		},
 		UpdateFunc: func(_ context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[reconcile.Request]) {
 			if u := update(e.ObjectOld, e.ObjectNew); u != wakeIgnore {
@@ -208,7 +210,10 @@ func withoutControllerNotes(annotations map[string]string) map[string]string {
 
 // revisionUpdate ignores a change of a revision's annotations alone: they are the revision record,
 // which only the operator writes and reads back on the next reconcile; waking the app for its own
-// write would cost a reconcile that finds nothing to do. Any other change wakes the app at once.
+// write would cost a reconcile that finds nothing to do. Any other change wakes the app at once. A
+// revision's creation wakes nothing, for the same reason: only the operator creates revisions, an
+// app's first as its rollout ends (the reconcile after it would find nothing to do), and a deletion
+// wakes the app at once.
 func revisionUpdate(before, after client.Object) urgency {
 	b, okB := before.(*appsv1.ControllerRevision)
 	a, okA := after.(*appsv1.ControllerRevision)

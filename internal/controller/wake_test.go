@@ -14,9 +14,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	appsv1alpha1 "github.com/haoperator/ha-operator/api/v1alpha1"
+	"github.com/haoperator/ha-operator/internal/kinds"
 	"github.com/haoperator/ha-operator/internal/metrics"
 )
 
@@ -200,7 +202,7 @@ func TestWakesAreCounted(t *testing.T) {
 		return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "shop", ResourceVersion: rv}}
 	}
 	w := waker{window: time.Hour}
-	h := w.handler("WakeCountKind", two, progress)
+	h := w.handler("WakeCountKind", two, wakeSoon, progress)
 	h.Create(ctx, event.CreateEvent{Object: obj("1"), IsInInitialList: true}, q)
 	h.Create(ctx, event.CreateEvent{Object: obj("2")}, q)
 	h.Update(ctx, event.UpdateEvent{ObjectOld: obj("2"), ObjectNew: obj("3")}, q)
@@ -239,5 +241,43 @@ func TestLookAgainIsCounted(t *testing.T) {
 	}
 	if got := lookAgain(c, time.Second); got.RequeueAfter != time.Second || testutil.ToFloat64(c) != 1 {
 		t.Errorf("lookAgain(1s) = %v and counted %v, want a requeue after 1s and one", got, testutil.ToFloat64(c))
+	}
+}
+
+// A revision's creation wakes nothing (the operator's own write: an app's first revision is written
+// as its rollout ends, and the reconcile after it would find nothing to do); its deletion wakes the
+// app at once. A Deployment's creation still wakes its app.
+func TestARevisionsCreationWakesNothing(t *testing.T) {
+	ctx := t.Context()
+	owner := []metav1.OwnerReference{{APIVersion: appsv1alpha1.GroupVersion.String(), Kind: "HighlyAvailableApp",
+		Name: "web", UID: "u", Controller: new(true)}}
+	meta := metav1.ObjectMeta{Name: "web-abc", Namespace: "shop", OwnerReferences: owner}
+	for _, tc := range []struct {
+		obj         client.Object
+		create, del int
+	}{
+		{&appsv1.ControllerRevision{ObjectMeta: meta}, 0, 1},
+		{&appsv1.Deployment{ObjectMeta: meta}, 1, 1},
+	} {
+		var h handler.EventHandler
+		for _, w := range (&HighlyAvailableAppReconciler{}).watches() {
+			if w.kind.Name == kinds.Of(tc.obj) {
+				h = w.handler
+			}
+		}
+		if h == nil {
+			t.Fatalf("no watch of %s", kinds.Of(tc.obj))
+		}
+		q := priorityqueue.New[reconcile.Request]("revision-create-test")
+		h.Create(ctx, event.CreateEvent{Object: tc.obj}, q)
+		h.Create(ctx, event.CreateEvent{Object: tc.obj, IsInInitialList: true}, q)
+		created := q.Len()
+		h.Delete(ctx, event.DeleteEvent{Object: tc.obj}, q)
+		deleted := q.Len()
+		q.ShutDown()
+		// The queue holds an app once, however often it was added.
+		if created != tc.create || deleted != tc.del {
+			t.Errorf("%s: created → %d apps queued, deleted → %d; want %d and %d", kinds.Of(tc.obj), created, deleted, tc.create, tc.del)
+		}
 	}
 }

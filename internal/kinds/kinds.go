@@ -61,8 +61,8 @@ const (
 	// WakeChange means the app that controls it, at once when someone changes it; status writes are
 	// ignored (Services, disruption budgets, autoscalers).
 	WakeChange
-	// WakeRevision means the app that controls it, at once for any change but of the revision record,
-	// which only the operator writes.
+	// WakeRevision means the app that controls it, at once for any change but of the revision record
+	// and for a deletion; not for a creation (only the operator writes revisions).
 	WakeRevision
 	// WakeEvery means the app that controls it, at once for every change (Jobs and CronJobs, whose every
 	// status step is an outcome).
