@@ -1,7 +1,6 @@
 package decide
 
 import (
-	"slices"
 	"strings"
 	"time"
 
@@ -59,18 +58,21 @@ func (p *planner) write(h *history, before *appsv1.ControllerRevision, rec rollo
 // the replica count, since scaling is not a revision.
 func hashTemplate(tpl corev1.PodTemplateSpec) corev1.PodTemplateSpec {
 	out := *tpl.DeepCopy()
-	strip := func(cs []corev1.Container) {
+	eachPeersVar(&out, func(_ string, e *corev1.EnvVar) { e.Value = "" })
+	return out
+}
+
+// eachPeersVar calls f with each container's peers variable in the template, and the container's name.
+func eachPeersVar(tpl *corev1.PodTemplateSpec, f func(container string, e *corev1.EnvVar)) {
+	for _, cs := range [][]corev1.Container{tpl.Spec.InitContainers, tpl.Spec.Containers} {
 		for i := range cs {
 			for j := range cs[i].Env {
 				if cs[i].Env[j].Name == workload.EnvPeers {
-					cs[i].Env[j].Value = ""
+					f(cs[i].Name, &cs[i].Env[j])
 				}
 			}
 		}
 	}
-	strip(out.Spec.InitContainers)
-	strip(out.Spec.Containers)
-	return out
 }
 
 // templateHash is the revision hash of a built template.
@@ -149,7 +151,7 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int, d
 	switch {
 	case obj == nil:
 		w := ObservedWorkload(p.workload)
-		first := deferFirst && p.firstRevision(issued, hash)
+		first := deferFirst && p.firstRevision(issued, hash, w)
 		// A first revision replaced before its rollout ended was never written: its number, told on
 		// the status, or the workload that runs it, keeps it taken.
 		highest := max(issued, app.Status.UpdateRevision)
@@ -204,16 +206,15 @@ func (p *planner) recordRevision(desired corev1.PodTemplateSpec, defaults int, d
 }
 
 // firstRevision says that the revision of hash is the app's first: no revision was ever written for
-// it, the status has told of none but this one, and the workload, if any, runs this template. Its
+// it, the status has told of none but this one, and the workload w, if any, runs this template. Its
 // record is written once, when its rollout completes, fails or is paused (write creates it then), and
 // not when it starts: one write per new app fewer, since until then nothing needs it stored (there is
 // no earlier revision to roll back to; its template is the workload's, and its start the workload's
 // creation).
-func (p *planner) firstRevision(issued int64, hash string) bool {
+func (p *planner) firstRevision(issued int64, hash string, w status.Workload) bool {
 	if issued > 0 || p.app.Status.UpdateRevision > 1 {
 		return false
 	}
-	w := ObservedWorkload(p.workload)
 	return !w.Found || w.Hash == hash
 }
 
@@ -234,24 +235,12 @@ func (p *planner) keepRunningPeers(desired *corev1.PodTemplateSpec) {
 		return
 	}
 	peers := map[string]string{}
-	for _, c := range append(slices.Clone(running.Spec.InitContainers), running.Spec.Containers...) {
-		for _, e := range c.Env {
-			if e.Name == workload.EnvPeers {
-				peers[c.Name] = e.Value
-			}
+	eachPeersVar(running, func(c string, e *corev1.EnvVar) { peers[c] = e.Value })
+	eachPeersVar(desired, func(c string, e *corev1.EnvVar) {
+		if v, ok := peers[c]; ok {
+			e.Value = v
 		}
-	}
-	set := func(cs []corev1.Container) {
-		for i := range cs {
-			for j := range cs[i].Env {
-				if v, ok := peers[cs[i].Name]; ok && cs[i].Env[j].Name == workload.EnvPeers {
-					cs[i].Env[j].Value = v
-				}
-			}
-		}
-	}
-	set(desired.Spec.InitContainers)
-	set(desired.Spec.Containers)
+	})
 }
 
 // workloadCreated is when the app's workload was created; zero when there is none.
