@@ -322,6 +322,18 @@ func (m *memory) wroteStatus(app *appsv1alpha1.HighlyAvailableApp, from, to stri
 	m.update(app, func(a *appMemory) { a.statusFrom, a.statusVersion, a.statusDigest = from, to, digest })
 }
 
+// behindOwnStatus says that the cached app is, for sure, older than the operator's last status write:
+// it still shows the version that write was made over. A patch that changed nothing keeps the
+// version, and leaves nothing behind.
+func (m *memory) behindOwnStatus(app *appsv1alpha1.HighlyAvailableApp) bool {
+	return m.of(app).before(app)
+}
+
+// before says that app is the copy the last status write was made over.
+func (a appMemory) before(app *appsv1alpha1.HighlyAvailableApp) bool {
+	return a.statusFrom != "" && a.statusFrom == app.ResourceVersion && a.statusVersion != app.ResourceVersion
+}
+
 // hold keeps the Events and metrics of a reconcile whose status could not be written, so that what it
 // did is told once a status is written: the status first, then what happened. A reconcile that meets
 // the conflict again decides its status transitions again: they replace the ones held.

@@ -364,6 +364,82 @@ func TestAStaleCacheDoesNotHideAStatusToWrite(t *testing.T) {
 	}
 }
 
+// A reconcile woken while the cache still shows the app as it was before the operator's own last
+// status write (a child's event came first) decides nothing and writes nothing: decided from that copy,
+// it would compare with the status the write replaced and tell the advice again. It looks again
+// shortly, and once the cache has caught up each Event has been told once.
+func TestAReconcileOnACacheBehindItsOwnStatusWriteWaits(t *testing.T) {
+	app := nginxApp()
+	var stale *appsv1alpha1.HighlyAvailableApp
+	writes := 0
+	c := interceptor.NewClient(appClient(t, app), interceptor.Funcs{
+		Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+			if got, ok := obj.(*appsv1alpha1.HighlyAvailableApp); ok && stale != nil {
+				stale.DeepCopyInto(got)
+				return nil
+			}
+			return c.Get(ctx, key, obj, opts...)
+		},
+		Apply: func(context.Context, client.WithWatch, runtime.ApplyConfiguration, ...client.ApplyOption) error {
+			writes++
+			return nil
+		},
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			writes++
+			return c.Create(ctx, obj, opts...)
+		},
+		SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+			writes++
+			return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+		},
+	})
+	recorder := events.NewFakeRecorder(100)
+	now := time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)
+	r := &HighlyAvailableAppReconciler{Client: c, Recorder: recorder, Now: func() time.Time { return now }}
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}
+	ctx := context.Background()
+	var told []string
+	drain := func() int {
+		n := len(recorder.Events)
+		for len(recorder.Events) > 0 {
+			told = append(told, <-recorder.Events)
+		}
+		return n
+	}
+	advice := func() int {
+		return len(slices.DeleteFunc(slices.Clone(told), func(e string) bool { return !containsReason(e, appsv1alpha1.ReasonAdvice) }))
+	}
+
+	before := &appsv1alpha1.HighlyAvailableApp{}
+	if err := c.Get(ctx, req.NamespacedName, before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if drain(); advice() != 1 {
+		t.Fatalf("Events %q, want one Advice", told)
+	}
+
+	stale, writes = before, 0
+	res, err := r.Reconcile(ctx, req)
+	if err != nil || res.RequeueAfter != conflictRetry {
+		t.Fatalf("a reconcile on the copy before the status write: %v %v, want a quick look again", res, err)
+	}
+	if writes != 0 || drain() != 0 {
+		t.Errorf("%d writes and Events %q on a copy behind the operator's own write, want none", writes, told)
+	}
+
+	stale = nil
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	if advice() != 1 {
+		t.Errorf("Events %q, want the Advice told once", told)
+	}
+}
+
 func TestCombinedEvents(t *testing.T) {
 	started := decide.Event{Reason: appsv1alpha1.ReasonRolloutStarted, Message: "revision 1 (abc): web=nginx:1"}
 	created := decide.Event{Reason: appsv1alpha1.ReasonCreated, Message: "created Deployment web"}

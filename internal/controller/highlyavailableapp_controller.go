@@ -117,6 +117,13 @@ func (r *HighlyAvailableAppReconciler) Reconcile(ctx context.Context, req ctrl.R
 		// the StatefulSet's retention policy says otherwise.
 		return ctrl.Result{}, nil
 	}
+	if r.memory.behindOwnStatus(app) {
+		// The cache still shows the app as it was before the operator's last status write (a child's
+		// event came first). Decided from it, the reconcile would compare with the status that write
+		// replaced and tell again what it told (the advice, a change of availability); it looks again
+		// once the cache has caught up, which is a moment later.
+		return lookAgain(conflictWakes, conflictRetry), nil
+	}
 
 	in, err := r.observe(ctx, app)
 	if err != nil {
@@ -236,7 +243,7 @@ func (r *HighlyAvailableAppReconciler) patchStatus(ctx context.Context, app *app
 	if behind && written.statusDigest == digest || !behind && equality.Semantic.DeepEqual(app.Status, next) {
 		return nil
 	}
-	if behind && written.statusFrom == app.ResourceVersion {
+	if written.before(app) {
 		// The cache still shows the app as it was before that write: a patch over this version would
 		// be refused, so it is not sent.
 		return apierrors.NewConflict(appsv1alpha1.GroupVersion.WithResource("highlyavailableapps").GroupResource(),
