@@ -203,7 +203,9 @@ the operator writes. The API server counts every client's requests and cannot te
 control plane's part is marked, as the bench knows it (the scheduler sends one Event per pod it
 binds: %s per app here). APPLY is a server-side apply, which the operator's own counter counts as a
 PATCH. The rows less the control plane's add up to %s per app; the operator's own counter
-(rest_client_requests_total), which also counts its start-up lists and watches of every kind, to %s.
+(rest_client_requests_total), which also counts its start-up lists and watches of every kind, to %s,
+of which %s GETs (lists and watches included): a row of GETs above that is another client's.
 %s`, formatFigure(value(cu.BindingsPerApp)), formatFigure(value(operatorSum(cu.APIServerRequests))),
-		formatFigure(value(cu.RequestsPerApp)), renderRequests(cu.APIServerRequests))
+		formatFigure(value(cu.RequestsPerApp)), formatFigure(value(cu.ReadsPerApp)),
+		renderRequests(cu.APIServerRequests))
 }

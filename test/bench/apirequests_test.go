@@ -110,14 +110,14 @@ func TestResourcesOfWrittenKinds(t *testing.T) {
 }
 
 func TestRequestsNote(t *testing.T) {
-	cu := operatorRun{RequestsPerApp: 9, BindingsPerApp: 3,
+	cu := operatorRun{RequestsPerApp: 9, ReadsPerApp: 0.05, BindingsPerApp: 3,
 		APIServerRequests: []apiRequests{{Verb: "GET", Resource: "services", Count: 5, PerApp: 1}}}
 	if note := requestsNote(results{Ran: []string{"endtoend"}, CatchUp: cu}); note != "" {
 		t.Errorf("without the catch-up: %q, want none", note)
 	}
 	note := requestsNote(results{Ran: []string{"catchup"}, CatchUp: cu})
 	for _, part := range []string{"binds: 3.00 per app", "add up to 1.00 per app", "(rest_client_requests_total)",
-		"to 9.00.", "  GET  services    1.00\n"} {
+		"to 9.00,", "of which 0.05 GETs", "  GET  services    1.00\n"} {
 		if !strings.Contains(note, part) {
 			t.Errorf("the note lacks %q:\n%s", part, note)
 		}

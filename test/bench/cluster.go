@@ -323,6 +323,8 @@ type counters struct {
 	Reconciles float64 `json:"reconciles"`
 	Requests   float64 `json:"requests"`
 	Writes     float64 `json:"writes"`
+	// Reads are the GETs among the requests, its lists and watches included.
+	Reads float64 `json:"reads"`
 	// Wakes are the apps queued for a reconcile (haoperator_wakes_total), by source and urgency
 	// ("Pod/soon"): what the reconciles were for. The queue folds the wakes of an app that waits.
 	Wakes map[string]float64 `json:"wakes,omitempty"`
@@ -341,6 +343,7 @@ func countersIn(m []sample) counters {
 	c := counters{
 		Reconciles: sumMetric(m, "controller_runtime_reconcile_total", map[string]string{"controller": "highlyavailableapp"}),
 		Requests:   sumMetric(m, "rest_client_requests_total", nil),
+		Reads:      sumMetric(m, "rest_client_requests_total", map[string]string{"method": "GET"}),
 	}
 	for _, method := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		c.Writes += sumMetric(m, "rest_client_requests_total", map[string]string{"method": method})

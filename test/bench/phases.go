@@ -57,6 +57,8 @@ type operatorRun struct {
 	Counters         counters `json:"counters"`
 	ReconcilesPerApp float64  `json:"reconcilesPerApp"`
 	RequestsPerApp   float64  `json:"requestsPerApp"`
+	// ReadsPerApp are the GETs among them.
+	ReadsPerApp float64 `json:"readsPerApp"`
 	// APIServerRequests are the API server's counts of the requests to the kinds the operator
 	// writes over the phase, every client's, by verb and resource (apirequests.go); catch-up only.
 	APIServerRequests []apiRequests `json:"apiServerRequests,omitempty"`
@@ -384,6 +386,7 @@ func (b *bench) catchUp(ctx context.Context) (operatorRun, error) {
 	}
 	run.ReconcilesPerApp = run.Counters.Reconciles / float64(b.n)
 	run.RequestsPerApp = run.Counters.Requests / float64(b.n)
+	run.ReadsPerApp = run.Counters.Reads / float64(b.n)
 	apiAfter, err := apiServerRequests(ctx, f.cfg)
 	if err != nil {
 		return run, err
