@@ -13,8 +13,8 @@
 #                       --out-of-service, also taint them node.kubernetes.io/out-of-service, as an
 #                       administrator does once the nodes are known to be down: their pods, those of
 #                       StatefulSets included, are then deleted for good and created again elsewhere
-#   zone-up ZONE        start the kwok of ZONE again, wait for its nodes to be Ready and remove the
-#                       out-of-service taint
+#   zone-up ZONE        start the kwok of ZONE again, wait for its nodes to renew their Leases and be
+#                       Ready, and remove the out-of-service taint
 #   operator-start [--replica N] [--leader-elect]
 #                       run bin/manager against the cluster in the background (log in the state dir),
 #                       as the operator's own ServiceAccount with exactly the RBAC of config/rbac;
@@ -487,6 +487,15 @@ zone_ready() {
 	[[ $(wc -w <<<"$status") -eq $CLUSTER_NODES_PER_ZONE && $status != *False* && $status != *Unknown* ]]
 }
 
+# zone_renewed ZONE SINCE: every node of ZONE has renewed its Lease at SINCE (Unix seconds) or later.
+zone_renewed() {
+	local zone=$1 since=$2 node renewed
+	for node in $(kubectl_ get nodes -l "topology.kubernetes.io/zone=$zone" -o jsonpath='{.items[*].metadata.name}'); do
+		renewed=$(kubectl_ -n kube-node-lease get lease "$node" -o jsonpath='{.spec.renewTime}' 2>/dev/null) || return 1
+		[[ -n $renewed ]] && (($(date -d "$renewed" +%s) >= since)) || return 1
+	done
+}
+
 all_nodes_ready() {
 	for zone in $CLUSTER_ZONES; do
 		zone_ready "$zone" || return 1
@@ -634,9 +643,14 @@ cmd_zone_down() {
 }
 
 cmd_zone_up() {
-	local zone=${1:?usage: zone-up ZONE} node keys
+	local zone=${1:?usage: zone-up ZONE} node keys since
 	if ! pid_of "kwok-$zone" >/dev/null; then
+		since=$(date +%s)
 		start_zone "$zone"
+		# Until its nodes renew their Leases, the node lifecycle controller may still take them for
+		# lost (its grace period runs from the last renewal before the zone went down) and mark their
+		# pods not ready after this returns, in the middle of whatever runs next.
+		wait_for 60 "the nodes of $zone to renew their Leases" zone_renewed "$zone" "$since"
 	fi
 	wait_for 60 "the nodes of $zone to be Ready" zone_ready "$zone"
 	kubectl_ get nodes -l "topology.kubernetes.io/zone=$zone" \
